@@ -1,0 +1,153 @@
+"""Benchmark: demo dossiers generated per second, beside a plain bulk_create baseline.
+
+    .venv/bin/python bench/generate_dossiers.py [--n 100000] [--seed 1]
+        [--from 2024-01-01] [--to 2024-12-31] [--batch-size 2000]
+
+Without DATABASE_URL it runs on a fresh SQLite file in a temporary directory (migrated, demo
+province loaded, removed at the end), so it never touches your data. With DATABASE_URL it
+uses that database, which must be a scratch one: the run writes N dossiers into it (demo data
+is loaded if absent).
+
+Prints the generator's rate (dossiers, events and rows per second) with its parts — the
+simulation, the writes, the IOC bulk hook — and, in the same run, the rate of the simplest
+possible write of the same number of dossiers: ``Dossier.objects.bulk_create`` of minimal rows
+(code, procedure, agency, applicant) without events, steps or payments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def setup_database() -> str:
+    """Point Django at a scratch database (unless DATABASE_URL is set) and load the demo.
+
+    The scratch SQLite file lives in a temporary directory removed when the run ends.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+    if "DATABASE_URL" not in os.environ:
+        folder = Path(tempfile.mkdtemp(prefix="tinhso-bench-dossiers-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from tinhso.units.models import Agency
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    if not Agency.objects.exists():
+        from tinhso.accounts.demo import load_demo_accounts
+        from tinhso.catalog.demo import load_catalog
+        from tinhso.units.demo import load_agencies, load_units
+
+        load_units()
+        load_agencies()
+        load_catalog()
+        load_demo_accounts()
+    from django.db import connection
+
+    return f"{connection.vendor} ({os.environ['DATABASE_URL'].split('@')[-1]})"
+
+
+def baseline(n: int, batch_size: int) -> float:
+    """Seconds to bulk_create n minimal Dossier rows (one transaction per batch)."""
+    from django.db import transaction
+
+    from tinhso.catalog.models import Procedure
+    from tinhso.dossiers.models import Dossier
+    from tinhso.units.models import Agency
+
+    procedure = Procedure.objects.order_by("code").first()
+    agency = Agency.objects.order_by("code").first()
+    assert procedure is not None and agency is not None
+    started = time.perf_counter()
+    for start in range(0, n, batch_size):
+        rows = [Dossier(code=f"BASELINE-{i:08d}", procedure=procedure, agency=agency,
+                        unit_id=agency.unit_id, channel=2, applicant_kind="citizen",
+                        applicant_id_number="070090001234", applicant_name="Nguyễn Văn An")
+                for i in range(start, min(n, start + batch_size))]
+        with transaction.atomic():
+            Dossier.objects.bulk_create(rows)
+    elapsed = time.perf_counter() - started
+    qs = Dossier.objects.filter(code__startswith="BASELINE-")
+    qs._raw_delete(qs.db)  # rows without children: no cascade needed
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--from", dest="date_from", default="2024-01-01")
+    parser.add_argument("--to", dest="date_to", default="2024-12-31")
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--baseline-n", type=int, default=None,
+                        help="rows for the baseline (default: min(n, 200000))")
+    args = parser.parse_args()
+
+    where = setup_database()
+    from tinhso.core import hooks
+    from tinhso.dossiers import generator
+    from tinhso.dossiers.models import Dossier, DossierEvent, DossierStep
+    from tinhso.payments.models import Payment
+
+    # Time the parts without changing them: the bulk hook subscribers and the batch writer.
+    timers = {"hook": 0.0, "write": 0.0}
+
+    def timed(func: Any, key: str) -> Any:
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return func(*a, **kw)
+            finally:
+                timers[key] += time.perf_counter() - t0
+        return wrapper
+
+    hooks._bulk_subscribers[:] = [timed(f, "hook") for f in hooks._bulk_subscribers]
+    generator._flush = timed(generator._flush, "write")  # type: ignore[assignment]
+
+    before = {m: m.objects.count() for m in (Dossier, DossierEvent, DossierStep, Payment)}
+    t0 = time.perf_counter()
+    made = generator.generate_dossiers(
+        args.n, seed=args.seed, date_from=dt.date.fromisoformat(args.date_from),
+        date_to=dt.date.fromisoformat(args.date_to), progress=sys.stderr.isatty(),
+        batch_size=args.batch_size, now=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+    elapsed = time.perf_counter() - t0
+    counts = {m: m.objects.count() - before[m] for m in before}
+    rows = sum(counts.values())
+
+    base_n = args.baseline_n or min(args.n, 200_000)
+    base = baseline(base_n, args.batch_size)
+
+    rate = made / elapsed
+    base_rate = base_n / base
+    print(f"database: {where}")
+    print(f"generated {made:,} dossiers ({counts[DossierEvent]:,} events, "
+          f"{counts[DossierStep]:,} steps, {counts[Payment]:,} payments; {rows:,} rows) "
+          f"in {elapsed:.1f} s: {rate:,.0f} dossiers/s, {rows / elapsed:,.0f} rows/s")
+    hook = timers["hook"]
+    write = timers["write"] - hook
+    print(f"  simulation {elapsed - timers['write']:.1f} s, writes {write:.1f} s, "
+          f"IOC bulk hook {hook:.1f} s")
+    print(f"baseline: bulk_create of {base_n:,} minimal Dossier rows in {base:.1f} s: "
+          f"{base_rate:,.0f} rows/s")
+    print(f"ratio: generator = {rate / base_rate:.2f} × baseline (dossiers/s); "
+          f"{rows / elapsed / base_rate:.2f} × (rows/s)")
+    print(f"time for 1,000,000 dossiers: {1_000_000 / rate / 60:.1f} min "
+          f"({'measured' if made >= 1_000_000 else 'extrapolated'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""Online intake throughput against the running server, beside a trivial endpoint.
+
+Starts `tinhso serve` (waitress) on a free local port with its own database, creates one
+procedure, one agency and N citizens with API tokens, then drives concurrent clients:
+
+1. baseline: GET /healthz (a trivial Django view on the same server, same concurrency);
+2. intake:   POST /api/v1/dossiers/ (multipart: JSON payload + one PDF attachment).
+
+Prints requests/second and p50/p99 latency for both and the ratio. SQLite by default; set
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/tinhso_bench to measure PostgreSQL.
+
+    .venv/bin/python bench/intake.py --requests 2000 --concurrency 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(clients: int) -> tuple[str, str, list[str]]:
+    """Create the data the benchmark needs; return procedure code, agency code, tokens."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tinhso.accounts.models import AccountKind, ApiToken, User
+    from tinhso.accounts.tokens import generate_token, hash_token
+    from tinhso.catalog.models import Field, Procedure, ProcedureComponent
+    from tinhso.core.text import fold
+    from tinhso.units.models import AdminUnit, Agency, Level
+
+    unit, _ = AdminUnit.objects.get_or_create(
+        structure="legacy3", code="70",
+        defaults={"name": "Bình Phước", "unit_type": "Tỉnh", "level": Level.PROVINCE})
+    agency, _ = Agency.objects.get_or_create(
+        code="000.00.99.H10", defaults={"name": "Cơ quan đo hiệu năng", "kind": "department",
+                                        "unit": unit})
+    field, _ = Field.objects.get_or_create(code="bench", defaults={"name": "Đo hiệu năng"})
+    procedure, created = Procedure.objects.get_or_create(
+        code="9.999999", defaults={
+            "name": "Thủ tục đo hiệu năng", "search_text": fold("Thủ tục đo hiệu năng"),
+            "field": field, "level": "province", "processing_days": 5, "fee": 0,
+            "applicant_type": "citizen", "online_level": "full", "result_type": "electronic",
+            "form_schema": {"type": "object", "required": ["ho_ten"],
+                            "properties": {"ho_ten": {"type": "string", "minLength": 1}}},
+        })
+    if created:
+        ProcedureComponent.objects.create(procedure=procedure, code="to-khai", name="Tờ khai")
+        procedure.agencies.add(agency)
+    tokens = []
+    for i in range(clients):
+        user, _ = User.objects.get_or_create(
+            username=f"bench{i}", defaults={"kind": AccountKind.CITIZEN,
+                                            "full_name": f"Người đo {i}",
+                                            "id_number": f"070090{i:06d}"})
+        raw = generate_token()
+        ApiToken.objects.create(user=user, name="bench", prefix=raw[:12], key_hash=hash_token(raw))
+        tokens.append(raw)
+    return procedure.code, agency.code, tokens
+
+
+def drive(url: str, n: int, concurrency: int, make_request) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker(index: int) -> None:
+        nonlocal errors
+        with httpx.Client(base_url=url, timeout=60) as client:
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                started = time.perf_counter()
+                response = make_request(client, index, i)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code >= 400:
+                        errors += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, latencies, errors
+
+
+def report(name: str, n: int, wall: float, latencies: list[float], errors: int) -> float:
+    rate = n / wall
+    q = statistics.quantiles(latencies, n=100)
+    print(f"{name:<28} {rate:>9.1f} req/s   p50 {q[49] * 1000:7.1f} ms   "
+          f"p99 {q[98] * 1000:7.1f} ms   errors {errors}")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="tinhso-bench-"))
+    env = dict(os.environ, TINHSO_VAR_DIR=str(workdir), DJANGO_SETTINGS_MODULE="tinhso.settings")
+    os.environ.update(env)
+    database = env.get("DATABASE_URL", "sqlite (embedded)")
+    procedure, agency, tokens = prepare(args.concurrency)
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tinhso", "serve", "--port", str(port),
+         "--threads", str(args.threads)], env=env, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise SystemExit("server did not start")
+
+        def health(client, index, i):
+            return client.get("/healthz")
+
+        def submit(client, index, i):
+            payload = {"procedure": procedure, "agency": agency,
+                       "form_data": {"ho_ten": f"Nguyễn Văn {i}"}}
+            return client.post(
+                "/api/v1/dossiers/",
+                data={"payload": json.dumps(payload, ensure_ascii=False)},
+                files={"to-khai": ("to-khai.pdf", PDF + str(i).encode(), "application/pdf")},
+                headers={"Authorization": f"Bearer {tokens[index]}",
+                         "Idempotency-Key": f"bench-{time.time_ns()}-{i}"})
+
+        print(f"database: {database}; server threads {args.threads}; "
+              f"clients {args.concurrency}; requests {args.requests}")
+        base = report("baseline GET /healthz", args.requests,
+                      *drive(url, args.requests, args.concurrency, health))
+        rate = report("POST /api/v1/dossiers/", args.requests,
+                      *drive(url, args.requests, args.concurrency, submit))
+        print(f"ratio intake / baseline: {rate / base:.3f}")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from tinhso.cli import main
+
+main()

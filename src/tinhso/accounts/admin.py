@@ -1,0 +1,117 @@
+"""Admin for accounts (Vietnamese labels). Tokens and the audit log are read-only here:
+tokens are created through the API (the secret is shown once) and revoked by an admin action
+that goes through the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+
+from tinhso.accounts.models import ApiToken, AuditLog, RoleAssignment, User
+from tinhso.accounts.services import api_token_revoke, audit_log_write
+from tinhso.core.errors import DomainError
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    fields = ("role", "granted_at")
+    readonly_fields = ("granted_at",)
+    verbose_name = "vai trò"
+    verbose_name_plural = "vai trò"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = (RoleAssignmentInline,)
+    list_display = ("username", "full_name", "kind", "agency", "is_active", "is_staff")
+    list_filter = ("kind", "is_active", "is_staff", "role_assignments__role")
+    search_fields = ("username", "full_name", "email", "id_number", "tax_code")
+    autocomplete_fields = ("agency",)
+    list_select_related = ("agency",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Thông tin cá nhân", {"fields": ("kind", "full_name", "email", "phone", "address",
+                                          "id_number", "tax_code")}),
+        ("Cơ quan", {"fields": ("agency",)}),
+        ("Quyền", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Thời gian", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",),
+                "fields": ("username", "kind", "full_name", "agency", "password1", "password2")}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Never log the password, even hashed.
+        fields = sorted(f for f in form.changed_data if "password" not in f)
+        audit_log_write(actor=request.user, action="admin_change" if change else "admin_add",
+                        object_type="user", object_id=obj.pk, data={"fields": fields})
+
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet,
+                     change: bool) -> None:
+        before = set(form.instance.role_assignments.values_list("role", flat=True))
+        super().save_formset(request, form, formset, change)
+        after = set(form.instance.role_assignments.values_list("role", flat=True))
+        for role in sorted(after - before):
+            audit_log_write(actor=request.user, action="role_grant", object_type="user",
+                            object_id=form.instance.pk, data={"role": role, "via": "admin"})
+        for role in sorted(before - after):
+            audit_log_write(actor=request.user, action="role_revoke", object_type="user",
+                            object_id=form.instance.pk, data={"role": role, "via": "admin"})
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "user", "created_by", "created_at", "expires_at",
+                    "revoked_at", "last_used_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user", "created_by")
+    readonly_fields = ("user", "name", "prefix", "key_hash", "created_by", "created_at",
+                       "expires_at", "revoked_at", "last_used_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Thu hồi các mã truy cập đã chọn")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        done = 0
+        for token in queryset:
+            try:
+                api_token_revoke(acting_user=request.user, token=token)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{token}: {exc.message_vi}", messages.ERROR)
+        self.message_user(request, f"Đã thu hồi {done} mã truy cập.")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "object_type", "object_id")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "actor__username", "action")
+    list_select_related = ("actor",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,48 @@
+"""Reads on accounts, scoped to what the asking user may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tinhso.accounts.models import AccountKind, ApiToken, User
+from tinhso.accounts.permissions import ADMIN_ROLES, is_active_official, is_province_admin
+from tinhso.core.errors import NotFound, PermissionDenied
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """Tokens an admin may see: all for a province admin, their agency's for an agency admin."""
+    qs = ApiToken.objects.select_related("user", "created_by").order_by("-created_at", "-pk")
+    if is_province_admin(user):
+        return qs
+    if is_active_official(user) and user.has_role(*ADMIN_ROLES) and user.agency_id is not None:
+        return qs.filter(user__agency_id=user.agency_id, user__kind=AccountKind.OFFICIAL)
+    raise PermissionDenied()
+
+
+def api_token_get(*, user: User, token_id: int) -> ApiToken:
+    """One token the admin may see, else 404 (a token outside their scope does not exist)."""
+    token = api_token_list(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("Không tìm thấy mã truy cập.", "API token not found.", {"id": token_id})
+    return token
+
+
+def official_list(*, user: User) -> QuerySet[User]:
+    """Officials an admin manages: all for a province admin, their agency's for an agency admin."""
+    qs = User.objects.filter(kind=AccountKind.OFFICIAL).select_related("agency")
+    if is_province_admin(user):
+        return qs.order_by("username")
+    if is_active_official(user) and user.has_role(*ADMIN_ROLES) and user.agency_id is not None:
+        return qs.filter(agency_id=user.agency_id).order_by("username")
+    raise PermissionDenied()
+
+
+def user_get_managed(*, user: User, user_id: int) -> User:
+    """A user the admin may manage (officials of their scope; any user for a province admin)."""
+    if is_province_admin(user):
+        target = User.objects.select_related("agency").filter(pk=user_id).first()
+    else:
+        target = official_list(user=user).filter(pk=user_id).first()
+    if target is None:
+        raise NotFound("Không tìm thấy tài khoản.", "User not found.", {"id": user_id})
+    return target

@@ -1,0 +1,196 @@
+"""The officer actions of the dossier page: one form per action, and the service it calls.
+
+Each action has a confirmation form. Where the law asks for a reason (refusal — form 03,
+supplement request — form 02, return to an earlier step, stop — form 05, apology — form 04) the
+reason is required. The form carries the dossier's version so a concurrent change gives a clear
+409 instead of overwriting someone else's work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tinhso.accounts.models import AccountKind, User
+from tinhso.dossiers import services
+from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.templates import effective_template
+from tinhso.payments.models import Payment, PaymentStatus
+
+
+class ActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, dossier: Dossier, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dossier = dossier
+        self.user = user
+        self.fields["version"].initial = dossier.version
+
+
+def _reason(label: Any = None) -> forms.CharField:
+    return forms.CharField(label=label or _("Lý do"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _note() -> forms.CharField:
+    return forms.CharField(label=_("Ghi chú"), max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(ActionForm):
+    note = _note()
+
+
+class ReasonForm(ActionForm):
+    reason = _reason()
+
+
+class SupplementForm(ActionForm):
+    reason = _reason(_("Nội dung cần bổ sung, hoàn thiện (gửi cho người nộp)"))
+
+
+class RefuseForm(ActionForm):
+    reason = _reason(_("Lý do không tiếp nhận (gửi cho người nộp)"))
+
+
+class StopForm(ActionForm):
+    reason = _reason(_("Lý do dừng xử lý"))
+
+
+def _officials(dossier: Dossier, role: str) -> list[tuple[str, str]]:
+    qs = (User.objects.filter(kind=AccountKind.OFFICIAL, is_active=True, agency=dossier.agency,
+                              role_assignments__role=role)
+          .order_by("full_name", "username").distinct())
+    return [(str(u.pk), u.full_name or u.username) for u in qs[:200]]
+
+
+class ForwardForm(ActionForm):
+    assignee = forms.ChoiceField(label=_("Chuyển cho"), required=False)
+    note = _note()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        steps = effective_template(self.dossier.procedure)
+        nxt = min((self.dossier.current_step or 0) + 1, len(steps) - 1)
+        self.next_step = steps[nxt]
+        self.fields["assignee"].choices = [("", _("— Không chỉ định (cả bộ phận) —"))] + \
+            _officials(self.dossier, str(steps[nxt]["role"]))
+        self.fields["assignee"].help_text = _("Bước tiếp theo: %(name)s") % {
+            "name": steps[nxt]["name"]}
+
+
+class AssignForm(ActionForm):
+    assignee = forms.ChoiceField(label=_("Phân công cho"))
+    note = _note()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        steps = effective_template(self.dossier.procedure)
+        role = str(steps[self.dossier.current_step or 0]["role"])
+        self.fields["assignee"].choices = _officials(self.dossier, role)
+
+
+class ReturnToStepForm(ActionForm):
+    step_index = forms.TypedChoiceField(label=_("Trả về bước"), coerce=int)
+    reason = _reason()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        steps = effective_template(self.dossier.procedure)
+        current = self.dossier.current_step or 0
+        self.fields["step_index"].choices = [(i, f"{i + 1}. {s['name']}")
+                                             for i, s in enumerate(steps) if 0 < i < current]
+
+
+class PaymentRequestForm(ActionForm):
+    amount = forms.IntegerField(label=_("Số tiền (đồng)"), min_value=1)
+    note = _note()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].initial = self.dossier.procedure.fee or None
+
+
+class PayForm(ActionForm):
+    online = forms.BooleanField(label=_("Người nộp đã thanh toán trực tuyến"), required=False)
+    reference = forms.CharField(label=_("Số biên lai / mã giao dịch"), max_length=100,
+                                required=False)
+
+
+class ApologizeForm(ActionForm):
+    new_due_at = forms.DateTimeField(
+        label=_("Ngày hẹn trả mới"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"])
+    reason = _reason(_("Lý do chậm trễ (ghi trong phiếu xin lỗi)"))
+
+    def clean_new_due_at(self) -> dt.datetime:
+        value = self.cleaned_data["new_due_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError(_("Ngày hẹn mới phải sau thời điểm hiện tại."))
+        return value
+
+
+def _user(form: ActionForm, key: str = "assignee") -> User | None:
+    pk = form.cleaned_data.get(key)
+    return User.objects.get(pk=pk) if pk else None
+
+
+def _pay(form: ActionForm) -> Any:
+    payment = (Payment.objects.filter(dossier=form.dossier, status=PaymentStatus.REQUESTED)
+               .order_by("-requested_at").first())
+    if payment is None:
+        from tinhso.core.errors import Conflict
+
+        raise Conflict("NO_PAYMENT_DUE", "Hồ sơ không có khoản phí đang chờ nộp.",
+                       "No payment is due.", {})
+    return services.payment_confirm(acting_user=form.user, payment=payment,
+                                    online=form.cleaned_data["online"],
+                                    reference=form.cleaned_data["reference"])
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    form: type[ActionForm]
+    run: Callable[[ActionForm], Any]
+    danger: bool = False
+
+
+def _v(form: ActionForm) -> dict[str, Any]:
+    return {"acting_user": form.user, "dossier": form.dossier,
+            "expected_version": form.cleaned_data["version"]}
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "receive": ActionSpec(NoteForm, lambda f: services.dossier_receive(
+        **_v(f), note=f.cleaned_data["note"])),
+    "refuse": ActionSpec(RefuseForm, lambda f: services.dossier_refuse(
+        **_v(f), reason=f.cleaned_data["reason"]), danger=True),
+    "request_supplement": ActionSpec(SupplementForm, lambda f: services.dossier_request_supplement(
+        **_v(f), reason=f.cleaned_data["reason"])),
+    "assign": ActionSpec(AssignForm, lambda f: services.dossier_assign(
+        **_v(f), assignee=_user(f), note=f.cleaned_data["note"])),
+    "forward": ActionSpec(ForwardForm, lambda f: services.dossier_forward(
+        **_v(f), assignee=_user(f), note=f.cleaned_data["note"])),
+    "return_to_step": ActionSpec(ReturnToStepForm, lambda f: services.dossier_return_to_step(
+        **_v(f), step_index=f.cleaned_data["step_index"], reason=f.cleaned_data["reason"])),
+    "request_payment": ActionSpec(PaymentRequestForm, lambda f: services.dossier_request_payment(
+        **_v(f), amount=f.cleaned_data["amount"], note=f.cleaned_data["note"])),
+    "pay": ActionSpec(PayForm, _pay),
+    "approve": ActionSpec(NoteForm, lambda f: services.dossier_approve(
+        **_v(f), note=f.cleaned_data["note"])),
+    "return_result": ActionSpec(NoteForm, lambda f: services.dossier_return_result(
+        **_v(f), note=f.cleaned_data["note"])),
+    "stop": ActionSpec(StopForm, lambda f: services.dossier_stop(
+        **_v(f), reason=f.cleaned_data["reason"]), danger=True),
+    "apologize": ActionSpec(ApologizeForm, lambda f: services.dossier_apologize(
+        acting_user=f.user, dossier=f.dossier, new_due_at=f.cleaned_data["new_due_at"],
+        reason=f.cleaned_data["reason"])),
+}

@@ -1,0 +1,18 @@
+"""The officials' one-stop front, mounted at /mot-cua/."""
+
+from django.urls import path
+
+from tinhso.backoffice import intake, views
+
+app_name = "backoffice"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("hang-doi/<str:queue>/", views.queue, name="queue"),
+    path("tiep-nhan/", intake.intake_start, name="intake"),
+    path("tiep-nhan/<str:code>/", intake.intake_form, name="intake_form"),
+    path("ho-so/<str:code>/", views.dossier_detail, name="dossier"),
+    path("ho-so/<str:code>/thao-tac/<str:action>/", views.dossier_action, name="action"),
+    path("ho-so/<str:code>/van-ban/", views.dossier_issue_document, name="issue_document"),
+    path("ho-so/<str:code>/tep/<int:attachment_id>/", views.attachment_view, name="attachment"),
+    path("ho-so/<str:code>/giay-tiep-nhan/", views.receipt, name="receipt"),
+]

@@ -1,0 +1,202 @@
+"""The officials' one-stop front (/mot-cua/): queues, the dossier page, actions, counter intake.
+
+Every read goes through the dossier selectors (scoped to the official's agency; another agency's
+dossier is a 404), every write through the dossier services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from tinhso.backoffice.actions import ACTIONS
+from tinhso.core.errors import Conflict, DomainError
+from tinhso.dossiers.models import Action, Channel, Status
+from tinhso.dossiers.selectors import (
+    QUEUES,
+    RUNNING,
+    allowed_actions,
+    dossier_queue,
+    dossier_timeline,
+    queue_counts,
+)
+from tinhso.portal import schema_forms
+from tinhso.portal.errors import error_message
+from tinhso.portal.files import attachment_response, visible_dossier
+from tinhso.portal.paging import BadCursor, keyset_paginate
+
+PER_PAGE = 50
+SORTS = {
+    "due_at": _lazy("Hạn xử lý (sớm nhất trước)"),
+    "-due_at": _lazy("Hạn xử lý (muộn nhất trước)"),
+    "-received_at": _lazy("Ngày tiếp nhận (mới nhất trước)"),
+    "received_at": _lazy("Ngày tiếp nhận (cũ nhất trước)"),
+    "-submitted_at": _lazy("Ngày nộp (mới nhất trước)"),
+    "submitted_at": _lazy("Ngày nộp (cũ nhất trước)"),
+}
+# The queue each role starts its day with.
+ROLE_HOME = [("receiver", "to_receive"), ("leader", "to_approve"), ("specialist", "to_process")]
+
+
+def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        if not user.is_official or not user.is_active:  # type: ignore[union-attr]
+            raise DjangoPermissionDenied("officials only")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+@official_required
+def home(request: HttpRequest) -> HttpResponse:
+    for role, queue in ROLE_HOME:
+        if request.user.has_role(role):  # type: ignore[union-attr]
+            return redirect("backoffice:queue", queue=queue)
+    return redirect("backoffice:queue", queue="to_process")
+
+
+def _nav_context(request: HttpRequest, current: str | None) -> dict[str, Any]:
+    counts = queue_counts(request.user)  # type: ignore[arg-type]
+    return {"queues": [(key, label, counts.get(key, 0)) for key, label in QUEUES.items()],
+            "current_queue": current}
+
+
+@official_required
+def queue(request: HttpRequest, queue: str) -> HttpResponse:
+    if queue not in QUEUES:
+        raise Http404(queue)
+    sort = request.GET.get("sap_xep", "due_at")
+    if sort not in SORTS:
+        sort = "due_at"
+    qs = dossier_queue(request.user, queue)  # type: ignore[arg-type]
+    code = request.GET.get("ma", "").strip()[:60]
+    if code:
+        # A prefix match on the unique code index; no personal data is searched from the URL.
+        qs = qs.filter(code__startswith=code)
+    procedure = request.GET.get("thu_tuc", "").strip()[:40]
+    if procedure:
+        qs = qs.filter(procedure__code=procedure)
+    channel = request.GET.get("kenh", "")
+    if channel in {str(c) for c in Channel.values}:
+        qs = qs.filter(channel=int(channel))
+    try:
+        page = keyset_paginate(qs.select_related("procedure", "assignee"), sort=sort,
+                               per_page=PER_PAGE, after=request.GET.get("after"),
+                               before=request.GET.get("before"))
+    except BadCursor as exc:
+        raise Http404("cursor") from exc
+    now = timezone.now()
+    for row in page.rows:
+        row.is_late = bool(row.due_at and row.due_at < now and row.status in RUNNING)
+    filters = {"ma": code, "thu_tuc": procedure, "kenh": channel, "sap_xep": sort}
+    base_query = "&".join(f"{k}={v}" for k, v in filters.items() if v and not
+                          (k == "sap_xep" and v == "due_at"))
+    context = {
+        **_nav_context(request, queue), "queue_label": QUEUES[queue], "page": page,
+        "filters": filters, "sorts": SORTS, "channels": Channel.choices,
+        "base_query": base_query, "per_page": PER_PAGE,
+    }
+    if request.htmx and request.htmx.target == "queue-table":
+        return render(request, "backoffice/_queue_table.html", context)
+    return render(request, "backoffice/queue.html", context)
+
+
+@official_required
+def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = visible_dossier(request, code)
+    actions = [a for a in allowed_actions(request.user, dossier)  # type: ignore[arg-type]
+               if a in ACTIONS]
+    return render(request, "backoffice/dossier.html", {
+        **_nav_context(request, None), "dossier": dossier,
+        "actions": [(a, Action(a).label, ACTIONS[a].danger) for a in actions],
+        "steps": list(dossier.steps.select_related("assignee").order_by("started_at", "id")),
+        "events": list(dossier_timeline(dossier)),
+        "attachments": list(dossier.attachments.select_related("component")
+                            .order_by("uploaded_at", "id")),
+        "rows": schema_forms.display_rows(dossier.procedure.form_schema, dossier.form_data),
+        "can_issue": request.user.has_role("receiver", "specialist", "leader"),  # type: ignore
+    })
+
+
+@official_required
+def dossier_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    dossier = visible_dossier(request, code)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404(action)
+    if action not in allowed_actions(request.user, dossier):  # type: ignore[arg-type]
+        messages.error(request, _("Thao tác này không thực hiện được ở trạng thái hiện tại của "
+                                  "hồ sơ hoặc bạn không có quyền."))
+        return redirect("backoffice:dossier", code=code)
+    form = spec.form(request.POST or None, dossier=dossier, user=request.user)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec.run(form)
+        except DomainError as exc:
+            form.add_error(None, error_message(exc))
+            status = 409 if isinstance(exc, Conflict) else 422
+        else:
+            messages.success(request, _("Đã thực hiện: %(action)s.") % {
+                "action": Action(action).label})
+            return redirect("backoffice:dossier", code=code)
+    return render(request, "backoffice/action.html", {
+        **_nav_context(request, None), "dossier": dossier, "form": form, "action": action,
+        "action_label": Action(action).label, "danger": spec.danger,
+    }, status=status)
+
+
+@official_required
+@require_POST
+def dossier_issue_document(request: HttpRequest, code: str) -> HttpResponse:
+    """Issue a signed PDF (receipt 01, forms 02–04, the result) through tinhso.documents."""
+    from tinhso.documents.models import DocumentForm
+    from tinhso.documents.services import document_issue
+
+    dossier = visible_dossier(request, code)
+    form = request.POST.get("form", "")
+    if form not in DocumentForm.values or form == DocumentForm.CERTIFIED_COPY:
+        raise Http404(form)
+    try:
+        document_issue(acting_user=request.user, dossier=dossier, form=form)
+    except DomainError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, _("Đã phát hành văn bản có chữ ký số: %(name)s.") % {
+            "name": DocumentForm(form).label})
+    return redirect("backoffice:dossier", code=code)
+
+
+@official_required
+def attachment_view(request: HttpRequest, code: str, attachment_id: int) -> FileResponse:
+    return attachment_response(request, code, attachment_id,
+                               inline=request.GET.get("tai_ve") != "1")
+
+
+@official_required
+def receipt(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = visible_dossier(request, code)
+    if dossier.status == Status.NEW or dossier.received_at is None:
+        messages.error(request, _("Hồ sơ chưa được tiếp nhận nên chưa có giấy tiếp nhận."))
+        return redirect("backoffice:dossier", code=code)
+    return render(request, "backoffice/receipt.html", {
+        "dossier": dossier, "components": list(dossier.procedure.components.all()),
+        "attachments": list(dossier.attachments.select_related("component")),
+        "receiver": next((e.actor for e in dossier_timeline(dossier)
+                          if e.action in (Action.RECEIVE, Action.CREATE_DIRECT)), None),
+    })

@@ -1,0 +1,24 @@
+"""Serve tinhso with waitress, a production WSGI server that needs no C compiler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Chạy máy chủ web tỉnh số (waitress). Serve tinhso over HTTP."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args: Any, host: str, port: int, threads: int, **options: Any) -> None:
+        from waitress import serve
+
+        from tinhso.wsgi import application
+
+        self.stdout.write(f"tinhso: http://{host}:{port}/  (Ctrl+C để dừng)")
+        serve(application, host=host, port=port, threads=threads, ident="tinhso")

@@ -1,0 +1,106 @@
+"""Signed documents the platform issues, and the e-certification register (sổ chứng thực)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class DocumentForm(models.TextChoices):
+    """The one-stop forms of Circular 01/2018/TT-VPCP, the result, and certified copies."""
+
+    RECEIPT = "01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+    SUPPLEMENT = "02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
+    REFUSAL = "03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ"
+    APOLOGY = "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+    RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
+    CERTIFIED_COPY = "copy", "Bản sao chứng thực điện tử từ bản chính"
+
+
+def document_path(instance: Document, filename: str) -> str:
+    return f"documents/{instance.sha256[:2]}/{instance.sha256}.pdf"
+
+
+class Document(models.Model):
+    uuid = models.UUIDField("mã xác minh", default=uuid.uuid4, unique=True, editable=False)
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name="hồ sơ", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="documents")
+    agency = models.ForeignKey("units.Agency", verbose_name="cơ quan ban hành",
+                               on_delete=models.PROTECT, related_name="documents")
+    form = models.CharField("loại văn bản", max_length=8, choices=DocumentForm.choices)
+    file = models.FileField("tệp PDF đã ký", upload_to=document_path, max_length=200)
+    size = models.PositiveBigIntegerField("dung lượng")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    attachment = models.OneToOneField("dossiers.Attachment", null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="document")
+    # [{"common_name", "serial", "kind", "certificate_id"}] in signing order.
+    signers = models.JSONField("người ký", default=list)
+    signed_at = models.DateTimeField("thời điểm ký")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "văn bản điện tử đã ký"
+        verbose_name_plural = "văn bản điện tử đã ký"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["dossier", "form"], name="document_dossier_form")]
+
+    def __str__(self) -> str:
+        return f"{self.get_form_display()} — {self.uuid}"
+
+
+class CertificationCounter(models.Model):
+    """Gap-free numbering of the register per agency and year (row locked while numbering)."""
+
+    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year"], name="certification_counter_uniq")
+        ]
+
+
+class CertificationRegisterEntry(models.Model):
+    """One line of the e-certification register (sổ chứng thực bản sao từ bản chính)."""
+
+    agency = models.ForeignKey("units.Agency", verbose_name="cơ quan chứng thực",
+                               on_delete=models.PROTECT, related_name="certifications")
+    year = models.PositiveSmallIntegerField("năm")
+    book_number = models.CharField("quyển số", max_length=40)
+    number = models.PositiveIntegerField("số chứng thực")
+    certified_on = models.DateField("ngày chứng thực")
+    original_description = models.CharField("bản chính (loại giấy tờ)", max_length=300)
+    pages = models.PositiveSmallIntegerField("số trang")
+    copies = models.PositiveSmallIntegerField("số bản", default=1)
+    fee = models.PositiveIntegerField("lệ phí (đồng)")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người chứng thực",
+                                on_delete=models.PROTECT, related_name="+")
+    applicant_name = models.CharField("người yêu cầu", max_length=200)
+    applicant_id_number = models.CharField("số định danh người yêu cầu", max_length=14,
+                                           blank=True)
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name="hồ sơ", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="certifications")
+    document = models.OneToOneField(Document, verbose_name="bản sao điện tử",
+                                    on_delete=models.PROTECT, related_name="certification")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "sổ chứng thực bản sao điện tử"
+        verbose_name_plural = "sổ chứng thực bản sao điện tử"
+        ordering = ["agency", "-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year", "number"],
+                                    name="certification_number_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.book_number}"
+
+    @property
+    def certification_code(self) -> str:
+        return f"{self.number}/{self.year}/SCT/BS"

@@ -1,0 +1,333 @@
+"""/api/v1/dossiers: online submission, lists and queues, actions, public tracking."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.responses import Status as HttpStatus
+
+from tinhso.accounts.models import User
+from tinhso.core.errors import Conflict, NotFound, ValidationFailed
+from tinhso.dossiers import selectors, services
+from tinhso.dossiers.models import Action, Dossier, Status
+from tinhso.dossiers.schemas import (
+    ActionIn,
+    AttachmentOut,
+    DossierOut,
+    DossierPage,
+    EventOut,
+    QueueCount,
+    TrackIn,
+    TrackOut,
+)
+
+router = Router(tags=["dossiers"])
+
+MAX_PAGE = 100
+
+
+def dossier_out(dossier: Dossier, user: User) -> dict[str, Any]:
+    return {
+        "code": dossier.code,
+        "procedure": dossier.procedure.code,
+        "procedure_name": dossier.procedure.name,
+        "agency": dossier.agency.code,
+        "agency_name": dossier.agency.name,
+        "channel": dossier.channel,
+        "status": dossier.status,
+        "status_name": Status(dossier.status).label,
+        "applicant_kind": dossier.applicant_kind,
+        "applicant_name": dossier.applicant_name,
+        "form_data": dossier.form_data,
+        "submitted_at": dossier.submitted_at,
+        "received_at": dossier.received_at,
+        "due_at": dossier.due_at,
+        "original_due_at": dossier.original_due_at,
+        "finished_at": dossier.finished_at,
+        "returned_at": dossier.returned_at,
+        "current_step": dossier.current_step,
+        "supplement_count": dossier.supplement_count,
+        "fee_amount": dossier.fee_amount,
+        "paid_online": dossier.paid_online,
+        "rating": dossier.rating,
+        "version": dossier.version,
+        "allowed_actions": selectors.allowed_actions(user, dossier),
+    }
+
+
+def _submission_payload(request: HttpRequest) -> dict[str, Any]:
+    content_type = request.content_type or ""
+    if content_type.startswith("multipart/form-data"):
+        raw = request.POST.get("payload")
+        if raw is None:
+            raise ValidationFailed("PAYLOAD_REQUIRED",
+                                   "Thiếu trường “payload” (JSON) trong biểu mẫu gửi lên.",
+                                   "The multipart field 'payload' (JSON) is missing.")
+    elif content_type == "application/json":
+        raw = request.body.decode("utf-8", errors="replace")
+    else:
+        raise ValidationFailed("UNSUPPORTED_MEDIA_TYPE",
+                               "Chỉ chấp nhận multipart/form-data hoặc application/json.",
+                               "Use multipart/form-data or application/json.",
+                               {"content_type": content_type}, status=415)
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed("MALFORMED_JSON", "Nội dung “payload” không phải JSON hợp lệ.",
+                               "The payload is not valid JSON.",
+                               {"line": exc.lineno, "column": exc.colno}, status=400) from exc
+    if not isinstance(payload, dict):
+        raise ValidationFailed("MALFORMED_JSON", "“payload” phải là một đối tượng JSON.",
+                               "The payload must be a JSON object.", status=400)
+    for key in ("procedure", "agency"):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            raise ValidationFailed("FIELD_REQUIRED", f"Thiếu trường “{key}”.",
+                                   f"The field '{key}' is required.", {"field": key})
+    return payload
+
+
+def _files(request: HttpRequest) -> list[tuple[str, Any]]:
+    return [(code, upload) for code in request.FILES for upload in request.FILES.getlist(code)]
+
+
+SUBMIT_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["payload"],
+                    "properties": {
+                        "payload": {
+                            "type": "string",
+                            "description": 'JSON: {"procedure", "agency", "form_data", '
+                                           '"phone", "email", "address"}',
+                        },
+                    },
+                    "additionalProperties": {"type": "string", "format": "binary",
+                                             "description": "one file per component code"},
+                }
+            }
+        }
+    },
+    "parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
+                    "schema": {"type": "string", "maxLength": 100}}],
+}
+
+
+@router.post("/", response={201: DossierOut}, openapi_extra=SUBMIT_DOC,
+             summary="Nộp hồ sơ trực tuyến / submit a dossier online")
+def submit(request: HttpRequest) -> HttpStatus[dict[str, Any]]:
+    payload = _submission_payload(request)
+    dossier = services.dossier_submit_online(
+        acting_user=request.user,
+        procedure_code=payload["procedure"],
+        agency_code=payload["agency"],
+        form_data=payload.get("form_data", {}),
+        files=_files(request),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        applicant_phone=str(payload.get("phone", ""))[:20],
+        applicant_email=str(payload.get("email", ""))[:254],
+        applicant_address=str(payload.get("address", ""))[:255],
+    )
+    return HttpStatus(201, dossier_out(dossier, request.user))
+
+
+@router.get("/", response=DossierPage, summary="Danh sách hồ sơ / list dossiers")
+def list_dossiers(request: HttpRequest, queue: str | None = None, status: int | None = None,
+                  procedure: str | None = None, limit: int = 50,
+                  cursor: str | None = None) -> dict[str, Any]:
+    """Newest first, keyset-paginated (``next_cursor``): constant cost on 10 million rows."""
+    limit = max(1, min(limit, MAX_PAGE))
+    qs = (selectors.dossier_queue(request.user, queue) if queue
+          else selectors.dossiers_visible_to(request.user))
+    if status is not None:
+        qs = qs.filter(status=status)
+    if procedure:
+        qs = qs.filter(procedure__code=procedure)
+    qs = qs.order_by("-id")
+    if cursor:
+        if not cursor.isdigit():
+            raise ValidationFailed("INVALID_CURSOR", "Tham số cursor không hợp lệ.",
+                                   "Invalid cursor.", {"cursor": cursor})
+        qs = qs.filter(id__lt=int(cursor))
+    rows = list(qs[: limit + 1])
+    items = [{
+        "code": d.code, "procedure": d.procedure.code, "procedure_name": d.procedure.name,
+        "agency": d.agency.code, "status": d.status, "channel": d.channel,
+        "applicant_name": d.applicant_name, "received_at": d.received_at, "due_at": d.due_at,
+    } for d in rows[:limit]]
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/queues", response=list[QueueCount], summary="Số hồ sơ theo hàng đợi")
+def queues(request: HttpRequest) -> list[dict[str, Any]]:
+    counts = selectors.queue_counts(request.user)
+    return [{"queue": k, "name_vi": v, "count": counts[k]} for k, v in selectors.QUEUES.items()]
+
+
+@router.post("/track", response=TrackOut, auth=None,
+             summary="Tra cứu hồ sơ (mã hồ sơ + số định danh) / public tracking")
+def track(request: HttpRequest, body: TrackIn) -> dict[str, Any]:
+    found = selectors.dossier_track_public(body.code, body.id_number)
+    if found is None:
+        raise NotFound("Không tìm thấy hồ sơ với mã và số giấy tờ đã nhập.",
+                       "No dossier matches this code and ID number.", code="DOSSIER_NOT_FOUND")
+    return found
+
+
+@router.get("/{code}", response=DossierOut)
+def detail(request: HttpRequest, code: str) -> dict[str, Any]:
+    return dossier_out(selectors.dossier_get_for_user(request.user, code), request.user)
+
+
+@router.get("/{code}/events", response=list[EventOut])
+def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    dossier = selectors.dossier_get_for_user(request.user, code)
+    return [{
+        "at": e.at, "action": e.action, "action_name": Action(e.action).label,
+        "from_status": e.from_status, "to_status": e.to_status, "note": e.note,
+        "due_at": e.due_at, "actor": (e.actor.full_name or e.actor.username) if e.actor else None,
+    } for e in selectors.dossier_timeline(dossier)]
+
+
+@router.get("/{code}/attachments", response=list[AttachmentOut])
+def attachments(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    dossier = selectors.dossier_get_for_user(request.user, code)
+    return [{
+        "id": a.id, "component": a.component.code if a.component else None, "kind": a.kind,
+        "original_name": a.original_name, "content_type": a.content_type, "size": a.size,
+        "sha256": a.sha256, "uploaded_at": a.uploaded_at,
+    } for a in dossier.attachments.select_related("component").order_by("id")]
+
+
+@router.post("/{code}/supplement", response=DossierOut,
+             summary="Bổ sung hồ sơ (người nộp) / answer a supplement request")
+def supplement(request: HttpRequest, code: str) -> dict[str, Any]:
+    dossier = selectors.dossier_get_for_user(request.user, code)
+    form_data = None
+    note = ""
+    if request.POST.get("payload"):
+        payload = _submission_payload_optional(request.POST["payload"])
+        form_data = payload.get("form_data")
+        note = str(payload.get("note", ""))
+    dossier = services.dossier_supplement(acting_user=request.user, dossier=dossier,
+                                          files=_files(request), form_data=form_data, note=note)
+    return dossier_out(dossier, request.user)
+
+
+def _submission_payload_optional(raw: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed("MALFORMED_JSON", "Nội dung “payload” không phải JSON hợp lệ.",
+                               "The payload is not valid JSON.", status=400) from exc
+    if not isinstance(payload, dict):
+        raise ValidationFailed("MALFORMED_JSON", "“payload” phải là một đối tượng JSON.",
+                               "The payload must be a JSON object.", status=400)
+    return payload
+
+
+def _if_match(request: HttpRequest) -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    cleaned = raw.strip().strip('"').removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise ValidationFailed("INVALID_IF_MATCH", "Tiêu đề If-Match phải là số phiên bản.",
+                               "If-Match must be the dossier version number.", {"value": raw})
+    return int(cleaned)
+
+
+def _officer(dossier: Dossier, username: str | None) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(username=username, agency_id=dossier.agency_id).first()
+    if user is None:
+        raise ValidationFailed("INVALID_ASSIGNEE", "Không tìm thấy cán bộ được giao.",
+                               "The assignee was not found in this agency.",
+                               {"assignee": username})
+    return user
+
+
+def _payment(dossier: Dossier, payment_id: int | None) -> Any:
+    from tinhso.payments.models import Payment, PaymentStatus
+
+    qs = Payment.objects.filter(dossier=dossier, status=PaymentStatus.REQUESTED)
+    payment = qs.filter(pk=payment_id).first() if payment_id else qs.order_by("-id").first()
+    if payment is None:
+        raise Conflict("PAYMENT_NOT_PENDING", "Không có khoản thanh toán đang chờ.",
+                       "No payment is awaiting payment.", {"payment_id": payment_id})
+    return payment
+
+
+def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
+                version: int | None) -> Dossier:
+    common = {"acting_user": user, "dossier": dossier}
+    if action == Action.RECEIVE:
+        return services.dossier_receive(**common, note=body.note, expected_version=version)
+    if action == Action.REFUSE:
+        return services.dossier_refuse(**common, reason=body.reason, expected_version=version)
+    if action == Action.REQUEST_SUPPLEMENT:
+        return services.dossier_request_supplement(**common, reason=body.reason,
+                                                   expected_version=version)
+    if action == Action.ASSIGN:
+        assignee = _officer(dossier, body.assignee)
+        if assignee is None:
+            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn cán bộ được giao.",
+                                   "The assignee is required.", {"field": "assignee"})
+        return services.dossier_assign(**common, assignee=assignee, note=body.note,
+                                       expected_version=version)
+    if action == Action.FORWARD:
+        return services.dossier_forward(**common, assignee=_officer(dossier, body.assignee),
+                                        note=body.note, expected_version=version)
+    if action == Action.RETURN_TO_STEP:
+        if body.step_index is None:
+            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn bước cần trả về.",
+                                   "step_index is required.", {"field": "step_index"})
+        return services.dossier_return_to_step(**common, step_index=body.step_index,
+                                               reason=body.reason, expected_version=version)
+    if action == Action.REQUEST_PAYMENT:
+        services.dossier_request_payment(**common, amount=body.amount, note=body.note,
+                                         expected_version=version)
+        return Dossier.objects.get(pk=dossier.pk)
+    if action == Action.PAY:
+        services.payment_confirm(acting_user=user, payment=_payment(dossier, body.payment_id),
+                                 online=body.online, reference=body.reference)
+        return Dossier.objects.get(pk=dossier.pk)
+    if action == Action.APPROVE:
+        return services.dossier_approve(**common, note=body.note, expected_version=version)
+    if action == Action.RETURN_RESULT:
+        return services.dossier_return_result(**common, note=body.note, expected_version=version)
+    if action == Action.STOP:
+        return services.dossier_stop(**common, reason=body.reason, expected_version=version)
+    if action == Action.WITHDRAW:
+        return services.dossier_withdraw(**common, reason=body.reason)
+    if action == Action.APOLOGIZE:
+        if body.new_due_at is None:
+            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng nhập ngày hẹn mới.",
+                                   "new_due_at is required.", {"field": "new_due_at"})
+        return services.dossier_apologize(**common, new_due_at=body.new_due_at,
+                                          reason=body.reason)
+    if action == Action.RATE:
+        if body.rating is None:
+            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn mức đánh giá.",
+                                   "rating is required.", {"field": "rating"})
+        return services.dossier_rate(**common, rating=body.rating)
+    raise NotFound("Thao tác không tồn tại.", "Unknown action.", {"action": action},
+                   code="UNKNOWN_ACTION")
+
+
+@router.post("/{code}/actions/{action}", response=DossierOut,
+             summary="Thao tác trên hồ sơ / act on a dossier",
+             openapi_extra={"parameters": [{"in": "header", "name": "If-Match",
+                                            "required": False, "schema": {"type": "string"}}]})
+def act(request: HttpRequest, code: str, action: str, body: ActionIn) -> dict[str, Any]:
+    dossier = selectors.dossier_get_for_user(request.user, code)
+    dossier = _run_action(action, request.user, dossier, body, _if_match(request))
+    dossier = Dossier.objects.select_related("procedure", "agency").get(pk=dossier.pk)
+    return dossier_out(dossier, request.user)

@@ -1,0 +1,156 @@
+"""What every dossier service shares: locking, state and permission checks, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from tinhso.accounts.models import User
+from tinhso.accounts.permissions import can_act_on_agency
+from tinhso.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from tinhso.dossiers.models import Dossier, DossierStep, Status
+from tinhso.workdays import calendar
+
+STATUS_VI = {s.value: s.label for s in Status}
+STATUS_EN = {
+    1: "newly registered", 2: "received", 3: "refused", 4: "processing",
+    5: "awaiting supplement", 6: "awaiting payment", 7: "withdrawn", 8: "stopped",
+    9: "processed", 10: "result returned",
+}
+# Statuses in which the legal clock runs (it stops while a supplement is awaited).
+CLOCK_RUNNING = frozenset({Status.RECEIVED, Status.PROCESSING, Status.PAYMENT_REQUESTED})
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+def lock_dossier(dossier: Dossier, expected_version: int | None = None) -> Dossier:
+    """Re-read the dossier under a row lock; the loser of a race sees the winner's state.
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite: transactions are IMMEDIATE (settings), so writers
+    are already serialised and the re-read is enough.
+    """
+    locked = (
+        Dossier.objects.select_for_update()
+        .select_related("procedure", "agency")
+        .get(pk=dossier.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            "STALE_VERSION",
+            "Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại và thử lại.",
+            "The dossier was changed by someone else. Reload and try again.",
+            {"expected_version": expected_version, "current_version": locked.version},
+        )
+    return locked
+
+
+def require_status(dossier: Dossier, action: str, *allowed: int) -> None:
+    if dossier.status not in allowed:
+        raise Conflict(
+            "ILLEGAL_TRANSITION",
+            f"Không thể thực hiện “{action}” khi hồ sơ đang ở trạng thái "
+            f"“{STATUS_VI[dossier.status]}”.",
+            f"Cannot '{action}' a dossier that is {STATUS_EN[dossier.status]}.",
+            {"action": action, "status": dossier.status, "allowed_from": list(allowed)},
+        )
+
+
+def require_reason(reason: str, field: str = "reason") -> str:
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise ValidationFailed(
+            "REASON_REQUIRED", "Vui lòng nêu rõ lý do.", "A reason is required.",
+            {"field": field},
+        )
+    return cleaned
+
+
+def dossier_not_found(code: str) -> NotFound:
+    return NotFound("Không tìm thấy hồ sơ.", "Dossier not found.", {"code": code},
+                    code="DOSSIER_NOT_FOUND")
+
+
+def require_official_on(user: User, dossier: Dossier, *roles: str) -> None:
+    """The user is an official of the dossier's agency (or a province admin) holding a role.
+
+    An official of another agency gets 404, not 403: the dossier's existence is not revealed.
+    """
+    if not user.is_authenticated or not user.is_official:
+        raise PermissionDenied({"required_roles": list(roles)})
+    if not can_act_on_agency(user, dossier.agency_id):
+        raise dossier_not_found(dossier.code)
+    if roles and not user.has_role(*roles):
+        raise PermissionDenied({"required_roles": list(roles)})
+
+
+def require_applicant(user: User, dossier: Dossier) -> None:
+    if not user.is_authenticated or dossier.applicant_id != user.pk:
+        raise dossier_not_found(dossier.code)
+
+
+def is_overdue(dossier: Dossier, at: dt.datetime) -> bool:
+    return (
+        dossier.due_at is not None
+        and dossier.status in CLOCK_RUNNING
+        and at > dossier.due_at
+    )
+
+
+def require_not_late(dossier: Dossier, at: dt.datetime) -> None:
+    """A late dossier needs an apology with a new appointment (form 04) before it continues."""
+    if is_overdue(dossier, at):
+        raise Conflict(
+            "APOLOGY_REQUIRED",
+            "Hồ sơ đã quá hạn: cần lập phiếu xin lỗi và hẹn lại ngày trả kết quả trước.",
+            "The dossier is overdue: issue an apology with a new appointment first.",
+            {"due_at": dossier.due_at.isoformat() if dossier.due_at else None},
+        )
+
+
+def total_office_seconds(dossier: Dossier) -> int:
+    days = Decimal(dossier.procedure.processing_days)
+    return int(round(days * calendar.office_seconds_per_day(dossier.agency)))
+
+
+def template_steps(dossier: Dossier) -> list[dict[str, Any]]:
+    from tinhso.dossiers.templates import effective_template
+
+    return effective_template(dossier.procedure)
+
+
+def start_step(dossier: Dossier, index: int, at: dt.datetime, assignee: User | None = None
+               ) -> DossierStep:
+    steps = template_steps(dossier)
+    spec = steps[index]
+    share = Decimal(str(spec.get("share", 0)))
+    seconds = int(round(share * total_office_seconds(dossier)))
+    due = calendar.add_office_seconds(at, seconds, agency=dossier.agency)
+    dossier.current_step = index
+    dossier.current_role = spec["role"]
+    dossier.assignee = assignee
+    return DossierStep.objects.create(
+        dossier=dossier, index=index, code=spec["code"], name=spec["name"], role=spec["role"],
+        assignee=assignee, started_at=at, due_at=due,
+    )
+
+
+def finish_current_step(dossier: Dossier, at: dt.datetime) -> None:
+    if dossier.current_step is None:
+        return
+    DossierStep.objects.filter(
+        dossier=dossier, index=dossier.current_step, finished_at__isnull=True
+    ).update(finished_at=at)
+
+
+def save(dossier: Dossier, *fields: str) -> None:
+    dossier.version += 1
+    dossier.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def domain_error_from_validation(field: str, vi: str, en: str, **details: Any) -> DomainError:
+    return ValidationFailed("VALIDATION_ERROR", vi, en, {"field": field, **details})

@@ -1,0 +1,215 @@
+"""Processing through the procedure's steps, payment requests, approval, return, stop, apology."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from tinhso.accounts.models import User
+from tinhso.core.errors import Conflict, ValidationFailed
+from tinhso.dossiers.events import record_event
+from tinhso.dossiers.models import Action, Dossier, Status
+from tinhso.dossiers.paperwork import issue_after_commit
+from tinhso.dossiers.services import _common as c
+from tinhso.dossiers.templates import effective_template, last_processing_index
+
+PROCESSING_FROM = (Status.RECEIVED, Status.PROCESSING)
+
+
+def _check_assignee(dossier: Dossier, assignee: User | None, role: str) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_official or assignee.agency_id != dossier.agency_id or \
+            not assignee.has_role(role):
+        raise ValidationFailed(
+            "INVALID_ASSIGNEE",
+            "Người được giao phải là cán bộ của cơ quan và có vai trò phù hợp với bước xử lý.",
+            "The assignee must be an official of the agency holding the step's role.",
+            {"assignee": assignee.pk, "role": role},
+        )
+
+
+def _current_role(dossier: Dossier) -> str:
+    steps = effective_template(dossier.procedure)
+    index = dossier.current_step if dossier.current_step is not None else 0
+    return str(steps[index]["role"])
+
+
+@transaction.atomic
+def dossier_assign(*, acting_user: User, dossier: Dossier, assignee: User, note: str = "",
+                   expected_version: int | None = None) -> Dossier:
+    """Give the current step to an officer of its role (leaders and receivers distribute work)."""
+    dossier = c.lock_dossier(dossier, expected_version)
+    c.require_official_on(acting_user, dossier, "leader", "receiver")
+    c.require_status(dossier, "phân công / assign", *PROCESSING_FROM)
+    at = c.now()
+    c.require_not_late(dossier, at)
+    _check_assignee(dossier, assignee, _current_role(dossier))
+    from tinhso.dossiers.models import DossierStep
+
+    DossierStep.objects.filter(dossier=dossier, index=dossier.current_step,
+                               finished_at__isnull=True).update(assignee=assignee)
+    from_status = dossier.status
+    dossier.assignee = assignee
+    dossier.status = Status.PROCESSING
+    c.save(dossier, "assignee", "status")
+    record_event(dossier, actor=acting_user, action=Action.ASSIGN, from_status=from_status,
+                 to_status=Status.PROCESSING, note=note.strip(), at=at,
+                 data={"assignee": assignee.pk, "step": dossier.current_step})
+    return dossier
+
+
+@transaction.atomic
+def dossier_forward(*, acting_user: User, dossier: Dossier, assignee: User | None = None,
+                    note: str = "", expected_version: int | None = None) -> Dossier:
+    """Complete the current step and pass the dossier to the next one."""
+    dossier = c.lock_dossier(dossier, expected_version)
+    c.require_status(dossier, "chuyển bước / forward", *PROCESSING_FROM)
+    steps = effective_template(dossier.procedure)
+    current = dossier.current_step or 0
+    c.require_official_on(acting_user, dossier, str(steps[current]["role"]))
+    at = c.now()
+    c.require_not_late(dossier, at)
+    if current >= last_processing_index(steps):
+        raise Conflict(
+            "NO_NEXT_STEP",
+            "Đây là bước cuối của quy trình xử lý: hãy phê duyệt kết quả.",
+            "This is the last processing step: approve the result instead.",
+            {"step": current},
+        )
+    nxt = current + 1
+    _check_assignee(dossier, assignee, str(steps[nxt]["role"]))
+    c.finish_current_step(dossier, at)
+    c.start_step(dossier, nxt, at, assignee=assignee)
+    from_status = dossier.status
+    dossier.status = Status.PROCESSING
+    c.save(dossier, "status", "current_step", "current_role", "assignee")
+    record_event(dossier, actor=acting_user, action=Action.FORWARD, from_status=from_status,
+                 to_status=Status.PROCESSING, note=note.strip(), at=at,
+                 data={"from_step": current, "to_step": nxt,
+                       "assignee": assignee.pk if assignee else None})
+    return dossier
+
+
+@transaction.atomic
+def dossier_return_to_step(*, acting_user: User, dossier: Dossier, step_index: int, reason: str,
+                           expected_version: int | None = None) -> Dossier:
+    """Send the dossier back to an earlier processing step (e.g. a leader rejects a draft)."""
+    reason = c.require_reason(reason)
+    dossier = c.lock_dossier(dossier, expected_version)
+    c.require_status(dossier, "trả về bước trước / return to step", Status.PROCESSING)
+    steps = effective_template(dossier.procedure)
+    current = dossier.current_step or 0
+    c.require_official_on(acting_user, dossier, str(steps[current]["role"]))
+    at = c.now()
+    c.require_not_late(dossier, at)
+    if not 1 <= step_index < current:
+        raise ValidationFailed(
+            "INVALID_STEP", "Chỉ có thể trả về một bước xử lý trước bước hiện tại.",
+            "Only an earlier processing step can be chosen.",
+            {"step_index": step_index, "current_step": current},
+        )
+    c.finish_current_step(dossier, at)
+    c.start_step(dossier, step_index, at)
+    c.save(dossier, "current_step", "current_role", "assignee")
+    record_event(dossier, actor=acting_user, action=Action.RETURN_TO_STEP,
+                 from_status=Status.PROCESSING, to_status=Status.PROCESSING, note=reason, at=at,
+                 data={"from_step": current, "to_step": step_index})
+    return dossier
+
+
+@transaction.atomic
+def dossier_approve(*, acting_user: User, dossier: Dossier, note: str = "",
+                    expected_version: int | None = None) -> Dossier:
+    """The leader approves the result: processing ends (status 9)."""
+    dossier = c.lock_dossier(dossier, expected_version)
+    c.require_official_on(acting_user, dossier, "leader")
+    c.require_status(dossier, "phê duyệt / approve", Status.PROCESSING)
+    steps = effective_template(dossier.procedure)
+    if (dossier.current_step or 0) != last_processing_index(steps):
+        raise Conflict(
+            "NOT_AT_APPROVAL_STEP", "Hồ sơ chưa đến bước phê duyệt.",
+            "The dossier has not reached the approval step.",
+            {"current_step": dossier.current_step},
+        )
+    at = c.now()
+    c.require_not_late(dossier, at)
+    c.finish_current_step(dossier, at)
+    c.start_step(dossier, len(steps) - 1, at)
+    dossier.status = Status.PROCESSED
+    dossier.finished_at = at
+    dossier.result_electronic = dossier.procedure.result_type == "electronic"
+    c.save(dossier, "status", "finished_at", "current_step", "current_role", "assignee",
+           "result_electronic")
+    record_event(dossier, actor=acting_user, action=Action.APPROVE, from_status=Status.PROCESSING,
+                 to_status=Status.PROCESSED, note=note.strip(), at=at)
+    if dossier.result_electronic:
+        issue_after_commit(acting_user=acting_user, dossier=dossier, form="result")
+    return dossier
+
+
+@transaction.atomic
+def dossier_return_result(*, acting_user: User, dossier: Dossier, note: str = "",
+                          expected_version: int | None = None) -> Dossier:
+    dossier = c.lock_dossier(dossier, expected_version)
+    c.require_official_on(acting_user, dossier, "receiver")
+    c.require_status(dossier, "trả kết quả / return result", Status.PROCESSED)
+    at = c.now()
+    c.finish_current_step(dossier, at)
+    dossier.status = Status.RETURNED
+    dossier.returned_at = at
+    c.save(dossier, "status", "returned_at")
+    record_event(dossier, actor=acting_user, action=Action.RETURN_RESULT,
+                 from_status=Status.PROCESSED, to_status=Status.RETURNED, note=note.strip(), at=at)
+    return dossier
+
+
+@transaction.atomic
+def dossier_stop(*, acting_user: User, dossier: Dossier, reason: str,
+                 expected_version: int | None = None) -> Dossier:
+    """Stop processing (form 05): ends processing with a reason."""
+    reason = c.require_reason(reason)
+    dossier = c.lock_dossier(dossier, expected_version)
+    c.require_official_on(acting_user, dossier, "leader")
+    c.require_status(dossier, "dừng xử lý / stop", Status.RECEIVED, Status.PROCESSING,
+                     Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED)
+    at = c.now()
+    from_status = dossier.status
+    c.finish_current_step(dossier, at)
+    dossier.status = Status.STOPPED
+    dossier.finished_at = at
+    dossier.paused_at = None
+    c.save(dossier, "status", "finished_at", "paused_at")
+    record_event(dossier, actor=acting_user, action=Action.STOP, from_status=from_status,
+                 to_status=Status.STOPPED, note=reason, at=at)
+    return dossier
+
+
+@transaction.atomic
+def dossier_apologize(*, acting_user: User, dossier: Dossier, new_due_at: dt.datetime,
+                      reason: str) -> Dossier:
+    """Apology and new appointment for a late dossier (form 04); the legal date stays."""
+    reason = c.require_reason(reason)
+    dossier = c.lock_dossier(dossier)
+    c.require_official_on(acting_user, dossier, "receiver", "specialist", "leader")
+    at = c.now()
+    if not c.is_overdue(dossier, at):
+        raise Conflict("NOT_OVERDUE", "Hồ sơ chưa quá hạn nên không cần xin lỗi.",
+                       "The dossier is not overdue; no apology is needed.",
+                       {"due_at": dossier.due_at.isoformat() if dossier.due_at else None})
+    if new_due_at.tzinfo is None or new_due_at <= at:
+        raise ValidationFailed("INVALID_NEW_APPOINTMENT",
+                               "Ngày hẹn mới phải ở tương lai (kèm múi giờ).",
+                               "The new appointment must be in the future (with an offset).",
+                               {"new_due_at": new_due_at.isoformat()})
+    old_due = dossier.due_at
+    dossier.due_at = new_due_at
+    dossier.apology_count += 1
+    c.save(dossier, "due_at", "apology_count")
+    record_event(dossier, actor=acting_user, action=Action.APOLOGIZE, from_status=dossier.status,
+                 to_status=dossier.status, note=reason, at=at,
+                 data={"old_due_at": old_due.isoformat() if old_due else None})
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="04",
+                       extra={"reason": reason, "new_due_at": new_due_at})
+    return dossier

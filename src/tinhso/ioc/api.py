@@ -1,0 +1,121 @@
+"""The IOC under /api/v1/ioc: the live 766 index, its monthly series, rankings, notifications.
+
+(No ``from __future__ import annotations``: ninja reads the annotations at import time.)
+"""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from tinhso.ioc import selectors
+from tinhso.ioc.dashboard import monthly_series, ranking
+from tinhso.ioc.notifications import notification_mark_read, notifications_for
+
+router = Router(tags=["ioc"])
+
+
+class IndicatorOut(Schema):
+    code: str
+    name_vi: str
+    numerator: int | None
+    denominator: int | None
+    ratio: float | None
+    score: float | None
+    max: float
+
+
+class GroupOut(Schema):
+    code: str
+    name_vi: str
+    score: float | None
+    max: float
+    indicators: list[IndicatorOut]
+
+
+class IndexOut(Schema):
+    scope: str
+    from_: str = Field(..., alias="from")
+    to: str
+    score: float | None = Field(..., description="tổng điểm các chỉ số có dữ liệu")
+    max: float = Field(..., description="tổng điểm tối đa của các chỉ số có dữ liệu")
+    groups: list[GroupOut]
+
+
+class IndexQuery(Schema):
+    scope: str = Field(..., description="mã đơn vị hành chính, cơ quan, thủ tục hoặc lĩnh vực "
+                                        "(tiền tố tùy chọn: agency:, unit:, current2:, "
+                                        "legacy3:, procedure:, field:)")
+    date_from: str = Field(..., alias="from", description="YYYY-MM-DD")
+    date_to: str = Field(..., alias="to", description="YYYY-MM-DD")
+
+
+@router.get("/index", response=IndexOut, by_alias=True,
+            summary="Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766)")
+def index(request: HttpRequest, q: Query[IndexQuery]) -> dict[str, Any]:
+    """The 766 index of a scope over [from, to]. Unfinished dossiers are judged at the end of
+    ``to`` (or of today when ``to`` is later; ``to`` in the answer is that day). Indicators
+    without data have null numerator, denominator, ratio and score; ``max`` of a group and of
+    the whole index sums only the indicators that have a score (docs/kpi.md)."""
+    return selectors.kpi_index(request.user, q.scope, q.date_from, q.date_to)
+
+
+class SeriesPoint(Schema):
+    month: str
+    score: float | None
+    max: float
+    groups: dict[str, float | None]
+    received: int
+    online_rate: float | None
+    on_time_rate: float | None
+    overdue: int
+    paid_online: int
+
+
+@router.get("/series", response=list[SeriesPoint], summary="Chỉ số theo tháng")
+def series(request: HttpRequest, scope: str, months: int = 12) -> list[dict[str, Any]]:
+    return monthly_series(request.user, scope, months=max(1, min(months, 36)))
+
+
+class RankingRow(Schema):
+    code: str
+    name: str
+    score: float | None
+    max: float
+    received: int
+    on_time_rate: float | None
+    online_rate: float | None
+    overdue: int
+
+
+class RankingQuery(Schema):
+    scope: str
+    date_from: str = Field(..., alias="from")
+    date_to: str = Field(..., alias="to")
+    by: str = Field("auto", description="auto | district | commune | agency")
+
+
+@router.get("/ranking", response=list[RankingRow], summary="Xếp hạng đơn vị, cơ quan")
+def ranking_view(request: HttpRequest, q: Query[RankingQuery]) -> list[dict[str, Any]]:
+    return ranking(request.user, q.scope, q.date_from, q.date_to, by=q.by)["rows"]
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    url: str
+    created_at: Any
+    read_at: Any
+
+
+@router.get("/notifications", response=list[NotificationOut], summary="Thông báo của tôi")
+def notifications(request: HttpRequest, unread: bool = False) -> list[Any]:
+    return list(notifications_for(request.user, unread_only=unread)[:100])
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut,
+             summary="Đánh dấu đã đọc")
+def notification_read(request: HttpRequest, notification_id: int) -> Any:
+    return notification_mark_read(acting_user=request.user, notification_id=notification_id)

@@ -1,0 +1,91 @@
+"""``tinhso ioc rebuild | verify | scan-alerts | index``: operate the IOC's derived data."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "IOC: tính lại (rebuild) và kiểm tra (verify) số liệu tổng hợp từ nhật ký hồ sơ, quét "
+        "cảnh báo (scan-alerts), in chỉ số (index). Rebuild/verify the KPI facts, scan alerts, "
+        "print the index."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
+        sub.required = True
+        sub.add_parser("rebuild", help="recompute the facts from the dossier event log")
+        verify = sub.add_parser("verify", help="check the facts against the event log "
+                                               "(exit 1 on any difference)")
+        verify.add_argument("--limit", type=int, default=50,
+                            help="differences to print at most (default 50)")
+        for name in ("scan-alerts", "scan_alerts"):
+            sub.add_parser(name, help="create the due/overdue/indicator notifications")
+        index = sub.add_parser("index", help="print the 766 index of a scope as JSON")
+        index.add_argument("scope")
+        index.add_argument("date_from", metavar="FROM")
+        index.add_argument("date_to", metavar="TO")
+        index.add_argument("--raw", action="store_true",
+                           help="compute from the raw tables instead of the facts")
+
+    def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
+        if subcommand == "rebuild":
+            self._rebuild()
+        elif subcommand == "verify":
+            self._verify(options["limit"])
+        elif subcommand in ("scan-alerts", "scan_alerts"):
+            from tinhso.ioc.tasks import scan_alerts
+
+            report = scan_alerts()
+            self.stdout.write(
+                f"Đã tạo {report['total']} thông báo / created {report['total']} notifications "
+                f"({', '.join(f'{k}: {v}' for k, v in report.items() if k != 'total')})."
+            )
+        elif subcommand == "index":
+            from tinhso.ioc.selectors import kpi_from_facts, kpi_from_raw
+
+            compute = kpi_from_raw if options["raw"] else kpi_from_facts
+            doc = compute(options["scope"], options["date_from"], options["date_to"])
+            self.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:  # pragma: no cover - argparse rejects unknown subcommands
+            raise CommandError(f"unknown subcommand {subcommand!r}")
+
+    def _rebuild(self) -> None:
+        from tinhso.ioc.facts import rebuild
+
+        started = time.perf_counter()
+
+        def progress(count: int) -> None:
+            if count % 100_000 == 0:
+                self.stderr.write(f"  … {count:,} hồ sơ / dossiers")
+
+        report = rebuild(progress=progress)
+        self.stdout.write(
+            f"Đã tính lại số liệu của {report.dossiers:,} hồ sơ: {report.daily_rows:,} dòng ngày, "
+            f"{report.monthly_rows:,} dòng tháng ({time.perf_counter() - started:.1f} s). "
+            f"Rebuilt the facts of {report.dossiers:,} dossiers."
+        )
+
+    def _verify(self, limit: int) -> None:
+        from tinhso.ioc.facts import verify
+
+        started = time.perf_counter()
+        differences = verify(limit=limit)
+        elapsed = time.perf_counter() - started
+        if not differences:
+            self.stdout.write(f"Số liệu khớp với nhật ký hồ sơ / facts match the event log "
+                              f"({elapsed:.1f} s).")
+            return
+        for difference in differences:
+            self.stdout.write(str(difference))
+        more = " (có thể còn nữa / possibly more)" if len(differences) >= limit else ""
+        raise CommandError(
+            f"{len(differences)} chênh lệch giữa số liệu tổng hợp và nhật ký hồ sơ{more}. "
+            f"{len(differences)} differences between the facts and the event log; "
+            "run `tinhso ioc rebuild`."
+        )

@@ -1,0 +1,168 @@
+"""/api/v1/payments: a dossier's fees, paying online through VNPAY, VietQR for bank transfers.
+
+The gateway's own calls (IPN) and the citizen's return page are plain Django views under
+/thanh-toan/ (``payments/views.py``): they are not authenticated API calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status as HttpStatus
+
+from tinhso.accounts.models import User
+from tinhso.core.errors import Conflict, ValidationFailed
+from tinhso.dossiers.selectors import dossier_get_for_user
+from tinhso.payments import selectors, services, vietqr
+from tinhso.payments.models import Payment, PaymentAttempt, PaymentStatus
+
+router = Router(tags=["payments"])
+
+MAX_PAGE = 100
+
+
+class PaymentOut(Schema):
+    id: int
+    dossier: str
+    amount: int
+    description: str
+    status: str
+    status_name: str
+    online: bool
+    method: str
+    reference: str
+    requested_at: dt.datetime
+    paid_at: dt.datetime | None
+
+
+class AttemptOut(Schema):
+    txn_ref: str
+    gateway: str
+    amount: int
+    status: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    ipn_received_at: dt.datetime | None
+    response_code: str
+    transaction_no: str
+    needs_refund: bool
+
+
+class PaymentDetailOut(PaymentOut):
+    attempts: list[AttemptOut]
+
+
+class PaymentPage(Schema):
+    items: list[PaymentOut]
+    next_cursor: str | None
+
+
+class VnpayStartIn(Schema):
+    locale: Literal["vn", "en"] = "vn"
+
+
+class VnpayStartOut(Schema):
+    payment_url: str
+    txn_ref: str
+    expires_at: dt.datetime
+
+
+class VietQROut(Schema):
+    payload: str
+    svg: str
+    bank_bin: str
+    account: str
+    account_name: str
+    amount: int
+    note: str
+
+
+def payment_out(p: Payment) -> dict[str, Any]:
+    return {
+        "id": p.pk, "dossier": p.dossier.code, "amount": p.amount, "description": p.description,
+        "status": p.status, "status_name": PaymentStatus(p.status).label, "online": p.online,
+        "method": p.method, "reference": p.reference, "requested_at": p.requested_at,
+        "paid_at": p.paid_at,
+    }
+
+
+def attempt_out(a: PaymentAttempt) -> dict[str, Any]:
+    return {
+        "txn_ref": a.txn_ref, "gateway": a.gateway, "amount": a.amount, "status": a.status,
+        "created_at": a.created_at, "expires_at": a.expires_at,
+        "ipn_received_at": a.ipn_received_at, "response_code": a.response_code,
+        "transaction_no": a.transaction_no, "needs_refund": a.needs_refund,
+    }
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: forwarded headers are client-controlled unless a trusted proxy sets them.
+    return str(request.META.get("REMOTE_ADDR") or "127.0.0.1")
+
+
+@router.get("/", response=PaymentPage,
+            summary="Khoản phí, lệ phí của hồ sơ / payments (scoped to the user)")
+def list_payments(request: HttpRequest, dossier: str | None = None, status: str | None = None,
+                  limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    """Applicants see their own dossiers' payments, officials their agency's. Newest first."""
+    user: User = request.user  # type: ignore[assignment]
+    limit = max(1, min(limit, MAX_PAGE))
+    qs = selectors.payments_visible_to(user)
+    if dossier:
+        qs = qs.filter(dossier=dossier_get_for_user(user, dossier))  # 404 outside the scope
+    if status:
+        if status not in PaymentStatus.values:
+            raise ValidationFailed("INVALID_STATUS", "Trạng thái thanh toán không hợp lệ.",
+                                   "Unknown payment status.",
+                                   {"status": status, "allowed": list(PaymentStatus.values)})
+        qs = qs.filter(status=status)
+    qs = qs.order_by("-id")
+    if cursor:
+        if not cursor.isdigit():
+            raise ValidationFailed("INVALID_CURSOR", "Tham số cursor không hợp lệ.",
+                                   "Invalid cursor.", {"cursor": cursor})
+        qs = qs.filter(id__lt=int(cursor))
+    rows = list(qs[: limit + 1])
+    next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
+    return {"items": [payment_out(p) for p in rows[:limit]], "next_cursor": next_cursor}
+
+
+@router.get("/{payment_id}", response=PaymentDetailOut,
+            summary="Chi tiết khoản thanh toán / payment with its gateway attempts")
+def detail(request: HttpRequest, payment_id: int) -> dict[str, Any]:
+    payment = selectors.payment_get_for_user(request.user, payment_id)  # type: ignore[arg-type]
+    return {**payment_out(payment),
+            "attempts": [attempt_out(a) for a in selectors.payment_attempts(payment)]}
+
+
+@router.post("/{payment_id}/vnpay", response={201: VnpayStartOut},
+             summary="Thanh toán trực tuyến qua VNPAY (người nộp hồ sơ) / pay online")
+def vnpay_start(request: HttpRequest, payment_id: int,
+                body: VnpayStartIn | None = None) -> HttpStatus[dict[str, Any]]:
+    """Returns the signed URL of the gateway's payment page; send the citizen's browser there.
+    The payment is confirmed only by the gateway's signed notification (IPN)."""
+    user: User = request.user  # type: ignore[assignment]
+    payment = selectors.payment_get_for_user(user, payment_id)
+    started = services.payment_vnpay_start(
+        acting_user=user, payment=payment, ip_addr=client_ip(request),
+        locale=body.locale if body else "vn",
+    )
+    return HttpStatus(201, {"payment_url": started.payment_url,
+                            "txn_ref": started.attempt.txn_ref,
+                            "expires_at": started.attempt.expires_at})
+
+
+@router.get("/{payment_id}/vietqr", response=VietQROut,
+            summary="Mã VietQR chuyển khoản / VietQR (EMVCo) payload and SVG")
+def vietqr_code(request: HttpRequest, payment_id: int) -> dict[str, Any]:
+    payment = selectors.payment_get_for_user(request.user, payment_id)  # type: ignore[arg-type]
+    if payment.status != PaymentStatus.REQUESTED:
+        raise Conflict("PAYMENT_NOT_PENDING", "Khoản thanh toán này không còn chờ thanh toán.",
+                       "This payment is not awaiting payment.", {"status": payment.status})
+    code = vietqr.for_payment(payment)
+    return {"payload": code.payload, "svg": code.svg, "bank_bin": code.bank_bin,
+            "account": code.account, "account_name": code.account_name,
+            "amount": code.amount, "note": code.note}

@@ -1,0 +1,44 @@
+"""Reads of payments, scoped to the user: applicants see their own dossiers' payments, officials
+their agency's (``visible_agency_ids``), province admins all."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tinhso.accounts.models import User
+from tinhso.accounts.permissions import is_active_official, visible_agency_ids
+from tinhso.core.errors import NotFound
+from tinhso.payments.models import Payment, PaymentAttempt
+
+
+def payments_visible_to(user: User) -> QuerySet[Payment]:
+    qs = Payment.objects.select_related("dossier", "dossier__procedure")
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if is_active_official(user):
+        ids = visible_agency_ids(user)
+        return qs if ids is None else qs.filter(dossier__agency_id__in=ids)
+    return qs.filter(dossier__applicant=user)
+
+
+def payment_not_found(payment_id: object) -> NotFound:
+    return NotFound("Không tìm thấy khoản thanh toán.", "Payment not found.",
+                    {"payment_id": payment_id}, code="PAYMENT_NOT_FOUND")
+
+
+def payment_get_for_user(user: User, payment_id: int) -> Payment:
+    """The payment, or 404 when it does not exist or lies outside the user's scope."""
+    payment = payments_visible_to(user).filter(pk=payment_id).first()
+    if payment is None:
+        raise payment_not_found(payment_id)
+    return payment
+
+
+def payment_attempts(payment: Payment) -> QuerySet[PaymentAttempt]:
+    return PaymentAttempt.objects.filter(payment=payment).order_by("-created_at", "-id")
+
+
+def attempt_by_txn_ref(txn_ref: str) -> PaymentAttempt | None:
+    """For the return page: the gateway's signed redirect names the attempt."""
+    return (PaymentAttempt.objects.select_related("payment", "payment__dossier")
+            .filter(txn_ref=txn_ref).first())

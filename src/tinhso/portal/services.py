@@ -1,0 +1,233 @@
+"""Portal writes: online drafts, and accounts linked through OpenID Connect.
+
+Drafts are the applicant's scratch pad; the dossier exists only once ``draft_submit`` calls
+``tinhso.dossiers.services.dossier_submit_online`` (which checks everything again and writes the
+dossier's first event).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tinhso.accounts.models import AccountKind, User
+from tinhso.catalog.models import OnlineLevel, Procedure, ProcedureComponent
+from tinhso.core.errors import NotFound, PermissionDenied, ValidationFailed
+from tinhso.core.text import nfc
+from tinhso.dossiers.models import Dossier
+from tinhso.portal.models import Draft, DraftFile, OidcIdentity
+from tinhso.units.models import Agency
+
+# How many files one component of a draft may hold (scans of several pages).
+MAX_FILES_PER_COMPONENT = 10
+
+
+def _require_applicant(user: User) -> None:
+    if not user.is_authenticated or user.kind not in (AccountKind.CITIZEN,
+                                                      AccountKind.ORGANISATION):
+        raise PermissionDenied({"reason": "applicants only"})
+
+
+@transaction.atomic
+def draft_create(*, acting_user: User, procedure: Procedure) -> Draft:
+    _require_applicant(acting_user)
+    if procedure.online_level == OnlineLevel.NONE or not procedure.is_active:
+        raise ValidationFailed("PROCEDURE_NOT_ONLINE",
+                               "Thủ tục này không tiếp nhận hồ sơ trực tuyến.",
+                               "This procedure does not accept online submissions.",
+                               {"procedure": procedure.code})
+    agencies = list(procedure.agencies.filter(is_active=True)[:2])
+    return Draft.objects.create(
+        owner=acting_user, procedure=procedure,
+        agency=agencies[0] if len(agencies) == 1 else None,
+        contact={"phone": acting_user.phone, "email": acting_user.email,
+                 "address": acting_user.address},
+    )
+
+
+def draft_get(*, user: User, draft_id: Any) -> Draft:
+    """The user's own unsubmitted draft, else 404 (never reveal another user's draft)."""
+    draft = (Draft.objects.select_related("procedure", "procedure__field", "agency")
+             .filter(pk=draft_id, owner=user).first()) if user.is_authenticated else None
+    if draft is None:
+        raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
+    return draft
+
+
+@transaction.atomic
+def draft_save_contact(*, acting_user: User, draft: Draft, agency: Agency,
+                       contact: dict[str, str]) -> Draft:
+    if draft.owner_id != acting_user.pk:
+        raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
+    if not draft.procedure.agencies.filter(pk=agency.pk, is_active=True).exists():
+        raise ValidationFailed("AGENCY_NOT_IMPLEMENTING",
+                               "Cơ quan này không thực hiện thủ tục đã chọn.",
+                               "This agency does not implement the procedure.",
+                               {"field": "agency"})
+    draft.agency = agency
+    draft.contact = {k: nfc(str(v or "")).strip() for k, v in contact.items()}
+    _mark_step(draft, "contact")
+    draft.save(update_fields=["agency", "contact", "completed_steps", "updated_at"])
+    return draft
+
+
+@transaction.atomic
+def draft_save_form(*, acting_user: User, draft: Draft, form_data: dict[str, Any],
+                    step_key: str) -> Draft:
+    if draft.owner_id != acting_user.pk:
+        raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
+    draft.form_data = form_data
+    _mark_step(draft, step_key)
+    draft.save(update_fields=["form_data", "completed_steps", "updated_at"])
+    return draft
+
+
+def _mark_step(draft: Draft, key: str) -> None:
+    if key not in draft.completed_steps:
+        draft.completed_steps = [*draft.completed_steps, key]
+
+
+def draft_add_file(*, acting_user: User, draft: Draft, component: ProcedureComponent,
+                   upload: UploadedFile) -> DraftFile:
+    """Check the file by content (the dossier's own upload rules) and keep it with the draft."""
+    from tinhso.dossiers.uploads import check_upload
+
+    if draft.owner_id != acting_user.pk:
+        raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
+    if component.procedure_id != draft.procedure_id:
+        raise ValidationFailed("UNKNOWN_COMPONENT", "Giấy tờ không thuộc thủ tục này.",
+                               "The component is not part of this procedure.",
+                               {"component": component.code})
+    checked = check_upload(component.code, upload)
+    with transaction.atomic():
+        count = DraftFile.objects.select_for_update().filter(
+            draft=draft, component=component).count()
+        if count >= MAX_FILES_PER_COMPONENT:
+            raise ValidationFailed(
+                "TOO_MANY_FILES",
+                f"Mỗi loại giấy tờ chỉ được tải tối đa {MAX_FILES_PER_COMPONENT} tệp.",
+                f"At most {MAX_FILES_PER_COMPONENT} files per document.",
+                {"component": component.code})
+        row = DraftFile(draft=draft, component=component, original_name=checked.original_name,
+                        content_type=checked.content_type, size=checked.size,
+                        sha256=checked.sha256)
+        row.file.save("upload", ContentFile(checked.content), save=False)
+        try:
+            row.save()
+        except BaseException:
+            row.file.delete(save=False)
+            raise
+        Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+    return row
+
+
+def draft_remove_file(*, acting_user: User, draft: Draft, file_id: int) -> None:
+    row = DraftFile.objects.filter(pk=file_id, draft=draft, draft__owner=acting_user).first()
+    if row is None:
+        raise NotFound("Không tìm thấy tệp", "File not found")
+    name = row.file.name
+    with transaction.atomic():
+        row.delete()
+        transaction.on_commit(lambda: row.file.storage.delete(name))
+
+
+def draft_files_as_uploads(draft: Draft) -> list[tuple[str, UploadedFile]]:
+    result: list[tuple[str, UploadedFile]] = []
+    for row in draft.files.select_related("component").order_by("uploaded_at", "id"):
+        with row.file.open("rb") as handle:
+            content = handle.read()
+        if hashlib.sha256(content).hexdigest() != row.sha256:
+            raise ValidationFailed("FILE_CHANGED", "Tệp đã tải lên bị hỏng, vui lòng tải lại.",
+                                   "A stored file was damaged; upload it again.",
+                                   {"file": row.original_name, "field": "files"})
+        result.append((row.component.code, SimpleUploadedFile(row.original_name, content,
+                                                               row.content_type)))
+    return result
+
+
+def draft_submit(*, acting_user: User, draft: Draft) -> Dossier:
+    """Submit the draft as an online dossier; idempotent (the draft id is the key)."""
+    from tinhso.dossiers.services import dossier_submit_online
+
+    if draft.owner_id != acting_user.pk:
+        raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
+    if draft.dossier_code:
+        existing = Dossier.objects.filter(code=draft.dossier_code, applicant=acting_user).first()
+        if existing is not None:
+            return existing
+    if draft.agency is None:
+        raise ValidationFailed("AGENCY_REQUIRED", "Vui lòng chọn nơi nộp hồ sơ.",
+                               "Choose where to submit.", {"field": "agency"})
+    contact = draft.contact or {}
+    dossier = dossier_submit_online(
+        acting_user=acting_user, procedure_code=draft.procedure.code,
+        agency_code=draft.agency.code, form_data=draft.form_data,
+        files=draft_files_as_uploads(draft), idempotency_key=f"draft-{draft.pk}",
+        applicant_phone=contact.get("phone", ""), applicant_email=contact.get("email", ""),
+        applicant_address=contact.get("address", ""))
+    names = [row.file.name for row in draft.files.all()]
+    with transaction.atomic():
+        Draft.objects.filter(pk=draft.pk).update(dossier_code=dossier.code,
+                                                 updated_at=timezone.now())
+        DraftFile.objects.filter(draft=draft).delete()
+        transaction.on_commit(lambda: [DraftFile.file.field.storage.delete(n) for n in names])
+    draft.dossier_code = dossier.code
+    return dossier
+
+
+def draft_delete(*, acting_user: User, draft: Draft) -> None:
+    if draft.owner_id != acting_user.pk:
+        raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
+    names = [row.file.name for row in draft.files.all()]
+    with transaction.atomic():
+        draft.delete()
+        transaction.on_commit(lambda: [DraftFile.file.field.storage.delete(n) for n in names])
+
+
+def oidc_user_for_claims(*, issuer: str, claims: dict[str, Any], id_number_claim: str) -> User:
+    """The account for a verified OpenID Connect identity: linked before, found by the
+    personal ID number, or created (a citizen account without a password)."""
+    from tinhso.accounts.services import audit_log_write
+    from tinhso.accounts.validators import validate_id_number
+
+    subject = str(claims["sub"])
+    with transaction.atomic():
+        identity = OidcIdentity.objects.select_related("user").filter(
+            issuer=issuer, subject=subject).first()
+        if identity is not None:
+            OidcIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
+            return identity.user
+        raw_number = str(claims.get(id_number_claim) or "")
+        if not raw_number:
+            raise ValidationFailed(
+                "OIDC_NO_ID_NUMBER",
+                "Nhà cung cấp định danh không cung cấp số định danh cá nhân.",
+                "The identity provider did not return a personal ID number.",
+                {"claim": id_number_claim})
+        id_number = validate_id_number(raw_number)
+        user = User.objects.filter(kind=AccountKind.CITIZEN, id_number=id_number).first()
+        if user is None:
+            name = nfc(str(claims.get("name") or " ".join(
+                str(claims.get(k, "")) for k in ("family_name", "given_name")).strip()))
+            user = User(username=id_number, kind=AccountKind.CITIZEN, id_number=id_number,
+                        full_name=name[:150], email=str(claims.get("email") or "")[:254])
+            user.set_unusable_password()
+            try:
+                with transaction.atomic():
+                    user.save()
+            except IntegrityError as exc:
+                raise ValidationFailed(
+                    "ACCOUNT_EXISTS", "Đã có tài khoản khác dùng tên đăng nhập này.",
+                    "Another account uses this user name.", {"field": "username"}) from exc
+            audit_log_write(actor=user, action="citizen_register_oidc", object_type="user",
+                            object_id=user.pk, data={"issuer": issuer})
+        OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject,
+                                    last_login_at=timezone.now())
+        audit_log_write(actor=user, action="oidc_link", object_type="user", object_id=user.pk,
+                        data={"issuer": issuer})
+        return user

@@ -1,0 +1,72 @@
+"""Template helpers of the shared look: money, working days, query strings, status badges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def vnd(amount: Any) -> str:
+    """``150000`` → ``150.000 đ`` (Vietnamese thousands separator); 0 → free of charge."""
+    try:
+        value = int(amount or 0)
+    except (TypeError, ValueError):
+        return str(amount)
+    if value == 0:
+        return _("Không mất phí")
+    return f"{value:,}".replace(",", ".") + " đ"
+
+
+@register.filter
+def workdays(value: Any) -> str:
+    """``Decimal('3.0')`` → ``3 ngày làm việc``; ``0.5`` → ``trong ngày``-style half day."""
+    try:
+        number = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        return str(value)
+    if number <= 0:
+        return _("Trong ngày")
+    text = f"{number.normalize():f}".replace(".", ",")
+    return _("%(n)s ngày làm việc") % {"n": text}
+
+
+@register.simple_tag(takes_context=True)
+def query(context: template.Context, **changes: Any) -> str:
+    """The current GET query with some keys replaced (None/"" removes them); cursors dropped."""
+    request = context.get("request")
+    params = request.GET.copy() if request is not None else {}
+    for key in ("after", "before", "page"):
+        params.pop(key, None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return urlencode(sorted((k, v) for k, v in params.items()))
+
+
+STATUS_CLASS = {1: "", 2: "", 3: "badge-late", 4: "", 5: "badge-partial", 6: "badge-partial",
+                7: "", 8: "badge-late", 9: "badge-ok", 10: "badge-ok"}
+
+
+@register.filter
+def status_class(status: Any) -> str:
+    try:
+        return STATUS_CLASS.get(int(status), "")
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -1,0 +1,61 @@
+"""Public catalogue pages: home with search, browse by field and agency, a procedure's page."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tinhso.catalog.models import OnlineLevel, ProcedureLevel
+from tinhso.core.errors import NotFound
+from tinhso.portal import catalogue
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {
+        "nav": "home",
+        "fields": catalogue.fields_with_counts(),
+        "popular": catalogue.popular_procedures(),
+    })
+
+
+def procedure_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:200]
+    filters = {
+        "field_code": request.GET.get("linh_vuc") or None,
+        "agency_code": request.GET.get("co_quan") or None,
+        "level": request.GET.get("cap") if request.GET.get("cap") in ProcedureLevel.values
+        else None,
+        "online_level": request.GET.get("muc_do") if request.GET.get("muc_do")
+        in OnlineLevel.values else None,
+    }
+    qs = catalogue.search_procedures(q, **filters).order_by("-popularity", "code")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    context = {
+        "nav": "procedures", "q": q, "page": page, "filters": filters,
+        "fields": catalogue.fields_with_counts(),
+        "levels": ProcedureLevel.choices, "online_levels": OnlineLevel.choices,
+    }
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "portal/_procedure_results.html", context)
+    return render(request, "portal/procedure_list.html", context)
+
+
+def agency_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/agency_list.html", {
+        "nav": "procedures", "agencies": catalogue.agencies_with_counts(),
+    })
+
+
+def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        procedure = catalogue.procedure_get(code)
+    except NotFound as exc:
+        raise Http404(code) from exc
+    components = list(procedure.components.all())
+    agencies = list(procedure.agencies.filter(is_active=True).order_by("name"))
+    return render(request, "portal/procedure_detail.html", {
+        "nav": "procedures", "procedure": procedure, "components": components,
+        "agencies": agencies, "can_submit_online": procedure.online_level != OnlineLevel.NONE
+        and bool(agencies),
+    })

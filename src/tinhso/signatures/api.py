@@ -1,0 +1,299 @@
+"""/api/v1/signatures: verification (public), certificates, certified copies and the register."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from tinhso.core.errors import DomainError, NotFound, ValidationFailed
+from tinhso.documents import selectors as doc_selectors
+from tinhso.signatures import conf, selectors, services
+from tinhso.signatures.models import Certificate, CertificateRequest
+
+router = Router(tags=["signatures"])
+
+
+class SignatureOut(Schema):
+    signer: str
+    signed_at: str | None
+    intact: bool
+    trusted: bool
+    revoked: bool
+    covers_whole_document: bool
+    reason: str
+    field_name: str
+    reason_vi: str
+    reason_en: str
+    timestamped: bool
+    certificate_serial: str
+    issuer: str
+    signing_reason: str
+    modification_level: str
+    valid: bool
+
+
+class VerifyOut(Schema):
+    valid: bool
+    signatures: list[SignatureOut]
+
+
+class ErrorOut(Schema):
+    code: str
+    message_vi: str
+    message_en: str
+    details: dict[str, Any]
+
+
+def _read_upload(upload: UploadedFile) -> bytes:
+    limit = conf.max_upload_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise DomainError("FILE_TOO_LARGE", "Tệp quá lớn.", "The file is too large.",
+                          {"max_bytes": limit}, status=413)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise DomainError("FILE_TOO_LARGE", "Tệp quá lớn.", "The file is too large.",
+                          {"max_bytes": limit}, status=413)
+    return data
+
+
+@router.post("/verify", auth=None, response={200: VerifyOut, 413: ErrorOut, 422: ErrorOut})
+def verify(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
+    """Verify every signature of a PDF (ours or anybody's). Public; the file is not kept."""
+    from tinhso.signatures.verify import verify_pdf
+
+    return verify_pdf(_read_upload(file)).as_dict()
+
+
+class CountsOut(Schema):
+    by_kind: dict[str, dict[str, int]]
+    issued: int
+    revoked: int
+
+
+@router.get("/certificates/counts", response=CountsOut)
+def certificate_counts(request: HttpRequest) -> dict[str, Any]:
+    return selectors.certificate_counts()
+
+
+class CertificateOut(Schema):
+    id: int
+    kind: str
+    status: str
+    serial: str
+    common_name: str
+    subject: str
+    key_storage: str
+    key_algorithm: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    holder_user_id: int | None
+    holder_agency_id: int | None
+    revocation_reason: str
+    revoked_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(getattr(obj, "effective_status", obj.status))
+
+
+@router.get("/certificates", response=list[CertificateOut])
+def certificate_list(request: HttpRequest, kind: str = "", status: str = "") -> Any:
+    qs = selectors.certificates_for(request.auth)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(effective_status=status)
+    return list(qs[:500])
+
+
+class RequestIn(Schema):
+    kind: str
+    holder_user_id: int | None = None
+    holder_agency_id: int | None = None
+    common_name: str = ""
+    key_algorithm: str = "ec-p256"
+    key_storage: str = "software"
+    csr_pem: str = ""
+    validity_days: int = 730
+    note: str = ""
+
+
+class RequestOut(Schema):
+    id: int
+    kind: str
+    status: str
+    common_name: str
+    certificate_id: int | None
+
+
+@router.post("/certificates/requests", response={201: RequestOut})
+def certificate_request(request: HttpRequest, payload: RequestIn) -> Any:
+    from tinhso.accounts.models import User
+    from tinhso.units.models import Agency
+
+    holder_user = (User.objects.filter(pk=payload.holder_user_id).first()
+                   if payload.holder_user_id else None)
+    holder_agency = (Agency.objects.filter(pk=payload.holder_agency_id).first()
+                     if payload.holder_agency_id else None)
+    if (payload.holder_user_id and holder_user is None) or (
+            payload.holder_agency_id and holder_agency is None):
+        raise ValidationFailed("HOLDER_INVALID", "Không tìm thấy người hoặc cơ quan giữ.",
+                               "The holder does not exist.")
+    req = services.certificate_request(
+        acting_user=request.auth, kind=payload.kind, holder_user=holder_user,
+        holder_agency=holder_agency, common_name=payload.common_name,
+        key_algorithm=payload.key_algorithm, key_storage=payload.key_storage,
+        csr_pem=payload.csr_pem, validity_days=payload.validity_days, note=payload.note,
+    )
+    return Status(201, req)
+
+
+class IssueIn(Schema):
+    pkcs12_passphrase: str | None = None
+
+
+class IssuedOut(Schema):
+    certificate: CertificateOut
+    certificate_pem: str
+    pkcs12_base64: str | None
+
+
+def _issued(result: services.IssuedCertificate) -> dict[str, Any]:
+    return {
+        "certificate": result.certificate,
+        "certificate_pem": result.certificate.certificate_pem,
+        "pkcs12_base64": base64.b64encode(result.pkcs12).decode() if result.pkcs12 else None,
+    }
+
+
+@router.post("/certificates/requests/{request_id}/issue", response=IssuedOut)
+def certificate_issue(request: HttpRequest, request_id: int, payload: IssueIn) -> Any:
+    req = get_object_or_404(CertificateRequest, pk=request_id)
+    return _issued(services.certificate_issue(acting_user=request.auth, request=req,
+                                              pkcs12_passphrase=payload.pkcs12_passphrase))
+
+
+def _certificate(user: Any, certificate_id: int) -> Certificate:
+    cert = selectors.certificates_for(user).filter(pk=certificate_id).first()
+    if cert is None:
+        raise NotFound("Không tìm thấy chứng thư", "Certificate not found")
+    return cert
+
+
+class RevokeIn(Schema):
+    reason: str
+    note: str = ""
+
+
+class SuspendIn(Schema):
+    reason: str = ""
+
+
+@router.post("/certificates/{certificate_id}/revoke", response=CertificateOut)
+def certificate_revoke(request: HttpRequest, certificate_id: int, payload: RevokeIn) -> Any:
+    return services.certificate_revoke(acting_user=request.auth,
+                                       certificate=_certificate(request.auth, certificate_id),
+                                       reason=payload.reason, note=payload.note)
+
+
+@router.post("/certificates/{certificate_id}/suspend", response=CertificateOut)
+def certificate_suspend(request: HttpRequest, certificate_id: int, payload: SuspendIn) -> Any:
+    return services.certificate_suspend(acting_user=request.auth,
+                                        certificate=_certificate(request.auth, certificate_id),
+                                        reason=payload.reason)
+
+
+@router.post("/certificates/{certificate_id}/reinstate", response=CertificateOut)
+def certificate_reinstate(request: HttpRequest, certificate_id: int) -> Any:
+    return services.certificate_reinstate(acting_user=request.auth,
+                                          certificate=_certificate(request.auth, certificate_id))
+
+
+@router.post("/certificates/{certificate_id}/renew", response=IssuedOut)
+def certificate_renew(request: HttpRequest, certificate_id: int, payload: IssueIn) -> Any:
+    return _issued(services.certificate_renew(
+        acting_user=request.auth, certificate=_certificate(request.auth, certificate_id),
+        pkcs12_passphrase=payload.pkcs12_passphrase))
+
+
+# --- E-certified copies and the register -----------------------------------------------------
+
+
+class RegisterEntryOut(Schema):
+    id: int
+    number: int
+    book_number: str
+    year: int
+    certified_on: dt.date
+    original_description: str
+    pages: int
+    copies: int
+    fee: int
+    applicant_name: str
+    agency_id: int
+    officer_id: int
+    document_uuid: str
+    verify_url: str
+
+    @staticmethod
+    def resolve_document_uuid(obj: Any) -> str:
+        return str(obj.document.uuid)
+
+    @staticmethod
+    def resolve_verify_url(obj: Any) -> str:
+        from tinhso.documents.services import verify_url
+
+        return verify_url(obj.document.uuid)
+
+
+@router.post("/certified-copies", response={201: RegisterEntryOut, 413: ErrorOut,
+                                            422: ErrorOut})
+def certified_copy(
+    request: HttpRequest, file: File[UploadedFile], description: Form[str],
+    applicant_name: Form[str] = "", applicant_id_number: Form[str] = "",
+    pages: Form[int | None] = None, copies: Form[int] = 1, dossier_code: Form[str] = "",
+) -> Any:
+    """Officer uploads the scan of the presented original; returns the register entry."""
+    from tinhso.documents.services import certified_copy_issue
+    from tinhso.dossiers.models import Dossier
+
+    dossier = None
+    if dossier_code:
+        dossier = Dossier.objects.select_related("agency").filter(code=dossier_code).first()
+        if dossier is None:
+            raise NotFound("Không tìm thấy hồ sơ", "Dossier not found")
+    result = certified_copy_issue(
+        acting_user=request.auth, scan_file=_read_upload(file), description=description,
+        pages=pages, dossier=dossier, applicant_name=applicant_name,
+        applicant_id_number=applicant_id_number, copies=copies,
+    )
+    return Status(201, result.entry)
+
+
+def _register(request: HttpRequest, q: str, year: int | None,
+              date_from: dt.date | None, date_to: dt.date | None) -> Any:
+    return doc_selectors.register_for(request.auth, q=q, year=year, date_from=date_from,
+                                      date_to=date_to)
+
+
+@router.get("/certification-register", response=list[RegisterEntryOut])
+def register_list(request: HttpRequest, q: str = "", year: int | None = None,
+                  date_from: dt.date | None = None, date_to: dt.date | None = None) -> Any:
+    return list(_register(request, q, year, date_from, date_to)[:1000])
+
+
+@router.get("/certification-register.csv")
+def register_export(request: HttpRequest, q: str = "", year: int | None = None,
+                    date_from: dt.date | None = None,
+                    date_to: dt.date | None = None) -> HttpResponse:
+    body = doc_selectors.register_csv(_register(request, q, year, date_from, date_to))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="so-chung-thuc.csv"'
+    return response

@@ -1,0 +1,276 @@
+"""The main journeys in a real browser: a citizen finds a procedure, submits with attachments,
+answers a supplement request and downloads the result; officers receive, process, approve and
+return it. Screenshots of every step go to var/screenshots/."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.hashers import make_password
+
+from tests import factories
+from tinhso.dossiers.models import Attachment, AttachmentKind, Dossier, Status
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Mat-khau-thu-nghiem-2025"
+PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]"
+             b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+SCHEMA = {
+    "type": "object",
+    "required": ["ho_ten", "ngay_sinh", "gioi_tinh"],
+    "properties": {
+        "ho_ten": {"type": "string", "minLength": 1, "title": "Họ và tên người được khai sinh"},
+        "ngay_sinh": {"type": "string", "format": "date", "title": "Ngày sinh"},
+        "gioi_tinh": {"type": "string", "enum": ["nam", "nu"], "enumNames": ["Nam", "Nữ"],
+                      "title": "Giới tính"},
+    },
+}
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    from tests.signatures.pkihelpers import init_pki
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TINHSO_PUBLIC_URL = "https://tinhso.example.vn"
+    init_pki()  # the result is issued as a signed PDF (tinhso.documents)
+    agency = factories.make_agency(name="UBND phường Tân Phú")
+    procedure = factories.make_procedure(agencies=[agency], name="Đăng ký khai sinh",
+                                         form_schema=SCHEMA)
+    factories.make_procedure(agencies=[agency], name="Cấp giấy phép xây dựng")
+    citizen = factories.make_citizen(username="070190012345", id_number="070190012345")
+    officers = {role: factories.make_official(agency, role, username=f"cb-{role}")
+                for role in ("receiver", "specialist", "leader")}
+    for user in [citizen, *officers.values()]:
+        user.password = make_password(PASSWORD)
+        user.save(update_fields=["password"])
+    scan = tmp_path / "giay-chung-sinh.pdf"
+    scan.write_bytes(PDF_BYTES)
+    return {"agency": agency, "procedure": procedure, "citizen": citizen,
+            "officers": officers, "scan": scan}
+
+
+def _wait(browser, condition, timeout: float = 15):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # A page being replaced by the next one makes elements stale for a moment: keep polling.
+    return WebDriverWait(browser, timeout, ignored_exceptions=(
+        StaleElementReferenceException, NoSuchElementException)).until(condition)
+
+
+def _css(browser, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return browser.find_element(By.CSS_SELECTOR, selector)
+
+
+def _click_text(browser, tag: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    element = browser.find_element(By.XPATH, f"//{tag}[contains(normalize-space(.), '{text}')]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def _page_has(text: str):
+    def check(driver):
+        return text in driver.find_element("tag name", "body").text
+    return check
+
+
+def login(browser, base: str, username: str) -> None:
+    browser.get(base + "/dang-nhap/")
+    _css(browser, "#id_username").send_keys(username)
+    _css(browser, "#id_password").send_keys(PASSWORD)
+    _css(browser, "form button[type=submit]:not(.link-button)").click()
+    _wait(browser, lambda d: "/dang-nhap/" not in d.current_url)
+
+
+def logout(browser) -> None:
+    browser.delete_all_cookies()
+
+
+def officer_act(browser, base, shot, code: str, action: str, reason: str = "") -> None:
+    browser.get(f"{base}/mot-cua/ho-so/{code}/")
+    button = _css(browser, f"section a.btn[href$='/thao-tac/{action}/']")
+    button.click()
+    _wait(browser, _page_has("Xác nhận thực hiện thao tác này?"))
+    if reason:
+        _css(browser, "textarea[name=reason]").send_keys(reason)
+    shot(f"confirm-{action}")
+    _css(browser, "button[name=confirm]").click()
+    _wait(browser, _page_has("Đã thực hiện"))
+
+
+def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
+    base = live_server.url
+    code_holder = {}
+
+    # 1. A citizen finds the procedure by typing without diacritics.
+    browser.get(base + "/")
+    assert "Bạn cần làm thủ tục gì?" in browser.page_source
+    _css(browser, "#q").send_keys("dang ky khai sinh\n")
+    _wait(browser, _page_has("Tìm thấy"))
+    shot("search")
+    _click_text(browser, "a", "Đăng ký khai sinh")
+    _wait(browser, _page_has("Giấy tờ cần chuẩn bị"))
+    shot("procedure")
+
+    # 2. Submitting asks to sign in first, then walks the wizard.
+    _click_text(browser, "button", "Nộp hồ sơ trực tuyến")
+    _wait(browser, lambda d: "/dang-nhap/" in d.current_url)
+    _css(browser, "#id_username").send_keys(world["citizen"].username)
+    _css(browser, "#id_password").send_keys(PASSWORD)
+    shot("login")
+    _css(browser, "form button[type=submit]:not(.link-button)").click()
+    _wait(browser, _page_has("Giấy tờ cần chuẩn bị"))
+    _click_text(browser, "button", "Nộp hồ sơ trực tuyến")
+    _wait(browser, _page_has("Nơi nộp hồ sơ và thông tin liên hệ"))
+    _css(browser, "#id_phone").send_keys("0912345678")
+    shot("contact")
+    _click_text(browser, "button", "Lưu và tiếp tục")
+
+    _wait(browser, lambda d: "/to-khai/" in d.current_url)
+    _click_text(browser, "button", "Lưu và tiếp tục")  # empty: errors in Vietnamese
+    _wait(browser, _page_has("Vui lòng kiểm tra lại thông tin"))
+    assert "Trường này là bắt buộc." in browser.page_source
+    shot("form-errors")
+    _css(browser, "#id_ho_ten").send_keys("Nguyễn Minh Khang")
+    browser.execute_script("document.getElementById('id_ngay_sinh').value = '2026-01-15';")
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(browser, "#id_gioi_tinh")).select_by_visible_text("Nam")
+    _click_text(browser, "button", "Lưu và tiếp tục")
+
+    # 3. Upload the scan (htmx request with a progress bar), then review and submit.
+    _wait(browser, _page_has("Tải lên giấy tờ"))
+    _css(browser, "input[type=file]").send_keys(str(world["scan"]))
+    _click_text(browser, "button", "Tải lên")
+    _wait(browser, _page_has("giay-chung-sinh.pdf"))
+    shot("uploaded")
+    _click_text(browser, "button", "Lưu và tiếp tục")
+    _wait(browser, _page_has("Xem lại hồ sơ trước khi nộp"))
+    assert "Nguyễn Minh Khang" in browser.page_source and "15/01/2026" in browser.page_source
+    _css(browser, "#confirm").click()
+    shot("review")
+    _click_text(browser, "button", "Nộp hồ sơ")
+    _wait(browser, _page_has("Đã nộp hồ sơ"))
+    shot("submitted")
+    dossier = Dossier.objects.get(applicant=world["citizen"])
+    code_holder["code"] = dossier.code
+    assert dossier.status == Status.NEW and dossier.attachments.count() == 1
+
+    # 4. The receiver finds it in the reception queue and asks for a supplement.
+    logout(browser)
+    login(browser, base, "cb-receiver")
+    _wait(browser, _page_has("Chờ tiếp nhận"))
+    assert dossier.code in browser.page_source
+    shot("queue")
+    _click_text(browser, "a", dossier.code)
+    _wait(browser, _page_has("Thành phần hồ sơ"))
+    shot("dossier-page")
+    officer_act(browser, base, shot, dossier.code, "receive")
+    officer_act(browser, base, shot, dossier.code, "request_supplement",
+                reason="Đề nghị bổ sung bản chụp rõ nét giấy chứng sinh.")
+
+    # 5. The citizen answers the request by uploading.
+    logout(browser)
+    login(browser, base, world["citizen"].username)
+    browser.get(f"{base}/ho-so-cua-toi/{dossier.code}/")
+    _wait(browser, _page_has("Cơ quan đề nghị bổ sung hồ sơ"))
+    shot("supplement-request")
+    _css(browser, "#bo-sung input[type=file]").send_keys(str(world["scan"]))
+    _click_text(browser, "button", "Gửi bổ sung")
+    _wait(browser, _page_has("Đã gửi hồ sơ bổ sung"))
+    shot("supplemented")
+    dossier.refresh_from_db()
+    assert dossier.status == Status.RECEIVED
+
+    # 6. Specialist forwards, leader approves, receiver issues the result and returns it.
+    logout(browser)
+    login(browser, base, "cb-specialist")
+    officer_act(browser, base, shot, dossier.code, "forward")
+    logout(browser)
+    login(browser, base, "cb-leader")
+    _wait(browser, _page_has("Chờ phê duyệt"))
+    officer_act(browser, base, shot, dossier.code, "approve")
+    logout(browser)
+    login(browser, base, "cb-receiver")
+    browser.get(f"{base}/mot-cua/ho-so/{dossier.code}/")
+    from selenium.webdriver.support.ui import Select as _Select
+
+    _Select(_css(browser, "#doc-form")).select_by_value("result")
+    browser.execute_script("window.confirm = () => true;")
+    _click_text(browser, "button", "Phát hành PDF có chữ ký số")
+    _wait(browser, lambda d: "Đã phát hành" in d.page_source or "message-error" in d.page_source,
+          timeout=60)
+    shot("result-issued")
+    officer_act(browser, base, shot, dossier.code, "return_result")
+    dossier.refresh_from_db()
+    assert dossier.status == Status.RETURNED
+
+    # 7. The citizen downloads the result and rates the service.
+    logout(browser)
+    login(browser, base, world["citizen"].username)
+    browser.get(f"{base}/ho-so-cua-toi/{dossier.code}/")
+    _wait(browser, _page_has("Đã trả kết quả."))
+    shot("returned")
+    result = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT).first()
+    assert result is not None, "the result document should have been issued"
+    link = _css(browser, f"a[href$='/tep/{result.pk}/']")
+    # Fetch the download with the browser's own session to prove the permission check passes.
+    status = browser.execute_async_script(
+        "const done = arguments[1]; fetch(arguments[0]).then(r => r.arrayBuffer()"
+        ".then(b => done([r.status, new TextDecoder().decode(b.slice(0, 5))])));",
+        link.get_attribute("href"))
+    assert status == [200, "%PDF-"]
+    _click_text(browser, "label", "Hài lòng")
+    _click_text(browser, "button", "Gửi đánh giá")
+    _wait(browser, _page_has("Cảm ơn bạn đã đánh giá."))
+    shot("rated")
+    dossier.refresh_from_db()
+    assert dossier.rating == 1
+
+
+def test_phone_screen_and_keyboard_navigation(browser, shot, live_server, world):
+    """The home page on a phone screen: menu collapses; the skip link is the first tab stop."""
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(390, 844)
+    browser.get(live_server.url + "/")
+    _css(browser, "body").send_keys(Keys.TAB)
+    active = browser.switch_to.active_element
+    assert active.get_attribute("class") == "skip-link"
+    assert active.is_displayed()
+    shot("phone-skip-link")
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, "no horizontal scrolling on a phone"
+    _css(browser, "#q").send_keys("giay phep\n")
+    _wait(browser, _page_has("Cấp giấy phép xây dựng"))
+    shot("phone-results")
+
+
+def test_other_agencys_officer_gets_404(browser, live_server, world, shot):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tinhso.dossiers import services
+
+    dossier = services.dossier_submit_online(
+        acting_user=world["citizen"], procedure_code=world["procedure"].code,
+        agency_code=world["agency"].code,
+        form_data={"ho_ten": "A", "ngay_sinh": "2026-01-01", "gioi_tinh": "nu"},
+        files=[("to-khai", SimpleUploadedFile("a.pdf", PDF_BYTES))])
+    other = factories.make_agency(name="Sở khác")
+    outsider = factories.make_official(other, "receiver", username="cb-khac")
+    outsider.password = make_password(PASSWORD)
+    outsider.save(update_fields=["password"])
+    login(browser, live_server.url, "cb-khac")
+    url = f"{live_server.url}/mot-cua/ho-so/{dossier.code}/"
+    browser.get(url)
+    assert "Không tìm thấy trang" in browser.title
+    assert "Nguyễn Văn An" not in browser.page_source
+    status = browser.execute_async_script(
+        "const done = arguments[1]; fetch(arguments[0]).then(r => done(r.status));", url)
+    assert status == 404
+    shot("outsider-404")
