@@ -36,8 +36,10 @@ FACT_AMOUNTS: tuple[str, ...] = ("fee_amount", "paid_online_amount")
 FACT_COLUMNS: tuple[str, ...] = FACT_COUNTERS + FACT_AMOUNTS
 
 
-class DailyFact(models.Model):
-    day = models.DateField("ngày")
+class FactCounters(models.Model):
+    """The key columns and FACT_COLUMNS shared by the daily and the monthly facts (one
+    definition, so the two tables can never drift apart)."""
+
     agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+")
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.CASCADE,
@@ -63,6 +65,13 @@ class DailyFact(models.Model):
     paid_online_amount = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyFact(FactCounters):
+    day = models.DateField("ngày")
+
+    class Meta:
         verbose_name = "số liệu ngày"
         verbose_name_plural = "số liệu ngày"
         constraints = [
@@ -76,35 +85,12 @@ class DailyFact(models.Model):
         ]
 
 
-class MonthlyFact(models.Model):
+class MonthlyFact(FactCounters):
     """The same counters summed per calendar month (``month`` = its first day), kept in the
     same transaction as DailyFact: long periods and "open at the period end" prefix sums read
     whole months here and only the partial months from DailyFact."""
 
     month = models.DateField("tháng")
-    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+")
-    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.CASCADE,
-                                  related_name="+")
-
-    received = models.IntegerField(default=0)
-    received_online = models.IntegerField(default=0)
-    received_paid_online = models.IntegerField(default=0)
-    received_digitized = models.IntegerField(default=0)
-    finished_on_time = models.IntegerField(default=0)
-    finished_late = models.IntegerField(default=0)
-    finished_with_result = models.IntegerField(default=0)
-    finished_eresult = models.IntegerField(default=0)
-    finished_digitized = models.IntegerField(default=0)
-    finished_rated = models.IntegerField(default=0)
-    finished_disliked = models.IntegerField(default=0)
-    finished_unsatisfied = models.IntegerField(default=0)
-    finished_multi_supplement = models.IntegerField(default=0)
-    overdue_started = models.IntegerField(default=0)
-    overdue_ended = models.IntegerField(default=0)
-    refused = models.IntegerField(default=0)
-    fee_amount = models.BigIntegerField(default=0)
-    paid_online_amount = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "số liệu tháng"
