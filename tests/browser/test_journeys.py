@@ -180,6 +180,9 @@ def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
     browser.get(f"{base}/ho-so-cua-toi/{dossier.code}/")
     _wait(browser, _page_has("Cơ quan đề nghị bổ sung hồ sơ"))
     shot("supplement-request")
+    # The supplement form is boosted by htmx so its upload shows a progress bar.
+    assert _css(browser, "#bo-sung form").get_attribute("hx-boost") == "true"
+    assert _css(browser, "#bo-sung progress") is not None
     _css(browser, "#bo-sung input[type=file]").send_keys(str(world["scan"]))
     _click_text(browser, "button", "Gửi bổ sung")
     _wait(browser, _page_has("Đã gửi hồ sơ bổ sung"))
