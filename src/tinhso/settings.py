@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "tinhso.core.context_processors.navigation",
             ],
         },
     },
@@ -211,6 +212,11 @@ TINHSO_PUBLIC_URL = os.environ.get("TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Province shown by the demo data and the UI.
 TINHSO_PROVINCE_CODE = os.environ.get("TINHSO_PROVINCE_CODE", "70")
+
+# The local CSC remote-signing sandbox at /sandbox/csc/ (docs/signatures.md): development only.
+TINHSO_CSC_SANDBOX = env_bool("TINHSO_CSC_SANDBOX", DEBUG and not PRODUCTION)
+if TINHSO_CSC_SANDBOX and PRODUCTION:
+    raise ImproperlyConfigured("TINHSO_CSC_SANDBOX must be off with TINHSO_PRODUCTION=true.")
 
 LOGGING = {
     "version": 1,

@@ -307,22 +307,43 @@ def _shared_dashboard_agency_ids(user: Any) -> tuple[bool, frozenset[int] | None
     return True, None if result is None else frozenset(int(i) for i in result)
 
 
+def _reach_basis(user: Any) -> tuple[str, frozenset[int] | None]:
+    """The part of the rule that needs no directory: ``("nothing", None)``,
+    ``("everything", None)``, or ``("agency", shared ids)`` for an official with an agency,
+    whose reach ``user_reach`` then works out from the directory."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "nothing", None
+    if user.is_superuser or getattr(user, "is_province_admin", False):
+        return "everything", None
+    if not getattr(user, "is_official", False):
+        return "nothing", None
+    available, shared = _shared_dashboard_agency_ids(user)
+    if available and shared is None:
+        return "everything", None
+    if not user.agency_id:
+        return "nothing", None
+    return "agency", shared
+
+
+def may_open_ioc(user: Any) -> bool:
+    """Whether ``user_reach`` gives the user anything (so the IOC pages open for them), without
+    loading the directory: menus ask this on every page. An agency foreign key always points
+    to an existing agency, so an official with an agency always reaches at least it."""
+    return _reach_basis(user)[0] != "nothing"
+
+
 def user_reach(user: Any, directory: Directory) -> Reach:
     """Province admins, IOC viewers, superusers and leaders of the province People's Committee
     see everything; leaders of a district/commune People's Committee see their unit's subtree
     (aggregates only: drill-down lists show no personal data); other officials see their
     agency and the agencies under it; others see nothing."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    basis, shared = _reach_basis(user)
+    if basis == "nothing":
         return Reach()
-    if user.is_superuser or getattr(user, "is_province_admin", False):
+    if basis == "everything":
         return Reach(everything=True)
-    if not getattr(user, "is_official", False):
-        return Reach()
-    available, shared = _shared_dashboard_agency_ids(user)
-    if available and shared is None:
-        return Reach(everything=True)
-    agency = directory.agencies.get(user.agency_id) if user.agency_id else None
-    if agency is None:
+    agency = directory.agencies.get(user.agency_id)
+    if agency is None:  # pragma: no cover - the foreign key forbids it
         return Reach()
     unit = directory.units.get(agency.unit_id)
     if (agency.kind == AgencyKind.PEOPLES_COMMITTEE and user.has_role(*LEADER_ROLES)

@@ -176,13 +176,12 @@ def overview_context(page: Page) -> dict[str, Any]:
     series = series_for_scope(page.scope, page.scope_code, SERIES_MONTHS, page.ctx)
     rank = ranking(page.request.user, page.scope_code, page.start, page.end, ctx=page.ctx)
     figures = summary(counters)
-    unread = notifications_for(page.request.user, unread_only=True).count()
     return {
         "p": page, "doc": doc, "figures": figures, "series": _bars(series),
         "ranking": rank["rows"], "ranking_kind": rank["kind"],
         "percent": (doc["score"] / doc["max"] * 100) if doc["score"] is not None
         and doc["max"] else None,
-        "drillable": DRILLABLE, "unread": unread, "refresh": REFRESH_SECONDS,
+        "drillable": DRILLABLE, "refresh": REFRESH_SECONDS,
         "query": page.query(), "switch": page.structure_switch(),
         "breadcrumbs": page.breadcrumbs(),
     }
