@@ -28,6 +28,7 @@ def leader(world):
 
 def test_overdue_and_near_due_once(world, leader, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TINHSO_PUBLIC_URL = "https://dichvucong.example.vn"
     now = timezone.now()
     late = make_dossier(procedure=world.birth, agency=world.commune_pc,
                         events=[(now - dt.timedelta(days=9), Action.CREATE_DIRECT)])
@@ -43,6 +44,9 @@ def test_overdue_and_near_due_once(world, leader, settings):
     assert kinds == {late.pk: NotificationKind.OVERDUE, soon.pk: NotificationKind.NEAR_DUE}
     # Only this leader has an e-mail address.
     assert len(mail.outbox) == 2 and "quá hạn" in mail.outbox[0].subject + mail.outbox[1].subject
+    # E-mailed links are absolute, on the site's public address.
+    links = {line for m in mail.outbox for line in m.body.splitlines() if "://" in line}
+    assert links == {f"https://dichvucong.example.vn/ioc/ho-so/{d.code}/" for d in (late, soon)}
     # An apology's new appointment is a new event: announced again when it passes too.
     late.due_at = now - dt.timedelta(minutes=5)
     late.save()

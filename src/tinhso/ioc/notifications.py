@@ -68,8 +68,7 @@ def _email(notification: Notification) -> None:
         return
     link = notification.url
     if link and link.startswith("/"):
-        base = getattr(settings, "TINHSO_SITE_URL", "")
-        link = f"{base}{link}"
+        link = f"{settings.TINHSO_PUBLIC_URL}{link}"
     body = f"{notification.body}\n\n{link}".strip()
     # fail_silently: an unreachable mail server must not lose the in-app notification.
     sent = send_mail(f"[tỉnh số] {notification.title}", body, settings.DEFAULT_FROM_EMAIL,
