@@ -213,6 +213,12 @@ TINHSO_PUBLIC_URL = os.environ.get("TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")
 # Province shown by the demo data and the UI.
 TINHSO_PROVINCE_CODE = os.environ.get("TINHSO_PROVINCE_CODE", "70")
 
+# `tinhso serve` scans the IOC alerts (near due, overdue, thresholds) this often; 0 disables
+# the in-process scanner (run `tinhso ioc scan-alerts --every N` or cron instead).
+TINHSO_ALERT_SCAN_SECONDS = env_int("TINHSO_ALERT_SCAN_SECONDS", 300)
+if TINHSO_ALERT_SCAN_SECONDS < 0:
+    raise ImproperlyConfigured("TINHSO_ALERT_SCAN_SECONDS must be 0 (off) or a number of seconds.")
+
 # The local CSC remote-signing sandbox at /sandbox/csc/ (docs/signatures.md): development only.
 TINHSO_CSC_SANDBOX = env_bool("TINHSO_CSC_SANDBOX", DEBUG and not PRODUCTION)
 if TINHSO_CSC_SANDBOX and PRODUCTION:

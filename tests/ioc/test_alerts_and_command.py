@@ -120,3 +120,60 @@ def test_series_and_ranking_api(world):
     assert [r["code"] for r in ranking][:1] and {r["code"] for r in ranking} == {"689", "691"}
     client.force_login(world.commune_leader)
     assert client.get("/api/v1/ioc/series?scope=70").status_code == 403
+
+
+def test_concurrent_scans_notify_once(world, leader, settings, monkeypatch):
+    """Two processes scanning at once both get past the "already notified?" read; the unique
+    (recipient, kind, key) constraint lets only one insert each notification and e-mail."""
+    from tinhso.ioc import tasks
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    now = timezone.now()
+    make_dossier(procedure=world.birth, agency=world.commune_pc,
+                 events=[(now - dt.timedelta(days=9), Action.CREATE_DIRECT)])
+    first = scan_alerts(now)
+    assert first["overdue"] == 2
+    rows, mails = Notification.objects.count(), len(mail.outbox)
+    monkeypatch.setattr(tasks, "_already", lambda kind, keys: set())  # the racing process
+    assert scan_alerts(now)["total"] == 0
+    assert (Notification.objects.count(), len(mail.outbox)) == (rows, mails)
+
+
+def test_scan_alerts_every_keeps_scanning_until_interrupted(monkeypatch, capsys):
+    from tinhso.core import periodic
+    from tinhso.ioc import tasks
+
+    calls: list[int] = []
+
+    def fake_scan() -> dict[str, int]:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return {"near_due": 0, "overdue": len(calls), "total": len(calls)}
+
+    monkeypatch.setattr(tasks, "scan_alerts", fake_scan)
+    monkeypatch.setattr(periodic.connections, "close_all", lambda: None)
+    call_command("ioc", "scan-alerts", "--every", "0.001")
+    out = capsys.readouterr().out
+    assert len(calls) == 3
+    assert "created 1 notifications" in out and "created 2 notifications" in out
+    assert "Đã dừng / stopped." in out
+
+
+def test_serve_starts_the_alert_scanner(settings, monkeypatch, capsys):
+    import waitress
+
+    from tinhso.ioc import tasks
+
+    real_start = tasks.start_periodic
+    started: list[float] = []
+    monkeypatch.setattr(tasks, "start_periodic",
+                        lambda seconds, job, name: started.append(seconds) or object())
+    monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
+    settings.TINHSO_ALERT_SCAN_SECONDS = 120
+    call_command("serve")
+    assert started == [120] and "mỗi 120 giây" in capsys.readouterr().out
+    monkeypatch.setattr(tasks, "start_periodic", real_start)
+    settings.TINHSO_ALERT_SCAN_SECONDS = 0  # off: no thread, no message
+    call_command("serve")
+    assert "mỗi" not in capsys.readouterr().out

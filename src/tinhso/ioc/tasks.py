@@ -10,12 +10,15 @@ It creates notifications (in the app and by e-mail) for:
 
 Each notification names its event in ``key`` (e.g. ``overdue:<dossier>:<due moment>``): the
 unique constraint turns a repeated scan into a no-op, and an apology's new appointment is a new
-event that is announced again.
+event that is announced again. So the scan may run in every server process at once:
+``tinhso serve`` starts ``start_alert_scanner()`` (every ``TINHSO_ALERT_SCAN_SECONDS``), and
+``tinhso ioc scan-alerts --every N`` runs it in a process of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -25,11 +28,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tinhso.accounts.models import Role, User
+from tinhso.core.periodic import PeriodicJob, start_periodic
 from tinhso.dossiers.models import Dossier, Status
 from tinhso.ioc.models import Notification, NotificationKind
 from tinhso.ioc.notifications import notify
 from tinhso.units.models import AgencyKind, Level, Structure
 from tinhso.workdays.calendar import add_working_days
+
+logger = logging.getLogger(__name__)
 
 # Statuses in which the clock runs (not waiting for the applicant, not finished).
 RUNNING = [Status.RECEIVED, Status.PROCESSING, Status.PAYMENT_REQUESTED]
@@ -208,3 +214,17 @@ def scan_alerts(now: dt.datetime | None = None) -> dict[str, int]:
     counts["petition_overdue"] = _petition_alerts(now)
     counts["total"] = sum(counts.values())
     return counts
+
+
+def scan_alerts_logged() -> dict[str, int]:
+    report = scan_alerts()
+    logger.info("IOC alert scan: %s", report)
+    return report
+
+
+def start_alert_scanner(seconds: float | None = None) -> PeriodicJob | None:
+    """Scan the alerts in a daemon thread of this process every ``seconds`` (default
+    ``TINHSO_ALERT_SCAN_SECONDS``); ``None`` when that is 0."""
+    if seconds is None:
+        seconds = settings.TINHSO_ALERT_SCAN_SECONDS
+    return start_periodic(seconds, scan_alerts_logged, name="scan-alerts")

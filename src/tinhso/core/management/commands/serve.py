@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -18,7 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, threads: int, **options: Any) -> None:
         from waitress import serve
 
+        from tinhso.ioc.tasks import start_alert_scanner
         from tinhso.wsgi import application
 
         self.stdout.write(f"tinhso: http://{host}:{port}/  (Ctrl+C để dừng)")
+        scanner = start_alert_scanner()
+        if scanner is not None:
+            seconds = settings.TINHSO_ALERT_SCAN_SECONDS
+            self.stdout.write(f"Quét cảnh báo IOC mỗi {seconds} giây / scanning the IOC alerts "
+                              f"every {seconds} s (TINHSO_ALERT_SCAN_SECONDS=0 to turn off).")
         serve(application, host=host, port=port, threads=threads, ident="tinhso")

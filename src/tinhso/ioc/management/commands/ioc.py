@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         verify.add_argument("--limit", type=int, default=50,
                             help="differences to print at most (default 50)")
         for name in ("scan-alerts", "scan_alerts"):
-            sub.add_parser(name, help="create the due/overdue/indicator notifications")
+            scan = sub.add_parser(name, help="create the due/overdue/indicator notifications")
+            scan.add_argument("--every", type=float, default=0, metavar="SECONDS",
+                              help="keep running, scanning every SECONDS (Ctrl+C to stop)")
         index = sub.add_parser("index", help="print the 766 index of a scope as JSON")
         index.add_argument("scope")
         index.add_argument("date_from", metavar="FROM")
@@ -39,13 +42,7 @@ class Command(BaseCommand):
         elif subcommand == "verify":
             self._verify(options["limit"])
         elif subcommand in ("scan-alerts", "scan_alerts"):
-            from tinhso.ioc.tasks import scan_alerts
-
-            report = scan_alerts()
-            self.stdout.write(
-                f"Đã tạo {report['total']} thông báo / created {report['total']} notifications "
-                f"({', '.join(f'{k}: {v}' for k, v in report.items() if k != 'total')})."
-            )
+            self._scan_alerts(options["every"])
         elif subcommand == "index":
             from tinhso.ioc.selectors import kpi_from_facts, kpi_from_raw
 
@@ -54,6 +51,30 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2))
         else:  # pragma: no cover - argparse rejects unknown subcommands
             raise CommandError(f"unknown subcommand {subcommand!r}")
+
+    def _scan_alerts(self, every: float) -> None:
+        from tinhso.ioc import tasks
+
+        def once() -> None:
+            report = tasks.scan_alerts()
+            self.stdout.write(
+                f"Đã tạo {report['total']} thông báo / created {report['total']} notifications "
+                f"({', '.join(f'{k}: {v}' for k, v in report.items() if k != 'total')})."
+            )
+
+        if every < 0:
+            raise CommandError("--every phải là số giây dương / must be a positive number.")
+        if not every:
+            once()
+            return
+        from tinhso.core.periodic import run_every
+
+        self.stdout.write(f"Quét cảnh báo mỗi {every:g} giây (Ctrl+C để dừng) / scanning every "
+                          f"{every:g} s (Ctrl+C to stop).")
+        try:
+            run_every(every, once, threading.Event(), name="scan-alerts")
+        except KeyboardInterrupt:
+            self.stdout.write("Đã dừng / stopped.")
 
     def _rebuild(self) -> None:
         from tinhso.ioc.facts import rebuild
