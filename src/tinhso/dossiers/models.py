@@ -100,7 +100,8 @@ class Dossier(models.Model):
     remaining_office_seconds = models.BigIntegerField(null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(default=0)
     apology_count = models.PositiveSmallIntegerField(default=0)
-    late_acknowledged = models.BooleanField("đã xin lỗi trễ hạn cho hẹn hiện tại", default=False)
+    # No "apologised" flag: an apology (form 04) moves due_at into the future, and
+    # services._common.require_not_late lets a dossier continue exactly when now <= due_at.
 
     current_step = models.PositiveSmallIntegerField(null=True, blank=True)
     # Role of the current step, kept beside the index so work queues filter without a join.
