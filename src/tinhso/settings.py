@@ -114,6 +114,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tinhso.urls"
 WSGI_APPLICATION = "tinhso.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# @login_required sends strangers to the portal's sign-in page (Django's default, /accounts/login/,
+# does not exist here).
+LOGIN_URL = "portal:login"
 
 TEMPLATES = [
     {
