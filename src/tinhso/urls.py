@@ -31,6 +31,9 @@ urlpatterns = [
     path("", include("tinhso.portal.urls")),
 ]
 
+if settings.TINHSO_CSC_SANDBOX:  # a stand-in for an outside signing service, never in production
+    urlpatterns.insert(0, path("sandbox/", include("tinhso.signatures.csc_sandbox_urls")))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

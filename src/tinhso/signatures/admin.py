@@ -12,6 +12,7 @@ from tinhso.signatures.models import (
     CertificateAuthority,
     CertificateEvent,
     CertificateRequest,
+    CscSandboxCredential,
     TrustAnchor,
 )
 
@@ -61,3 +62,11 @@ class CertificateEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "action", "certificate", "ca", "from_status", "to_status", "actor")
     list_filter = ("action",)
     list_select_related = ("certificate", "ca", "actor")
+
+
+@admin.register(CscSandboxCredential)
+class CscSandboxCredentialAdmin(ReadOnlyAdmin):
+    """The local CSC sandbox's keys (development only; ``tinhso csc-sandbox enrol``)."""
+
+    list_display = ("credential_id", "description", "key_algorithm", "behaviour", "created_at")
+    exclude = ("key_pem",)

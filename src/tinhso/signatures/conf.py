@@ -57,3 +57,70 @@ def crl_validity_hours() -> int:
 
 def max_upload_bytes() -> int:
     return int(getattr(settings, "TINHSO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+
+
+# --- Remote signing over the Cloud Signature Consortium API (csc.py, csc_sandbox.py) --------
+
+# Development only: the local CSC sandbox accepts this access token, and the "csc" backend sends
+# it when TINHSO_CSC_TOKEN is unset. Production must set a real token (and a real URL).
+DEV_CSC_TOKEN = "tinhso-csc-sandbox-token-not-for-production"
+CSC_SANDBOX_PATH = "/sandbox"  # + /csc/v2/<method>
+
+
+def _csc_value(name: str, dev_default: str) -> str:
+    """A Django setting wins, then the environment (``_FILE`` too); the development default
+    only outside production (``env_str`` without a default raises a clear error there)."""
+    explicit = getattr(settings, name, None)
+    if explicit:
+        return str(explicit)
+    if getattr(settings, "PRODUCTION", False):
+        return env_str(name)
+    return env_str(name, dev_default)
+
+
+def csc_base_url() -> str:
+    """Base URL of the CSC service; ``/csc/v2/...`` is appended. Default: the local sandbox."""
+    value = _csc_value("TINHSO_CSC_URL", public_url() + CSC_SANDBOX_PATH).rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"TINHSO_CSC_URL={value!r} must be an http(s) URL.")
+    return value
+
+
+def csc_token() -> str:
+    """OAuth2 bearer access token the platform presents to the CSC service."""
+    value = _csc_value("TINHSO_CSC_TOKEN", DEV_CSC_TOKEN)
+    if getattr(settings, "PRODUCTION", False) and value == DEV_CSC_TOKEN:
+        raise ImproperlyConfigured("TINHSO_CSC_TOKEN is the public development token.")
+    return value
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = getattr(settings, name, None) or env_str(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number of seconds.") from None
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be positive.")
+    return value
+
+
+def csc_timeout() -> float:
+    """Seconds to wait for credentials/info and signatures/signHash."""
+    return _seconds("TINHSO_CSC_TIMEOUT", 10.0)
+
+
+def csc_authorize_timeout() -> float:
+    """Seconds to wait for credentials/authorize: a real service answers only after the holder
+    confirmed on the phone (SIM signing) or typed the OTP, which takes a minute or two."""
+    return _seconds("TINHSO_CSC_AUTHORIZE_TIMEOUT", 180.0)
+
+
+def csc_sandbox_enabled() -> bool:
+    return bool(getattr(settings, "TINHSO_CSC_SANDBOX", False))
+
+
+def csc_sandbox_token() -> str:
+    """The access token the local sandbox accepts (it plays the service, so it has its own)."""
+    return str(getattr(settings, "TINHSO_CSC_SANDBOX_TOKEN", None)
+               or env_str("TINHSO_CSC_SANDBOX_TOKEN", DEV_CSC_TOKEN))

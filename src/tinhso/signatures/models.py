@@ -248,3 +248,40 @@ class CertificateEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise AppendOnlyError("Certificate events are append-only.")
+
+
+class CscSandboxBehaviour(models.TextChoices):
+    """How the sandbox's simulated holder and service answer (to rehearse failures)."""
+
+    APPROVE = "approve", "Người ký xác nhận"
+    REFUSE = "refuse", "Người ký từ chối trên điện thoại"
+    BAD_SIGNATURE = "bad-signature", "Trả về chữ ký sai (dịch vụ lỗi)"
+
+
+class CscSandboxCredential(models.Model):
+    """A key held by the local CSC sandbox (``csc_sandbox.py``), development only.
+
+    The sandbox plays an outside signing service, so it keeps its own copy of the key and the
+    certificate chain, as that service would; the platform only has a ``Certificate`` row with
+    ``key_ref = {"backend": "csc", "key_id": credential_id}``. A table rather than a key file:
+    it survives restarts, serves several worker processes without file locking, and tests
+    roll it back with the rest of the database.
+    """
+
+    credential_id = models.CharField("mã credential", max_length=64, unique=True)
+    description = models.CharField("mô tả", max_length=200, blank=True)
+    key_algorithm = models.CharField("thuật toán khóa", max_length=12,
+                                     choices=KeyAlgorithm.choices)
+    key_pem = models.TextField("khóa bí mật (PKCS#8, đã mã hóa)", editable=False)
+    certificates_pem = models.TextField("chuỗi chứng thư (PEM, chứng thư người ký trước)")
+    behaviour = models.CharField("hành vi", max_length=16, choices=CscSandboxBehaviour.choices,
+                                 default=CscSandboxBehaviour.APPROVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "credential của sandbox CSC"
+        verbose_name_plural = "credential của sandbox CSC"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.credential_id

@@ -2,10 +2,14 @@
 
 The key lives on the holder's SIM or in a cloud signing service; the platform never sees it.
 A backend implements ``RemoteSigningBackend``; backends are registered by name
-(``TINHSO_REMOTE_SIGNERS = {"name": "dotted.path.Class"}``). ``TestRemoteSigner`` is an in-process
-backend that keeps keys in memory, standing in for a mobile operator's service in tests and
-demos; a real backend would send the digest over HTTP and wait for the holder to confirm on
-the phone.
+(``TINHSO_REMOTE_SIGNERS = {"name": "dotted.path.Class"}``). Built in:
+
+- ``"csc"``: ``csc.CscBackend``, the Cloud Signature Consortium API v2 over HTTP — the protocol
+  of cloud and SIM signing services (the local ``csc_sandbox`` plays one in development);
+- ``"test"``: ``TestRemoteSigner``, keys in memory in this process, for unit tests.
+
+``RemoteSigner`` checks every signature that comes back against the certificate before
+pyhanko embeds it: a faulty service makes signing fail, never a PDF with a broken signature.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from django.conf import settings
 from django.utils.module_loading import import_string
 from pyhanko.sign.signers.pdf_cms import Signer
 
 from tinhso.core.errors import DomainError
-from tinhso.signatures import pki
+from tinhso.signatures import csc, pki
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
@@ -76,7 +80,8 @@ def backend(name: str) -> RemoteSigningBackend:
         found = _registry.get(name)
         if found is not None:
             return found
-        paths: dict[str, str] = {"test": "tinhso.signatures.remote.TestRemoteSigner"}
+        paths: dict[str, str] = {"test": "tinhso.signatures.remote.TestRemoteSigner",
+                                 "csc": "tinhso.signatures.csc.CscBackend"}
         paths.update(getattr(settings, "TINHSO_REMOTE_SIGNERS", {}))
         if name not in paths:
             raise DomainError("REMOTE_BACKEND_UNKNOWN", "Không có dịch vụ ký số từ xa này.",
@@ -93,6 +98,9 @@ class RemoteSigner(Signer):
         super().__init__(signing_cert=signing_cert, cert_registry=cert_registry)
         self.backend = backend(backend_name)
         self.key_id = key_id
+        key = serialization.load_der_public_key(signing_cert.public_key.dump())
+        assert isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
+        self.certified_key: pki.PublicKey = key
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str,
                              dry_run: bool = False) -> bytes:
@@ -103,5 +111,13 @@ class RemoteSigner(Signer):
             return bytes(size // 8 if mechanism.signature_algo.startswith("rsa") else 72)
         h = hashes.Hash(_HASHES[digest_algorithm]())
         h.update(data)
-        return self.backend.sign_digest(self.key_id, h.finalize(), digest_algorithm)
+        digest = h.finalize()
+        signature = self.backend.sign_digest(self.key_id, digest, digest_algorithm)
+        # The key behind the service must be the certified one (a rotated or mixed-up key, or a
+        # buggy service, would otherwise give a PDF whose signature fails for every reader).
+        signature = csc.normalise_signature(self.certified_key, signature)
+        if not csc.signature_verifies(self.certified_key, signature, digest, digest_algorithm):
+            raise csc.error("REMOTE_SIGNATURE_INVALID", reason="certificate_mismatch",
+                            key_id=self.key_id)
+        return signature
 

@@ -194,7 +194,12 @@ def _issue_certificate(
         from tinhso.signatures import remote
 
         backend = remote.backend(str(key_ref.get("backend", "")))
-        public_key = backend.public_key(str(key_ref.get("key_id", "")))
+        if csr_pem:
+            # The service that holds the key sent a CSR: signed by that very key, it proves
+            # possession (how a CSC provider enrols a new credential with a CA).
+            public_key = _load_csr(csr_pem).public_key()  # type: ignore[assignment]
+        else:
+            public_key = backend.public_key(str(key_ref.get("key_id", "")))
     else:  # EXTERNAL: the holder keeps the key and sent a CSR
         public_key = _load_csr(csr_pem).public_key()  # type: ignore[assignment]
     start = not_before or (timezone.now() - dt.timedelta(minutes=5))
