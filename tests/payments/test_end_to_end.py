@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from html import unescape
 
@@ -15,18 +12,11 @@ import httpx
 import pytest
 
 from tests.payments.conftest import SECRET, TMN
+from tests.processes import free_port, serving
 from tinhso.accounts.models import ApiToken
 from tinhso.accounts.tokens import generate_token, hash_token
 from tinhso.dossiers.models import Action, DossierEvent, Status
 from tinhso.payments.models import AttemptEventKind, AttemptStatus, PaymentAttempt, PaymentStatus
-
-STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -35,33 +25,10 @@ def sandbox_process(live_server) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "TINHSO_VNPAY_HASH_SECRET": SECRET, "TINHSO_VNPAY_TMN_CODE": TMN,
            "TINHSO_PRODUCTION": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tinhso.cli", "payment-sandbox", "--port", str(port),
-         "--ipn-url", f"{live_server.url}/thanh-toan/vnpay/ipn"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the sandbox exited ({proc.returncode}): {proc.stdout.read()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the sandbox did not start listening in time")
-            time.sleep(0.1)
+    with serving([sys.executable, "-m", "tinhso.cli", "payment-sandbox", "--port", str(port),
+                  "--ipn-url", f"{live_server.url}/thanh-toan/vnpay/ipn"], env,
+                 f"http://127.0.0.1:{port}") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.slow

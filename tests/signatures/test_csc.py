@@ -11,18 +11,17 @@ import base64
 import hashlib
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from django.db import connection
 
+from tests.processes import free_port, serving
 from tests.signatures import pkihelpers as h
 from tinhso.core.errors import DomainError
 from tinhso.documents import services as documents
@@ -58,12 +57,6 @@ def enrol(operator, holder, **kwargs) -> csc_sandbox.SandboxCredentialResult:
                                                      **kwargs)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def code_of(exc_info: pytest.ExceptionInfo[BaseException]) -> str:
     return str(getattr(exc_info.value, "code", ""))
 
@@ -88,28 +81,9 @@ def sandbox_process(django_db_setup, django_db_blocker) -> Iterator[str]:
            "TINHSO_DEBUG": "false", "TINHSO_ALERT_SCAN_SECONDS": "0",
            "DJANGO_SETTINGS_MODULE": "tinhso.settings"}
     tinhso = Path(sys.executable).with_name("tinhso")
-    proc = subprocess.Popen([str(tinhso), "serve", "--port", str(port), "--threads", "2"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"tinhso serve did not start: {proc.stderr.read()!r}")
-            time.sleep(0.1)
+    with serving([str(tinhso), "serve", "--port", str(port), "--threads", "2"], env,
+                 f"http://127.0.0.1:{port}") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_signing_through_a_sandbox_in_another_process(
@@ -203,13 +177,17 @@ def test_unknown_credential_changes_nothing(csc_live, pki_ready, operator, offic
     assert Certificate.objects.count() == count
 
 
-def test_signature_that_does_not_verify_never_reaches_the_pdf(csc_live, pki_ready, operator,
-                                                               officer):
-    enrolled = enrol(operator, officer, behaviour=CscSandboxBehaviour.BAD_SIGNATURE)
+def test_signature_that_does_not_verify_never_reaches_the_pdf(
+        csc_live, pki_ready, operator, officer, agency, procedure):
+    from tinhso.documents.models import Document
+
+    enrol(operator, officer, behaviour=CscSandboxBehaviour.BAD_SIGNATURE)
+    dossier = h.make_dossier(agency, procedure)
     with pytest.raises(DomainError) as exc:
-        signing.sign_with(h.simple_pdf(), enrolled.certificate, field_name="Csc")
+        documents.document_issue(acting_user=officer, dossier=dossier, form="01", extra={})
     assert code_of(exc) == "REMOTE_SIGNATURE_INVALID" and exc.value.status == 502
     assert exc.value.details["reason"] == "does_not_verify"
+    assert not Document.objects.filter(dossier=dossier).exists()  # nothing stored
 
 
 def test_holder_refusal_is_reported(csc_live, pki_ready, operator, officer):

@@ -1,0 +1,56 @@
+"""Start a tinhso command as a real server process for a test, and stop it afterwards.
+
+Used where the point of a test is real HTTP between processes (the payment gateway sandbox, the
+remote-signing sandbox): a Django test client would hide the wire.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator[str]:
+    """Run ``argv`` until it answers ``GET {base_url}/healthz`` with 200; yield ``base_url``.
+
+    The test fails (not skips) when the process exits or does not listen in time, with what it
+    printed; the process is terminated (killed if it hangs) whatever the test does.
+    """
+    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{argv[1:]} exited ({proc.returncode}): {proc.stdout.read()}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{argv[1:]} did not start listening within {STARTUP_SECONDS} s")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
