@@ -27,6 +27,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Rate-limit counters (tinhso.core.ratelimit) live in the cache, shared by every test of the
+    # process: each test starts with none, so limits never leak from one test into another.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def province(db):
     return factories.make_province()

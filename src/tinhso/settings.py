@@ -7,6 +7,7 @@ message instead of failing later. Secrets may also be read from files (``<NAME>_
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"Setting {name}={raw!r} is not an integer.") from exc
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit: "count/period" ("10/h", "60/10m", "30/60" seconds) or "off"."""
+    raw = os.environ.get(name, default).strip()
+    # A zero period ("10/0", "10/0m") would pass a looser pattern and then fail on every request.
+    if not re.fullmatch(r"(?i)off|none|0|\d+/(0*[1-9]\d*[smhd]?|[smhd])", raw):
+        raise ImproperlyConfigured(
+            f"Setting {name}={raw!r} is not a rate like 10/h, 60/10m or off.")
+    return raw
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -196,6 +207,18 @@ if _CACHE_URL.startswith(("redis://", "rediss://")):
                           "LOCATION": _CACHE_URL}}
 elif _CACHE_URL:
     raise ImproperlyConfigured(f"TINHSO_CACHE_URL={_CACHE_URL!r}: only redis:// is supported.")
+
+# Rate limits and lockouts (tinhso.core.ratelimit, docs/security.md). Rates are "count/period"
+# per client address ("10/h", "60/10m", "30/60" seconds) or "off".
+TINHSO_LOGIN_MAX_FAILURES = env_int("TINHSO_LOGIN_MAX_FAILURES", 5)
+TINHSO_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("TINHSO_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+TINHSO_LOGIN_LOCK_SECONDS = env_int("TINHSO_LOGIN_LOCK_SECONDS", 900)
+TINHSO_TRACK_MAX_FAILURES = env_int("TINHSO_TRACK_MAX_FAILURES", 10)
+TINHSO_TOKEN_MAX_FAILURES = env_int("TINHSO_TOKEN_MAX_FAILURES", 20)
+TINHSO_TOKEN_LOCK_SECONDS = env_int("TINHSO_TOKEN_LOCK_SECONDS", 900)
+TINHSO_RATE_SIGNUP = env_rate("TINHSO_RATE_SIGNUP", "10/h")
+TINHSO_RATE_TRACK = env_rate("TINHSO_RATE_TRACK", "60/10m")
+TINHSO_RATE_VERIFY = env_rate("TINHSO_RATE_VERIFY", "30/10m")
 
 EMAIL_BACKEND = os.environ.get(
     "TINHSO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -10,6 +10,7 @@ from ninja.responses import Status
 
 from tinhso.accounts import selectors, services
 from tinhso.accounts.models import AccountKind, ApiToken, User
+from tinhso.core import ratelimit
 from tinhso.core.errors import PermissionDenied
 
 router = Router(tags=["accounts"])
@@ -104,9 +105,15 @@ def me(request: HttpRequest) -> dict:
     }
 
 
+def _signup_rate(request: HttpRequest) -> None:
+    """Self-registration per client address (shared with the portal's sign-up form)."""
+    ratelimit.check_rate(ratelimit.signup_rate(), ratelimit.client_address(request))
+
+
 @router.post("/register/citizen", auth=None, response={201: UserOut, **_ERRORS},
              summary="Công dân đăng ký tài khoản / citizen sign-up")
 def register_citizen(request: HttpRequest, payload: CitizenRegisterIn) -> Status[User]:
+    _signup_rate(request)
     user = services.citizen_register(full_name=payload.full_name, id_number=payload.id_number,
                                      password=payload.password, email=payload.email,
                                      phone=payload.phone)
@@ -116,6 +123,7 @@ def register_citizen(request: HttpRequest, payload: CitizenRegisterIn) -> Status
 @router.post("/register/organisation", auth=None, response={201: UserOut, **_ERRORS},
              summary="Tổ chức đăng ký tài khoản / organisation sign-up")
 def register_organisation(request: HttpRequest, payload: OrganisationRegisterIn) -> Status[User]:
+    _signup_rate(request)
     user = services.organisation_register(name=payload.name, tax_code=payload.tax_code,
                                           password=payload.password, email=payload.email)
     return Status(201, user)

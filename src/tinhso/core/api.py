@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from tinhso.core import ratelimit
 from tinhso.core.errors import DomainError
 
 
@@ -18,9 +19,16 @@ class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from tinhso.accounts.tokens import user_for_token
 
+        # Guessing tokens: after too many bad ones an address is refused (429) for a while,
+        # even with a good token, so the lock cannot be used to confirm a guess.
+        limit = ratelimit.token_failure_limit()
+        address = ratelimit.client_address(request)
+        limit.check(address)
         user = user_for_token(token)
         if user is not None:
             request.user = user
+        else:
+            limit.fail(address)
         return user
 
 
@@ -62,7 +70,10 @@ def error_response(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, ratelimit.RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -10,6 +10,7 @@ from ninja import Router
 from ninja.responses import Status as HttpStatus
 
 from tinhso.accounts.models import User
+from tinhso.core import ratelimit
 from tinhso.core.errors import Conflict, NotFound, ValidationFailed
 from tinhso.dossiers import selectors, services
 from tinhso.dossiers.models import Action, Dossier, Status
@@ -173,8 +174,13 @@ def queues(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/track", response=TrackOut, auth=None,
              summary="Tra cứu hồ sơ (mã hồ sơ + số định danh) / public tracking")
 def track(request: HttpRequest, body: TrackIn) -> dict[str, Any]:
+    # The same limits as the portal's tracking page: all look-ups, and wrong guesses.
+    address = ratelimit.client_address(request)
+    ratelimit.check_rate(ratelimit.tracking_rate(), address)
+    ratelimit.tracking_limit().check(address)
     found = selectors.dossier_track_public(body.code, body.id_number)
     if found is None:
+        ratelimit.tracking_limit().fail(address)
         raise NotFound("Không tìm thấy hồ sơ với mã và số giấy tờ đã nhập.",
                        "No dossier matches this code and ID number.", code="DOSSIER_NOT_FOUND")
     return found

@@ -66,8 +66,10 @@ def _read_upload(upload: UploadedFile) -> bytes:
 @router.post("/verify", auth=None, response={200: VerifyOut, 413: ErrorOut, 422: ErrorOut})
 def verify(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
     """Verify every signature of a PDF (ours or anybody's). Public; the file is not kept."""
+    from tinhso.core import ratelimit
     from tinhso.signatures.verify import verify_pdf
 
+    ratelimit.check_rate(ratelimit.verify_rate(), ratelimit.client_address(request))
     return verify_pdf(_read_upload(file)).as_dict()
 
 

@@ -100,8 +100,16 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     """Public upload form; the result is computed by the same code as the API."""
     context: dict[str, Any] = {"result": None, "error": None}
     if request.method == "POST":
+        from tinhso.core import ratelimit
         from tinhso.signatures.verify import verify_pdf
 
+        try:
+            ratelimit.check_rate(ratelimit.verify_rate(), ratelimit.client_address(request))
+        except ratelimit.RateLimited as exc:
+            context["error"] = exc.message_vi
+            response = render(request, "signatures/verify.html", context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         upload = request.FILES.get("file")
         if upload is None:
             context["error"] = "Vui lòng chọn tệp PDF cần kiểm tra."

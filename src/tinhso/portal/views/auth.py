@@ -16,8 +16,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from tinhso.accounts.models import AccountKind
+from tinhso.core import ratelimit
 from tinhso.core.errors import DomainError
-from tinhso.portal import oidc, ratelimit
+from tinhso.portal import oidc
 from tinhso.portal.errors import attach_domain_error
 from tinhso.portal.forms import LoginForm, RegisterForm
 
@@ -49,12 +50,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
         address = ratelimit.client_address(request)
-        if account_limit.is_locked(username) or address_limit.is_locked(address):
+        wait = max(account_limit.locked_for(username), address_limit.locked_for(address))
+        if wait:
             # Checked before the password so a locked account cannot be probed further.
             form.add_error(None, _(
                 "Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần. Vui lòng thử lại "
                 "sau %(minutes)d phút hoặc đặt lại mật khẩu.") % {
-                "minutes": account_limit.lock_minutes})
+                "minutes": ratelimit.retry_minutes(wait)})
             status = 429
         else:
             user = authenticate(request, username=username,
@@ -64,10 +66,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 address_limit.fail(address)
                 left = account_limit.max_failures - count
                 message = _("Tên đăng nhập hoặc mật khẩu không đúng.")
-                if 0 < left <= 2:
+                # count is 0 when the lockout is off (a maximum of 0): no warning, no lock.
+                if count and 0 < left <= 2:
                     message += " " + _("Còn %(n)d lần thử trước khi tài khoản bị tạm khóa.") % {
                         "n": left}
-                elif left <= 0:
+                elif count and left <= 0:
                     message = _("Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
                                 "Vui lòng thử lại sau %(minutes)d phút hoặc đặt lại mật "
                                 "khẩu.") % {"minutes": account_limit.lock_minutes}
@@ -77,10 +80,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 account_limit.clear(username)
                 login(request, user)
                 return HttpResponseRedirect(safe_next(request, landing_for(user)))
-    return render(request, "portal/login.html", {
+    response = render(request, "portal/login.html", {
         "nav": "login", "form": form, "next": safe_next(request, ""),
         "oidc_enabled": oidc.is_configured(), "oidc_name": oidc.provider_name(),
     }, status=status)
+    if status == 429:
+        response["Retry-After"] = str(max(
+            account_limit.locked_for(username), address_limit.locked_for(address)) or 1)
+    return response
 
 
 @require_POST
@@ -97,6 +104,14 @@ def register_view(request: HttpRequest) -> HttpResponse:
     from tinhso.accounts import services as account_services
 
     form = RegisterForm(request.POST or None)
+    if request.method == "POST":
+        # Every attempt counts, valid or not: the answers tell whether an ID number or tax code
+        # already has an account, so unlimited attempts would let anyone enumerate them.
+        try:
+            ratelimit.check_rate(ratelimit.signup_rate(), ratelimit.client_address(request))
+        except ratelimit.RateLimited as exc:
+            return ratelimit.render_form_limited(request, "portal/register.html", form, exc, {
+                "nav": "login", "next": safe_next(request, "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
