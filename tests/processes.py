@@ -14,8 +14,18 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from django.db import connection
 
 STARTUP_SECONDS = 30
+
+
+def database_url() -> str:
+    """The test database as a URL, for a second process (it sees committed rows only)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def free_port() -> int:

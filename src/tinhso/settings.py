@@ -83,6 +83,10 @@ else:
 
 ALLOWED_HOSTS = env_list("TINHSO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("TINHSO_CSRF_TRUSTED_ORIGINS", [])
+# Address of the reverse proxy in front of `tinhso serve` (e.g. 127.0.0.1 for nginx on the same
+# host). Only requests from it may set X-Forwarded-For / X-Forwarded-Proto: the client address
+# the rate limits count, and https for secure cookies and redirects. Empty: no proxy trusted.
+TINHSO_TRUSTED_PROXY = os.environ.get("TINHSO_TRUSTED_PROXY", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

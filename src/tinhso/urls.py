@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
 from ninja.openapi.views import openapi_json, openapi_view
 
 from tinhso.core.api import api
@@ -17,6 +18,10 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    # One sign-in page for everyone: the portal's, with its failure lockout (Django admin's own
+    # login form has none). ``?next=/admin/...`` is kept, so the admin opens after signing in.
+    path("admin/login/", RedirectView.as_view(url=reverse_lazy("portal:login"),
+                                              query_string=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # The documented short addresses of the API docs and schema (also under /api/v1/).

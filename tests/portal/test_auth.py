@@ -143,3 +143,28 @@ def test_logout_requires_post(client, citizen):
     assert client.get(reverse("portal:logout")).status_code == 405
     assert client.post(reverse("portal:logout")).status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_admin_sign_in_goes_through_the_portal_lockout(client, agency, settings):
+    """Django admin's own login form has no lockout: /admin/login/ leads to the portal's."""
+    settings.TINHSO_LOGIN_MAX_FAILURES = 2
+    admin = factories.make_official(agency, "province_admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal:login") + "?next=%2Fadmin%2F"
+    assert client.post("/admin/login/", {"username": admin.username, "password": PASSWORD}
+                       ).status_code == 302  # the admin form no longer takes passwords
+    assert "_auth_user_id" not in client.session
+
+    signed_in = client.post(reverse("portal:login") + "?next=/admin/",
+                            {"username": admin.username, "password": PASSWORD, "next": "/admin/"})
+    assert signed_in["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    client.post(reverse("portal:logout"))
+
+    for _ in range(2):
+        client.post(reverse("portal:login"), {"username": admin.username, "password": "sai"})
+    locked = client.post(reverse("portal:login") + "?next=/admin/",
+                         {"username": admin.username, "password": PASSWORD, "next": "/admin/"})
+    assert locked.status_code == 429

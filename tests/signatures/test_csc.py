@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
-from django.db import connection
 
-from tests.processes import free_port, serving
+from tests.processes import database_url, free_port, serving
 from tests.signatures import pkihelpers as h
 from tinhso.core.errors import DomainError
 from tinhso.documents import services as documents
@@ -64,20 +63,11 @@ def code_of(exc_info: pytest.ExceptionInfo[BaseException]) -> str:
 # --- over real HTTP --------------------------------------------------------------------------
 
 
-def _database_url() -> str:
-    """The test database as a URL, for a second process (committed rows only: transactional)."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def sandbox_process(django_db_setup, django_db_blocker) -> Iterator[str]:
     """The app with the sandbox on, served by ``tinhso serve`` in a process of its own."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "TINHSO_CSC_SANDBOX": "true",
+    env = {**os.environ, "DATABASE_URL": database_url(), "TINHSO_CSC_SANDBOX": "true",
            "TINHSO_DEBUG": "false", "TINHSO_ALERT_SCAN_SECONDS": "0",
            "DJANGO_SETTINGS_MODULE": "tinhso.settings"}
     tinhso = Path(sys.executable).with_name("tinhso")
