@@ -2,7 +2,7 @@
 tables (the query a BI tool would send), at growing volumes of generated dossiers.
 
     .venv/bin/python bench/ioc.py [--sizes 100000,1000000] [--repeat 7] [--raw-repeat 3]
-        [--years 2] [--seed 766] [--json results.json]
+        [--years 2] [--seed 766] [--json results.json] [--replicate 10 --raw-repeat-big 1]
 
 Without DATABASE_URL it runs on a fresh SQLite file in a temporary directory. With
 DATABASE_URL it uses that database, which must be a scratch one (e.g.
@@ -10,8 +10,11 @@ DATABASE_URL it uses that database, which must be a scratch one (e.g.
 
 The sizes are cumulative: the run generates dossiers up to the first size (demo generator,
 whose bulk hook keeps the facts current), measures, tops up to the next size, measures again.
-For every measured question it prints p50/p95 from the facts, p50/p95 from the raw tables in
-the same run, and their ratio; the facts answer is checked to equal the raw one.
+``--replicate K`` then grows the database K-fold in SQL (``bench/ioc_replicate.py``: copies
+of the generated dossiers, facts multiplied) and measures once more: the 10⁷ run is
+``--sizes 1000000 --replicate 10``. For every measured question it prints p50/p95 from the
+facts, p50/p95 from the raw tables in the same run, and their ratio; the facts answer is
+checked to equal the raw one.
 """
 
 from __future__ import annotations
@@ -175,8 +178,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--verify", action="store_true",
                         help="also time `ioc verify` (and check it passes) at each size")
+    parser.add_argument("--replicate", type=int, default=1,
+                        help="after the last size, copy the dossiers to K× and measure again")
+    parser.add_argument("--raw-repeat-big", type=int, default=1,
+                        help="raw-table repeats for the replicated size (each is slow)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     where = setup_database()
     from django.utils import timezone
 
@@ -207,6 +215,15 @@ def main() -> None:
             print(f"  ioc verify: {len(differences)} differences in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
         results += measure(total, args.repeat, args.raw_repeat, user)
+    if args.replicate > 1:
+        from ioc_replicate import replicate
+
+        print(f"\nreplicating ×{args.replicate} in SQL", flush=True)
+        replicate(args.replicate)
+        total = Dossier.objects.count()
+        print(f"\n{total:,} dossiers (replicated); facts: {DailyFact.objects.count():,} daily "
+              f"rows, {MonthlyFact.objects.count():,} monthly rows", flush=True)
+        results += measure(total, args.repeat, args.raw_repeat_big, user)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     different = [r for r in results if r.get("same") is False]
