@@ -40,13 +40,13 @@ def track(url: str, client: str) -> int:
                       ).status_code
 
 
-def test_behind_a_trusted_proxy_each_client_counts_for_itself(django_db_setup):
+def test_behind_a_trusted_proxy_each_client_counts_for_itself(transactional_db):
     with server("--trusted-proxy", "127.0.0.1") as url:
         assert [track(url, "203.0.113.7") for _ in range(3)] == [404, 404, 429]
         assert track(url, "203.0.113.8") == 404  # another citizen is not throttled
 
 
-def test_without_a_trusted_proxy_the_header_is_ignored(django_db_setup):
+def test_without_a_trusted_proxy_the_header_is_ignored(transactional_db):
     with server() as url:
         statuses = [track(url, f"203.0.113.{n}") for n in range(3)]
     assert statuses == [404, 404, 429]
