@@ -146,8 +146,6 @@ class FailureLimit:
         until = cache.get(self._key("lock", subject))
         if not until:
             return 0
-        if float(until) < 1e9:  # a lock written before locks carried their end time
-            return self.lock_seconds
         left = math.ceil(float(until) - now())
         return left if left > 0 else 0
 
@@ -181,10 +179,6 @@ class FailureLimit:
     @property
     def lock_minutes(self) -> int:
         return max(1, self.lock_seconds // 60)
-
-
-# Kept for the existing callers (portal sign-in and tracking).
-Limit = FailureLimit
 
 
 def _setting(name: str, default: Any) -> Any:
