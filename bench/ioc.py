@@ -116,13 +116,13 @@ def measure(size: int, repeat: int, raw_repeat: int, user: Any) -> list[dict[str
                ) -> None:
         row = {"size": size, "question": name, "facts_p50": pct(facts, 50),
                "facts_p95": pct(facts, 95)}
-        if raw is not None:
+        if raw:  # empty with --raw-repeat 0: the raw side is not measured
             row.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95),
                        ratio=pct(raw, 50) / max(pct(facts, 50), 1e-9), same=same)
         rows.append(row)
         raw_part = (f"raw p50 {fmt(row['raw_p50'])} p95 {fmt(row['raw_p95'])}  "
                     f"raw/facts {row['ratio']:7.1f}×  {'identical' if same else 'DIFFERENT'}"
-                    if raw is not None else "")
+                    if raw else "")
         print(f"  {name:<44} facts p50 {fmt(row['facts_p50'])} p95 {fmt(row['facts_p95'])}  "
               f"{raw_part}", flush=True)
 
@@ -148,7 +148,8 @@ def measure(size: int, repeat: int, raw_repeat: int, user: Any) -> list[dict[str
         facts, r_f = timed(lambda c=code: ranking(user, c, start, end, ctx=ctx), repeat)
         raw, r_r = timed(lambda c=code: ranking(user, c, start, end, ctx=ctx, source="raw"),
                          raw_repeat)
-        record(f"ranking: {label}, 2 months", facts, raw, r_f["rows"] == r_r["rows"])
+        record(f"ranking: {label}, 2 months", facts, raw,
+               r_r is not None and r_f["rows"] == r_r["rows"])
 
     client = Client()
     client.force_login(user)
@@ -172,7 +173,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--raw-repeat", type=int, default=3)
+    parser.add_argument("--raw-repeat", type=int, default=3,
+                        help="raw-table repeats per question; 0 times the facts side only")
     parser.add_argument("--years", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=766)
     parser.add_argument("--json", type=Path, default=None)
