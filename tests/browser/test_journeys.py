@@ -75,7 +75,12 @@ def _click_text(browser, tag: str, text: str) -> None:
 
 def _page_has(text: str):
     def check(driver):
-        return text in driver.find_element("tag name", "body").text
+        # One script call reads the text atomically: an element handle to <body> can die between
+        # finding it and reading it while the next page replaces this one, and Chromium then
+        # reports a generic inspector error ("Node ... does not belong to the document"),
+        # not a stale-element one.
+        return text in (driver.execute_script(
+            "return document.body ? document.body.innerText : '';") or "")
     return check
 
 
