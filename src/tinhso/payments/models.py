@@ -12,6 +12,7 @@ class PaymentStatus(models.TextChoices):
     REQUESTED = "requested", "Chờ thanh toán"
     PAID = "paid", "Đã thanh toán"
     CANCELLED = "cancelled", "Đã hủy"
+    REFUNDED = "refunded", "Đã hoàn tiền"
 
 
 class Payment(models.Model):
@@ -81,6 +82,8 @@ class PaymentAttempt(models.Model):
 class AttemptEventKind(models.TextChoices):
     CREATED = "created", "Tạo yêu cầu thanh toán"
     IPN = "ipn", "Nhận thông báo IPN"
+    QUERY = "query", "Truy vấn trạng thái tại cổng (querydr)"
+    REFUND = "refund", "Hoàn tiền"
 
 
 class PaymentAttemptEvent(models.Model):
@@ -110,3 +113,44 @@ class PaymentAttemptEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise AppendOnlyError("Payment attempt events are append-only.")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Đang chờ cổng thanh toán"
+    SUCCEEDED = "succeeded", "Đã hoàn tiền"
+    FAILED = "failed", "Hoàn tiền không thành công"
+
+
+class Refund(models.Model):
+    """Money given back through the gateway for one successful attempt (VNPAY ``refund``).
+
+    Written before the gateway is called (status pending) so that a crash between the call and
+    its answer leaves a trace an officer can resolve; never deleted.
+    """
+
+    attempt = models.ForeignKey(PaymentAttempt, verbose_name="lượt thanh toán",
+                                on_delete=models.PROTECT, related_name="refunds")
+    request_id = models.CharField("mã yêu cầu (vnp_RequestId)", max_length=32, unique=True)
+    amount = models.PositiveBigIntegerField("số tiền hoàn (VND)")
+    full = models.BooleanField("hoàn toàn bộ", default=True)
+    reason = models.CharField("lý do", max_length=500)
+    status = models.CharField("trạng thái", max_length=10, choices=RefundStatus.choices,
+                              default=RefundStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField("yêu cầu lúc")
+    decided_at = models.DateTimeField("có kết quả lúc", null=True, blank=True)
+    response_code = models.CharField("mã phản hồi", max_length=4, blank=True)
+    message = models.CharField("thông báo của cổng", max_length=255, blank=True)
+    transaction_no = models.CharField("mã giao dịch hoàn tại cổng", max_length=40, blank=True)
+    transaction_status = models.CharField("tình trạng", max_length=4, blank=True)
+
+    class Meta:
+        verbose_name = "lượt hoàn tiền"
+        verbose_name_plural = "lượt hoàn tiền"
+        ordering = ["-requested_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0),
+                                              name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt.txn_ref} −{self.amount}"

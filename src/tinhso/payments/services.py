@@ -192,7 +192,10 @@ def payment_vnpay_ipn(*, params: Mapping[str, str], remote_addr: str = "") -> di
 
 
 @transaction.atomic
-def _apply_ipn(params: Mapping[str, str], remote_addr: str) -> dict[str, str]:
+def _apply_ipn(params: Mapping[str, str], remote_addr: str, *,
+               kind: str = AttemptEventKind.IPN) -> dict[str, str]:
+    """Apply the gateway's verified word on an attempt: its IPN, or a ``querydr`` answer
+    (``kind`` = query) when the IPN never came. The same checks and effects either way."""
     txn_ref = str(params.get("vnp_TxnRef", ""))
     attempt = (PaymentAttempt.objects.select_for_update().filter(txn_ref=txn_ref).first()
                if vnpay.is_valid_txn_ref(txn_ref) else None)
@@ -204,7 +207,7 @@ def _apply_ipn(params: Mapping[str, str], remote_addr: str) -> dict[str, str]:
 
     def log(reply: dict[str, str], to_status: str, **extra: Any) -> dict[str, str]:
         PaymentAttemptEvent.objects.create(
-            attempt=attempt, at=at, kind=AttemptEventKind.IPN, from_status=attempt.status,
+            attempt=attempt, at=at, kind=kind, from_status=attempt.status,
             to_status=to_status, rsp_code=reply["RspCode"], remote_addr=remote_addr[:45],
             data={"params": data, **extra},
         )
@@ -234,7 +237,8 @@ def _apply_ipn(params: Mapping[str, str], remote_addr: str) -> dict[str, str]:
                          txn_ref, exc.code)
     reply = log(vnpay.IPN_CONFIRMED, new_status, **extra)
     attempt.status = new_status
-    attempt.ipn_received_at = at
+    if kind == AttemptEventKind.IPN:
+        attempt.ipn_received_at = at
     attempt.response_code = str(params.get("vnp_ResponseCode", ""))[:4]
     attempt.transaction_status = str(params.get("vnp_TransactionStatus", ""))[:4]
     attempt.transaction_no = str(params.get("vnp_TransactionNo", ""))[:40]

@@ -1,0 +1,86 @@
+"""``tinhso payments …``: the finance office's gateway chores.
+
+- ``tinhso payments resolve-pending``: ask VNPAY (``querydr``) about every attempt still pending
+  past its expiry plus TINHSO_VNPAY_QUERY_GRACE_MINUTES; confirm or fail each by the answer.
+- ``tinhso payments refund TXN_REF --reason "…" [--amount N] --by USERNAME``: refund through
+  VNPAY money taken for an unusable payment or a dossier closed without a result.
+- ``tinhso payments refund-retry REFUND_ID``: send a pending refund again (same request id).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tinhso.core.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "VNPAY transaction query and refund (resolve-pending, refund, refund-retry)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        resolve = sub.add_parser("resolve-pending", help="querydr the expired pending attempts")
+        resolve.add_argument("--limit", type=int, default=200)
+        refund = sub.add_parser("refund", help="refund a successful attempt through VNPAY")
+        refund.add_argument("txn_ref")
+        refund.add_argument("--reason", required=True)
+        refund.add_argument("--amount", type=int, default=None)
+        refund.add_argument("--by", required=True, metavar="USERNAME",
+                            help="the official who orders the refund (receiver or leader)")
+        retry = sub.add_parser("refund-retry", help="send a pending refund again")
+        retry.add_argument("refund_id", type=int)
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        from tinhso.payments import gateway
+
+        try:
+            if action == "resolve-pending":
+                summary = gateway.payments_resolve_pending(limit=options["limit"])
+                self.stdout.write(
+                    f"queried {summary.queried}: {summary.succeeded} paid, {summary.failed} "
+                    f"failed, {summary.still_pending} still pending, {len(summary.errors)} "
+                    "errors")
+                for line in summary.errors:
+                    self.stderr.write(line)
+                if summary.errors:
+                    raise CommandError("some attempts could not be queried")
+            elif action == "refund":
+                refund = gateway.payment_refund(
+                    acting_user=_user(options["by"]), attempt=_attempt(options["txn_ref"]),
+                    reason=options["reason"], amount=options["amount"])
+                self._report(refund)
+            else:
+                from tinhso.payments.models import Refund
+
+                refund = Refund.objects.filter(pk=options["refund_id"]).first()
+                if refund is None:
+                    raise CommandError(f"no refund {options['refund_id']}")
+                self._report(gateway.payment_refund_send(refund=refund))
+        except DomainError as exc:
+            raise CommandError(f"{exc.code}: {exc.message_vi} / {exc.message_en}") from exc
+
+    def _report(self, refund: Any) -> None:
+        self.stdout.write(f"refund {refund.pk} of {refund.amount} VND: {refund.status} "
+                          f"({refund.response_code} {refund.message})")
+        if refund.status == "failed":
+            raise CommandError("the gateway refused the refund")
+
+
+def _user(username: str) -> Any:
+    from tinhso.accounts.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"no user {username!r}")
+    return user
+
+
+def _attempt(txn_ref: str) -> Any:
+    from tinhso.payments.models import PaymentAttempt
+
+    attempt = PaymentAttempt.objects.filter(txn_ref=txn_ref).first()
+    if attempt is None:
+        raise CommandError(f"no payment attempt {txn_ref!r}")
+    return attempt
