@@ -294,3 +294,34 @@ def test_a_lost_refund_answer_is_sent_again_without_refunding_twice(paid_twice, 
     assert again.status == RefundStatus.PENDING
     txn = gw.transactions[second.txn_ref]
     assert len(txn.refunds) == 1
+
+
+# --- over the API ------------------------------------------------------------------------------
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_api_query_and_refund(paid_twice, officers, citizen, outsider, awaiting):
+    _, second = paid_twice
+    base = f"/api/v1/payments/attempts/{second.txn_ref}"
+    # The citizen may ask the gateway about their attempt, but not refund; others see nothing.
+    assert _client(citizen).post(f"{base}/query").status_code == 200
+    assert _client(outsider).post(f"{base}/query").json()["code"] == "PAYMENT_ATTEMPT_NOT_FOUND"
+    body = {"reason": "Thanh toán trùng"}
+    denied = _client(citizen).post(f"{base}/refunds", body, content_type="application/json")
+    assert denied.status_code == 403
+    short = _client(officers["receiver"]).post(f"{base}/refunds", {"reason": "x"},
+                                                content_type="application/json")
+    assert short.status_code == 422 and not second.refunds.exists()
+    made = _client(officers["receiver"]).post(f"{base}/refunds", body,
+                                               content_type="application/json")
+    assert made.status_code == 201, made.content
+    assert made.json()["status"] == "succeeded" and made.json()["amount"] == FEE
+    detail = _client(citizen).get(f"/api/v1/payments/{awaiting.payment.pk}").json()
+    refunds = {a["txn_ref"]: a["refunds"] for a in detail["attempts"]}
+    assert [r["status"] for r in refunds[second.txn_ref]] == ["succeeded"]

@@ -42,3 +42,13 @@ def attempt_by_txn_ref(txn_ref: str) -> PaymentAttempt | None:
     """For the return page: the gateway's signed redirect names the attempt."""
     return (PaymentAttempt.objects.select_related("payment", "payment__dossier")
             .filter(txn_ref=txn_ref).first())
+
+
+def attempt_get_for_user(user: User, txn_ref: str) -> PaymentAttempt:
+    """An attempt of a payment the user may see, or 404 (outside the scope looks missing)."""
+    attempt = (PaymentAttempt.objects.select_related("payment", "payment__dossier")
+               .filter(txn_ref=txn_ref, payment__in=payments_visible_to(user)).first())
+    if attempt is None:
+        raise NotFound("Không tìm thấy lượt thanh toán.", "Payment attempt not found.",
+                       {"txn_ref": txn_ref}, code="PAYMENT_ATTEMPT_NOT_FOUND")
+    return attempt
