@@ -154,3 +154,70 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt.txn_ref} −{self.amount}"
+
+
+class BankStatement(models.Model):
+    """One imported statement of the account that receives VietQR transfers."""
+
+    account = models.CharField("tài khoản", max_length=30)
+    file_name = models.CharField("tệp", max_length=255)
+    sha256 = models.CharField(max_length=64)
+    layout = models.CharField("mẫu sao kê", max_length=40)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    imported_at = models.DateTimeField("nhập lúc")
+    lines_read = models.PositiveIntegerField(default=0)
+    lines_new = models.PositiveIntegerField(default=0)
+    lines_matched = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "sao kê ngân hàng"
+        verbose_name_plural = "sao kê ngân hàng"
+        ordering = ["-imported_at", "-id"]
+
+
+class LineStatus(models.TextChoices):
+    MATCHED = "matched", "Khớp, đã xác nhận thanh toán"
+    PARTIAL = "partial", "Chuyển thiếu"
+    OVERPAID = "overpaid", "Chuyển thừa"
+    DUPLICATE = "duplicate", "Khoản đã được thanh toán"
+    LATE = "late", "Chuyển sau khi khoản thu đóng"
+    UNMATCHED = "unmatched", "Không khớp khoản thu nào"
+    CONFIRMED = "confirmed", "Cán bộ đã xác nhận"
+    REJECTED = "rejected", "Đã loại"
+    REFUND = "refund", "Chờ hoàn trả"
+
+
+REVIEW_STATUSES = (LineStatus.PARTIAL, LineStatus.OVERPAID, LineStatus.DUPLICATE,
+                   LineStatus.LATE, LineStatus.UNMATCHED)
+
+
+class StatementLine(models.Model):
+    """One credit on the account. Unique per (account, bank reference): re-importing an
+    overlapping statement never counts a transfer twice."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    account = models.CharField(max_length=30)
+    line_no = models.PositiveIntegerField("dòng")
+    bank_ref = models.CharField("số tham chiếu", max_length=64)
+    booked_at = models.DateTimeField("ngày giao dịch")
+    amount = models.PositiveBigIntegerField("số tiền (VND)")
+    note = models.CharField("nội dung", max_length=500, blank=True)
+    payer = models.CharField("người chuyển", max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=LineStatus.choices, db_index=True)
+    reason = models.CharField("lý do", max_length=500, blank=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="bank_lines")
+    agency = models.ForeignKey("units.Agency", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "giao dịch sao kê"
+        verbose_name_plural = "giao dịch sao kê"
+        ordering = ["-booked_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account", "bank_ref"],
+                                               name="statement_line_once")]
+        indexes = [models.Index(fields=["status", "agency"], name="line_review_queue")]

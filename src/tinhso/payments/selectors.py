@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from tinhso.accounts.models import User
 from tinhso.accounts.permissions import is_active_official, visible_agency_ids
 from tinhso.core.errors import NotFound
-from tinhso.payments.models import Payment, PaymentAttempt
+from tinhso.payments.models import REVIEW_STATUSES, Payment, PaymentAttempt, StatementLine
 
 
 def payments_visible_to(user: User) -> QuerySet[Payment]:
@@ -52,3 +52,18 @@ def attempt_get_for_user(user: User, txn_ref: str) -> PaymentAttempt:
         raise NotFound("Không tìm thấy lượt thanh toán.", "Payment attempt not found.",
                        {"txn_ref": txn_ref}, code="PAYMENT_ATTEMPT_NOT_FOUND")
     return attempt
+
+
+def statement_lines_visible_to(user: User) -> QuerySet[StatementLine]:
+    """Bank statement lines of the agencies the user's scope covers (officials only)."""
+    qs = StatementLine.objects.select_related("payment", "payment__dossier")
+    if not user.is_authenticated or not is_active_official(user):
+        return qs.none()
+    ids = visible_agency_ids(user)
+    return qs if ids is None else qs.filter(agency_id__in=ids)
+
+
+def review_queue(user: User) -> QuerySet[StatementLine]:
+    """Lines waiting for an officer's decision, oldest first."""
+    return (statement_lines_visible_to(user).filter(status__in=REVIEW_STATUSES)
+            .order_by("booked_at", "id"))

@@ -5,6 +5,8 @@
 - ``tinhso payments refund TXN_REF --reason "…" [--amount N] --by USERNAME``: refund through
   VNPAY money taken for an unusable payment or a dossier closed without a result.
 - ``tinhso payments refund-retry REFUND_ID``: send a pending refund again (same request id).
+- ``tinhso payments import-statement FILE --account ACC --by USERNAME``: reconcile a bank
+  statement (CSV or .xlsx) against the VietQR transfer notes, with a progress bar.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from tinhso.core.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "VNPAY transaction query and refund (resolve-pending, refund, refund-retry)."
+    help = ("VNPAY transaction query and refund, bank statement reconciliation "
+            "(resolve-pending, refund, refund-retry, import-statement).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -31,6 +34,12 @@ class Command(BaseCommand):
                             help="the official who orders the refund (receiver or leader)")
         retry = sub.add_parser("refund-retry", help="send a pending refund again")
         retry.add_argument("refund_id", type=int)
+        statement = sub.add_parser("import-statement",
+                                   help="reconcile a bank statement (CSV or .xlsx)")
+        statement.add_argument("file")
+        statement.add_argument("--account", required=True, help="the receiving account number")
+        statement.add_argument("--by", required=True, metavar="USERNAME",
+                               help="the official who imports it")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         from tinhso.payments import gateway
@@ -46,6 +55,8 @@ class Command(BaseCommand):
                     self.stderr.write(line)
                 if summary.errors:
                     raise CommandError("some attempts could not be queried")
+            elif action == "import-statement":
+                self._import(options)
             elif action == "refund":
                 refund = gateway.payment_refund(
                     acting_user=_user(options["by"]), attempt=_attempt(options["txn_ref"]),
@@ -60,6 +71,25 @@ class Command(BaseCommand):
                 self._report(gateway.payment_refund_send(refund=refund))
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message_vi} / {exc.message_en}") from exc
+
+    def _import(self, options: dict[str, Any]) -> None:
+        from pathlib import Path
+
+        from tqdm import tqdm
+
+        from tinhso.payments import reconcile
+
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"no file {path}")
+        with tqdm(unit=" dòng", disable=None, file=self.stderr._out) as bar:
+            summary = reconcile.statement_import(
+                acting_user=_user(options["by"]), content=path.read_bytes(), file_name=path.name,
+                account=options["account"], progress=lambda n: bar.update(n - bar.n))
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
+        self.stdout.write(f"statement {summary.statement_id}: {summary.read} credits, "
+                          f"{summary.new} new ({counts or 'none'}), {summary.skipped} "
+                          "already imported")
 
     def _report(self, refund: Any) -> None:
         self.stdout.write(f"refund {refund.pk} of {refund.amount} VND: {refund.status} "
