@@ -17,6 +17,7 @@ class DocumentForm(models.TextChoices):
     APOLOGY = "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
     RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
     CERTIFIED_COPY = "copy", "Bản sao chứng thực điện tử từ bản chính"
+    FEE_RECEIPT = "bl", "Biên lai thu phí, lệ phí điện tử"
 
 
 def document_path(instance: Document, filename: str) -> str:

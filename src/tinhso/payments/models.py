@@ -221,3 +221,76 @@ class StatementLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "bank_ref"],
                                                name="statement_line_once")]
         indexes = [models.Index(fields=["status", "agency"], name="line_review_queue")]
+
+
+class ReceiptStatus(models.TextChoices):
+    ISSUED = "issued", "Đã phát hành"
+    CANCELLED = "cancelled", "Đã hủy"
+
+
+class ReceiptCounter(models.Model):
+    """Gap-free numbers per agency, year, template and series (row locked while numbering)."""
+
+    agency = models.ForeignKey("units.Agency", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    template = models.CharField(max_length=20)
+    series = models.CharField(max_length=20)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year", "template", "series"],
+                                               name="receipt_counter_once")]
+
+
+class Receipt(models.Model):
+    """An electronic receipt of a fee or charge (biên lai thu phí, lệ phí điện tử).
+
+    Never deleted: a wrong receipt is cancelled with a reason and replaced by a new one with the
+    next number, which names the one it replaces.
+    """
+
+    agency = models.ForeignKey("units.Agency", verbose_name="đơn vị thu",
+                               on_delete=models.PROTECT, related_name="receipts")
+    year = models.PositiveSmallIntegerField("năm")
+    template = models.CharField("ký hiệu mẫu biên lai", max_length=20)
+    series = models.CharField("ký hiệu biên lai", max_length=20)
+    number = models.PositiveIntegerField("số biên lai")
+    payment = models.ForeignKey(Payment, verbose_name="khoản thu", on_delete=models.PROTECT,
+                                related_name="receipts")
+    status = models.CharField("trạng thái", max_length=10, choices=ReceiptStatus.choices,
+                              default=ReceiptStatus.ISSUED)
+    payer_name = models.CharField("người nộp", max_length=200)
+    payer_id_number = models.CharField("số định danh / mã số thuế", max_length=14, blank=True)
+    payer_address = models.CharField("địa chỉ", max_length=255, blank=True)
+    item = models.CharField("tên loại phí, lệ phí", max_length=500)
+    amount = models.PositiveBigIntegerField("số tiền (VND)")
+    amount_words = models.CharField("số tiền bằng chữ", max_length=300)
+    method = models.CharField("hình thức thu", max_length=30)
+    collected_at = models.DateTimeField("thời điểm thu")
+    issued_at = models.DateTimeField("thời điểm lập")
+    document = models.OneToOneField("documents.Document", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="fee_receipt")
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="replaced_by")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    cancel_reason = models.CharField("lý do hủy", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "biên lai điện tử"
+        verbose_name_plural = "biên lai điện tử"
+        ordering = ["agency", "year", "series", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year", "template", "series", "number"],
+                                    name="receipt_number_once"),
+            models.UniqueConstraint(fields=["payment"],
+                                    condition=models.Q(status="issued"),
+                                    name="one_issued_receipt_per_payment"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0),
+                                   name="receipt_amount_positive"),
+        ]
+
+    @property
+    def label(self) -> str:
+        return f"{self.template} · {self.series} · {self.number:07d}"

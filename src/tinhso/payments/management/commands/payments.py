@@ -5,6 +5,8 @@
 - ``tinhso payments refund TXN_REF --reason "…" [--amount N] --by USERNAME``: refund through
   VNPAY money taken for an unusable payment or a dossier closed without a result.
 - ``tinhso payments refund-retry REFUND_ID``: send a pending refund again (same request id).
+- ``tinhso payments issue-receipts [--since DAY] [--limit N]``: e-receipts of settled payments
+  that have none yet (catch-up).
 - ``tinhso payments import-statement FILE --account ACC --by USERNAME``: reconcile a bank
   statement (CSV or .xlsx) against the VietQR transfer notes, with a progress bar.
 """
@@ -34,6 +36,11 @@ class Command(BaseCommand):
                             help="the official who orders the refund (receiver or leader)")
         retry = sub.add_parser("refund-retry", help="send a pending refund again")
         retry.add_argument("refund_id", type=int)
+        issue = sub.add_parser("issue-receipts",
+                               help="issue the e-receipt of settled payments that have none")
+        issue.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                           help="only payments settled from that day (default: all)")
+        issue.add_argument("--limit", type=int, default=500)
         statement = sub.add_parser("import-statement",
                                    help="reconcile a bank statement (CSV or .xlsx)")
         statement.add_argument("file")
@@ -55,6 +62,8 @@ class Command(BaseCommand):
                     self.stderr.write(line)
                 if summary.errors:
                     raise CommandError("some attempts could not be queried")
+            elif action == "issue-receipts":
+                self._issue_receipts(options)
             elif action == "import-statement":
                 self._import(options)
             elif action == "refund":
@@ -71,6 +80,21 @@ class Command(BaseCommand):
                 self._report(gateway.payment_refund_send(refund=refund))
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message_vi} / {exc.message_en}") from exc
+
+    def _issue_receipts(self, options: dict[str, Any]) -> None:
+        import datetime as dt
+
+        from tinhso.payments import receipts
+
+        since = None
+        if options["since"]:
+            try:
+                day = dt.date.fromisoformat(options["since"])
+            except ValueError as exc:
+                raise CommandError("--since takes YYYY-MM-DD") from exc
+            since = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        count = receipts.receipts_issue_missing(limit=options["limit"], since=since)
+        self.stdout.write(f"issued {count} receipts")
 
     def _import(self, options: dict[str, Any]) -> None:
         from pathlib import Path
