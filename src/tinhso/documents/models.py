@@ -18,6 +18,7 @@ class DocumentForm(models.TextChoices):
     RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
     CERTIFIED_COPY = "copy", "Bản sao chứng thực điện tử từ bản chính"
     FEE_RECEIPT = "bl", "Biên lai thu phí, lệ phí điện tử"
+    FEE_SETTLEMENT = "qt", "Bảng kê thu phí, lệ phí trong ngày"
 
 
 def document_path(instance: Document, filename: str) -> str:

@@ -18,12 +18,14 @@ from tinhso.core.errors import Conflict, ValidationFailed
 from tinhso.dossiers.selectors import dossier_get_for_user
 from tinhso.payments import gateway, selectors, services, vietqr
 from tinhso.payments.api_receipts import router as receipts_router
+from tinhso.payments.api_settlements import router as settlements_router
 from tinhso.payments.api_statements import router as statements_router
 from tinhso.payments.models import Payment, PaymentAttempt, PaymentStatus, Refund
 
 router = Router(tags=["payments"])
 router.add_router("/statements", statements_router)
 router.add_router("/receipts", receipts_router)
+router.add_router("/settlements", settlements_router)
 
 MAX_PAGE = 100
 

@@ -22,6 +22,7 @@ from tinhso.core.errors import Conflict, DomainError, ValidationFailed
 from tinhso.dossiers.models import Status
 from tinhso.dossiers.services._common import require_official_on
 from tinhso.payments import conf, vnpay, vnpay_api
+from tinhso.payments.ledger import ledger_refund
 from tinhso.payments.models import (
     AttemptEventKind,
     AttemptStatus,
@@ -258,6 +259,8 @@ def _refund_record(*, refund: Refund, answer: dict[str, str]) -> Refund:
     refund.transaction_no = answer.get("vnp_TransactionNo", "")[:40]
     refund.transaction_status = answer.get("vnp_TransactionStatus", "")[:4]
     refund.save()
+    if succeeded:
+        ledger_refund(refund, at)
     attempt = PaymentAttempt.objects.select_for_update().get(pk=refund.attempt_id)
     PaymentAttemptEvent.objects.create(
         attempt=attempt, at=at, kind=AttemptEventKind.REFUND, from_status=attempt.status,

@@ -294,3 +294,42 @@ class Receipt(models.Model):
     @property
     def label(self) -> str:
         return f"{self.template} · {self.series} · {self.number:07d}"
+
+
+class LedgerKind(models.TextChoices):
+    COLLECTED = "collected", "Thu"
+    REFUNDED = "refunded", "Hoàn trả"
+
+
+class LedgerEntry(models.Model):
+    """Append-only record of money moving: a fee collected (+) or given back (−).
+
+    One entry per (source, kind): written in the same transaction as the payment's confirmation
+    or the refund's success, and by the set-based backfill for history, never twice.
+    """
+
+    at = models.DateTimeField("thời điểm", db_index=True)
+    agency = models.ForeignKey("units.Agency", on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=10, choices=LedgerKind.choices)
+    channel = models.CharField("kênh", max_length=20)
+    amount = models.BigIntegerField("số tiền (VND, âm khi hoàn)")
+    reference = models.CharField(max_length=100, blank=True)
+    source_type = models.CharField(max_length=10)  # "payment" | "refund"
+    source_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "sổ thu chi"
+        verbose_name_plural = "sổ thu chi"
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["source_type", "source_id", "kind"],
+                                               name="ledger_entry_once")]
+        indexes = [models.Index(fields=["agency", "at"], name="ledger_agency_at")]
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise AppendOnlyError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError("Ledger entries are append-only.")

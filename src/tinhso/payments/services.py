@@ -19,6 +19,7 @@ from tinhso.core.errors import Conflict, DomainError, PermissionDenied, Validati
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.payments import conf, vnpay
+from tinhso.payments.ledger import ledger_collect
 from tinhso.payments.models import (
     AttemptEventKind,
     AttemptStatus,
@@ -89,6 +90,7 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
     payment.method = method[:30] or ("online" if online else "counter")
     payment.paid_at = at
     payment.save(update_fields=["status", "online", "reference", "method", "paid_at"])
+    ledger_collect(payment, at)
     dossier.status = Status.PROCESSING
     dossier.paid_online = dossier.paid_online or online
     c.save(dossier, "status", "paid_online")
