@@ -17,6 +17,7 @@ from tinhso.accounts.models import User
 from tinhso.core.errors import Conflict, ValidationFailed
 from tinhso.dossiers.selectors import dossier_get_for_user
 from tinhso.payments import gateway, selectors, services, vietqr
+from tinhso.payments.api_fees import router as fees_router
 from tinhso.payments.api_receipts import router as receipts_router
 from tinhso.payments.api_settlements import router as settlements_router
 from tinhso.payments.api_statements import router as statements_router
@@ -26,6 +27,7 @@ router = Router(tags=["payments"])
 router.add_router("/statements", statements_router)
 router.add_router("/receipts", receipts_router)
 router.add_router("/settlements", settlements_router)
+router.add_router("/fees", fees_router)
 
 MAX_PAGE = 100
 

@@ -333,3 +333,55 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise AppendOnlyError("Ledger entries are append-only.")
+
+
+class FeeKind(models.TextChoices):
+    FLAT = "flat", "Mức thu cố định mỗi hồ sơ"
+    PER_COPY = "per_copy", "Theo số bản"
+    PER_PAGE = "per_page", "Theo số trang mỗi bản (có mức trần)"
+
+
+class FeeRule(models.Model):
+    """How a procedure's fee is computed, when the one figure in the catalogue is not enough.
+
+    Without a rule the catalogue's ``Procedure.fee`` is charged once per dossier.
+    """
+
+    procedure = models.OneToOneField("catalog.Procedure", verbose_name="thủ tục",
+                                     on_delete=models.CASCADE, related_name="fee_rule")
+    kind = models.CharField("cách tính", max_length=10, choices=FeeKind.choices)
+    amount = models.PositiveBigIntegerField("mức thu (VND)", default=0,
+                                            help_text="mỗi hồ sơ, mỗi bản, hoặc mỗi trang đầu")
+    first_pages = models.PositiveSmallIntegerField("số trang tính mức đầu", default=0)
+    amount_after = models.PositiveBigIntegerField("mức thu mỗi trang tiếp theo (VND)", default=0)
+    cap_per_copy = models.PositiveBigIntegerField("mức trần mỗi bản (VND)", null=True,
+                                                  blank=True)
+    legal_basis = models.CharField("căn cứ pháp lý", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "biểu phí, lệ phí"
+        verbose_name_plural = "biểu phí, lệ phí"
+
+
+class FeeExemption(models.Model):
+    """A listed applicant group pays less (percent) or nothing (100) for a procedure, or for
+    every procedure when ``procedure`` is empty."""
+
+    procedure = models.ForeignKey("catalog.Procedure", null=True, blank=True,
+                                  verbose_name="thủ tục (trống: mọi thủ tục)",
+                                  on_delete=models.CASCADE, related_name="fee_exemptions")
+    group = models.CharField("đối tượng", max_length=40)
+    group_name = models.CharField("tên đối tượng", max_length=200)
+    percent = models.PositiveSmallIntegerField("miễn, giảm (%)")
+    legal_basis = models.CharField("căn cứ pháp lý", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "miễn, giảm phí, lệ phí"
+        verbose_name_plural = "miễn, giảm phí, lệ phí"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(percent__gte=1, percent__lte=100),
+                                   name="exemption_percent_1_100"),
+            models.UniqueConstraint(fields=["procedure", "group"], name="exemption_once"),
+            models.UniqueConstraint(fields=["group"], condition=models.Q(procedure__isnull=True),
+                                    name="exemption_once_everywhere"),
+        ]

@@ -19,6 +19,7 @@ from tinhso.core.errors import Conflict, DomainError, PermissionDenied, Validati
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.payments import conf, vnpay
+from tinhso.payments.fees import fee_for_dossier
 from tinhso.payments.ledger import ledger_collect
 from tinhso.payments.models import (
     AttemptEventKind,
@@ -47,7 +48,12 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
                      Status.RECEIVED, Status.PROCESSING)
     at = c.now()
     c.require_not_late(dossier, at)
-    amount = dossier.procedure.fee if amount is None else amount
+    if amount is None:
+        amount = fee_for_dossier(dossier)
+        if amount == 0:
+            raise ValidationFailed("NO_FEE_DUE", "Hồ sơ không phải nộp phí, lệ phí (hoặc được "
+                                   "miễn); không cần yêu cầu thanh toán.",
+                                   "No fee is due for this dossier (none, or exempted).", {})
     if not isinstance(amount, int) or amount <= 0:
         raise ValidationFailed("INVALID_AMOUNT", "Số tiền phải là số nguyên dương (đồng).",
                                "The amount must be a positive whole number of VND.",
