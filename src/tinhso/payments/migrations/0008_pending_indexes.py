@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from tinhso.core.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Indexes on existing, large tables: built CONCURRENTLY on PostgreSQL (no write lock).
+    atomic = False
 
     dependencies = [
         ('dossiers', '0006_drop_late_acknowledged'),
@@ -13,11 +17,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='payment',
             index=models.Index(condition=models.Q(('status', 'requested')), fields=['requested_at'], name='payment_requested'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='paymentattempt',
             index=models.Index(condition=models.Q(('status', 'pending')), fields=['expires_at'], name='attempt_pending'),
         ),
