@@ -90,3 +90,26 @@ def test_monthly_summary_by_channel(day_of_fees, agency, officers, citizen):
     assert anyone.get(url).json() == []
     bad = receiver.get("/api/v1/payments/settlements/summary?month_from=2020-01&month_to=2026-12")
     assert bad.status_code == 422 and bad.json()["code"] == "INVALID_PERIOD"
+
+
+def test_counter_payment_records_who_and_must_match_the_fee(citizen, agency, officers,
+                                                            media_root):
+    from tinhso.core.errors import ValidationFailed
+
+    receiver = officers["receiver"]
+    case = make_awaiting(citizen, agency, receiver)
+    for amount, code in ((-5, "AMOUNT_MISMATCH"), (FEE - 1, "AMOUNT_MISMATCH"),
+                         (10**15, "AMOUNT_MISMATCH")):
+        with pytest.raises(ValidationFailed) as exc:
+            services.payment_confirm(acting_user=receiver, payment=case.payment, online=False,
+                                     method="cash", amount=amount)
+        assert exc.value.code == code
+    with pytest.raises(ValidationFailed) as exc:
+        services.payment_confirm(acting_user=receiver, payment=case.payment, online=False,
+                                 method="bitcoin", amount=FEE)
+    assert exc.value.code == "INVALID_PAYMENT_METHOD"
+    assert not LedgerEntry.objects.exists()
+    paid = services.payment_confirm(acting_user=receiver, payment=case.payment, online=False,
+                                    method="cash", amount=FEE)
+    assert paid.received_by == receiver and paid.method == "cash"
+    assert LedgerEntry.objects.get().channel == "cash"

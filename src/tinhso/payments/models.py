@@ -29,6 +29,11 @@ class Payment(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The officer who took the money at the counter (none for gateway and bank confirmations).
+    # No index: never searched by, and building one would lock this large table.
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name="người thu", db_index=False)
 
     class Meta:
         verbose_name = "khoản thanh toán"

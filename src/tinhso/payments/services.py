@@ -33,6 +33,9 @@ from tinhso.payments.selectors import payment_not_found
 
 logger = logging.getLogger(__name__)
 
+# Counter: cash, card, a transfer the officer saw; online: the gateway or a reconciled VietQR.
+PAYMENT_METHODS = frozenset({"counter", "cash", "card", "transfer", "vnpay", "vietqr", "online"})
+
 # Where the gateway sends the citizen's browser back (payments/urls.py, mounted at /thanh-toan/).
 RETURN_PATH = "/thanh-toan/vnpay/ket-qua"
 IPN_PATH = "/thanh-toan/vnpay/ipn"
@@ -75,11 +78,13 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
 
 @transaction.atomic
 def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
-                    reference: str = "", method: str = "") -> Payment:
+                    reference: str = "", method: str = "", amount: int | None = None
+                    ) -> Payment:
     """Record that a requested payment was made; processing resumes (6 → 4).
 
-    ``acting_user`` is the receiving officer for counter payments, or None when a payment
-    gateway's verified notification confirms an online payment.
+    ``acting_user`` is the receiving officer for counter payments (recorded as who received the
+    money), or None when a payment gateway's verified notification confirms an online payment.
+    ``amount``, when the officer states what was handed over, must be exactly the fee.
     """
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     dossier = c.lock_dossier(payment.dossier)
@@ -88,6 +93,17 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
     if payment.status != PaymentStatus.REQUESTED:
         raise Conflict("PAYMENT_NOT_PENDING", "Khoản thanh toán này không còn chờ thanh toán.",
                        "This payment is not awaiting payment.", {"status": payment.status})
+    if amount is not None and (isinstance(amount, bool) or amount != payment.amount):
+        raise ValidationFailed(
+            "AMOUNT_MISMATCH",
+            f"Số tiền nộp phải đúng bằng số phải thu ({payment.amount:,} đồng).".replace(
+                ",", "."),
+            f"The amount paid must equal the amount due ({payment.amount} VND).",
+            {"amount": amount, "due": payment.amount})
+    if method and method not in PAYMENT_METHODS:
+        raise ValidationFailed("INVALID_PAYMENT_METHOD", "Hình thức thanh toán không hợp lệ.",
+                               "Unknown payment method.",
+                               {"method": method, "allowed": sorted(PAYMENT_METHODS)})
     c.require_status(dossier, "thanh toán / pay", Status.PAYMENT_REQUESTED)
     at = c.now()  # the services' clock, so the pay event orders after the request
     payment.status = PaymentStatus.PAID
@@ -95,7 +111,9 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
     payment.reference = reference[:100]
     payment.method = method[:30] or ("online" if online else "counter")
     payment.paid_at = at
-    payment.save(update_fields=["status", "online", "reference", "method", "paid_at"])
+    payment.received_by = acting_user
+    payment.save(update_fields=["status", "online", "reference", "method", "paid_at",
+                                "received_by"])
     ledger_collect(payment, at)
     dossier.status = Status.PROCESSING
     dossier.paid_online = dossier.paid_online or online
