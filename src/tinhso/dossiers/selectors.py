@@ -18,13 +18,7 @@ from tinhso.workdays import calendar
 
 def dossiers_visible_to(user: User) -> QuerySet[Dossier]:
     """Officials: their agency's dossiers (province admins: all). Applicants: their own."""
-    qs = Dossier.objects.select_related("procedure", "agency")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if user.is_official:
-        ids = visible_agency_ids(user)
-        return qs if ids is None else qs.filter(agency_id__in=ids)
-    return qs.filter(applicant=user)
+    return Dossier.objects.visible_to(user).select_related("procedure", "agency")
 
 
 def dossier_get_for_user(user: User, code: str) -> Dossier:

@@ -27,14 +27,7 @@ def is_province_wide(user: Any) -> bool:
 
 
 def feedback_visible_to(user: Any) -> QuerySet[Feedback]:
-    qs = Feedback.objects.select_related("agency", "dossier")
-    if user is None or not user.is_authenticated:
-        return qs.none()
-    if is_province_wide(user):
-        return qs
-    if getattr(user, "is_official", False) and user.agency_id is not None:
-        return qs.filter(agency_id=user.agency_id)
-    return qs.filter(submitter=user)
+    return Feedback.objects.visible_to(user).select_related("agency", "dossier")
 
 
 def feedback_get_for_user(user: Any, code: str) -> Feedback:

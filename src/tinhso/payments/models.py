@@ -6,6 +6,11 @@ from django.conf import settings
 from django.db import models
 
 from tinhso.dossiers.models import AppendOnlyError
+from tinhso.payments.querysets import (
+    PaymentAttemptEventQuerySet,
+    PaymentAttemptQuerySet,
+    PaymentQuerySet,
+)
 
 
 class PaymentStatus(models.TextChoices):
@@ -28,6 +33,7 @@ class Payment(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
     paid_at = models.DateTimeField(null=True, blank=True)
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "khoản thanh toán"
@@ -67,6 +73,7 @@ class PaymentAttempt(models.Model):
     # The gateway took money that could not be applied (the fee was already settled, or the
     # dossier left "awaiting payment"): an officer must refund it.
     needs_refund = models.BooleanField("cần hoàn tiền", default=False)
+    objects = PaymentAttemptQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lượt thanh toán trực tuyến"
@@ -97,6 +104,7 @@ class PaymentAttemptEvent(models.Model):
     rsp_code = models.CharField(max_length=4, blank=True)
     remote_addr = models.CharField(max_length=45, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    objects = PaymentAttemptEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "nhật ký thanh toán trực tuyến"

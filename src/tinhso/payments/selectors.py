@@ -6,19 +6,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from tinhso.accounts.models import User
-from tinhso.accounts.permissions import is_active_official, visible_agency_ids
 from tinhso.core.errors import NotFound
 from tinhso.payments.models import Payment, PaymentAttempt
 
 
 def payments_visible_to(user: User) -> QuerySet[Payment]:
-    qs = Payment.objects.select_related("dossier", "dossier__procedure")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if is_active_official(user):
-        ids = visible_agency_ids(user)
-        return qs if ids is None else qs.filter(dossier__agency_id__in=ids)
-    return qs.filter(dossier__applicant=user)
+    return Payment.objects.visible_to(user).select_related("dossier", "dossier__procedure")
 
 
 def payment_not_found(payment_id: object) -> NotFound:

@@ -12,7 +12,6 @@ from tinhso.signatures.models import (
     CertificateKind,
     CertificateStatus,
 )
-from tinhso.signatures.permissions import can_operate_ca
 
 COUNTED_KINDS = (CertificateKind.PERSONAL, CertificateKind.ORGANISATION, CertificateKind.SIM)
 
@@ -47,16 +46,8 @@ def certificate_counts() -> dict[str, Any]:
 
 def certificates_for(user: Any) -> QuerySet[Certificate]:
     """CA operators see every certificate; others their own and (agency admins) their agency's."""
-    qs = Certificate.objects.select_related("ca", "holder_user", "holder_agency").annotate(
-        effective_status=_effective_status())
-    if can_operate_ca(user):
-        return qs
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    mine = qs.filter(holder_user=user)
-    if getattr(user, "is_official", False) and user.has_role("agency_admin") and user.agency_id:
-        return mine | qs.filter(holder_agency_id=user.agency_id)
-    return mine
+    return Certificate.objects.visible_to(user).select_related(
+        "ca", "holder_user", "holder_agency").annotate(effective_status=_effective_status())
 
 
 def usable_certificate(*, holder_user: Any = None, holder_agency: Any = None
