@@ -48,3 +48,26 @@ def user_get_managed(*, user: User, user_id: int) -> User:
     if target is None:
         raise NotFound("Không tìm thấy tài khoản.", "User not found.", {"id": user_id})
     return target
+
+
+def colleague_get(*, user: User, agency_id: int, username: str | None = None,
+                  user_id: int | None = None) -> User | None:
+    """An official of ``agency_id`` the user may see (to assign or forward a dossier to)."""
+    if not username and not user_id:
+        return None
+    qs = User.objects.visible_to(user).filter(kind=AccountKind.OFFICIAL, agency_id=agency_id)
+    qs = qs.filter(username=username) if username else qs.filter(pk=user_id)
+    return qs.first()
+
+
+def colleagues_with_role(*, user: User, agency_id: int, role: str) -> QuerySet[User]:
+    """Active officials of ``agency_id`` holding ``role``, as the user may see them."""
+    return (User.objects.visible_to(user)
+            .filter(kind=AccountKind.OFFICIAL, is_active=True, agency_id=agency_id,
+                    role_assignments__role=role)
+            .order_by("full_name", "username").distinct())
+
+
+def user_get_visible(*, user: User, user_id: int) -> User | None:
+    """Another account the user may see (themselves, colleagues; everyone for admins)."""
+    return User.objects.visible_to(user).filter(pk=user_id).first()

@@ -181,3 +181,11 @@ def dossier_track_public(code: str, id_number: str) -> dict[str, Any] | None:
         "due_at": dossier.due_at,
         "returned_at": dossier.returned_at,
     }
+
+
+def dossier_reload(user: User, dossier: Dossier) -> Dossier:
+    """The dossier read again after a write (fresh status, version and relations)."""
+    fresh = dossiers_visible_to(user).filter(pk=dossier.pk).first()
+    if fresh is None:
+        raise c.dossier_not_found(dossier.code)
+    return fresh

@@ -35,3 +35,15 @@ def attempt_by_txn_ref(txn_ref: str) -> PaymentAttempt | None:
     """For the return page: the gateway's signed redirect names the attempt."""
     return (PaymentAttempt.objects.select_related("payment", "payment__dossier")
             .filter(txn_ref=txn_ref).first())
+
+
+def payment_pending_for(user: User, dossier: object, payment_id: int | None = None
+                        ) -> Payment | None:
+    """The dossier's payment awaiting payment (the newest, or ``payment_id``), if visible."""
+    from tinhso.payments.models import PaymentStatus
+
+    qs = Payment.objects.visible_to(user).filter(dossier=dossier,
+                                                 status=PaymentStatus.REQUESTED)
+    if payment_id:
+        return qs.filter(pk=payment_id).first()
+    return qs.order_by("-requested_at", "-id").first()

@@ -105,3 +105,41 @@ def public_document_info(uuid: Any) -> dict[str, Any] | None:
         "signers": signers,
         "valid": still_valid,
     }
+
+
+# --- Public PKI material (CA certificates, CRLs, OCSP): no personal or agency data -----------
+
+
+def ca_by_name(name: str) -> Any:
+    from tinhso.signatures.models import CertificateAuthority
+
+    return CertificateAuthority.objects.filter(name=name).first()
+
+
+def ca_by_fingerprint(fingerprint: str) -> Any:
+    from tinhso.signatures.models import CertificateAuthority
+
+    return CertificateAuthority.objects.filter(fingerprint=fingerprint).first()
+
+
+def ca_all() -> list[Any]:
+    from tinhso.signatures.models import CertificateAuthority
+
+    return list(CertificateAuthority.objects.all())
+
+
+def certificate_status_row(ca: Any, serial_hex: str) -> Certificate | None:
+    """For the OCSP responder: a certificate's status is public by design (RFC 6960)."""
+    return Certificate.objects.filter(ca=ca, serial=serial_hex).first()
+
+
+def certificate_request_get(user: Any, request_id: int) -> Any:
+    """A certificate request the user may see, else 404 (someone else's does not exist)."""
+    from tinhso.core.errors import NotFound
+    from tinhso.signatures.models import CertificateRequest
+
+    req = CertificateRequest.objects.visible_to(user).filter(pk=request_id).first()
+    if req is None:
+        raise NotFound("Không tìm thấy yêu cầu cấp chứng thư.", "Certificate request not found.",
+                       {"request_id": request_id})
+    return req
