@@ -8,12 +8,15 @@ admins all of it, others the entries of their own actions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db.models import Q
 
 from tinhso.core.scoping import NOTHING, ScopedQuerySet, is_province_wide, is_signed_in
+
+if TYPE_CHECKING:  # the models import these querysets: names for the type checker only
+    from tinhso.accounts.models import ApiToken, AuditLog, RoleAssignment, User  # noqa: F401
 
 
 def user_q(user: Any, prefix: str = "") -> Q | None:
@@ -27,21 +30,27 @@ def user_q(user: Any, prefix: str = "") -> Q | None:
     return own
 
 
-class UserQuerySet(ScopedQuerySet[Any]):
+class UserQuerySet(ScopedQuerySet["User"]):
     def scope(self, user: Any) -> Q | None:
         return user_q(user)
 
 
-class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+class UserManager(DjangoUserManager["User"]):
     """Django's user manager (create_user, …) over the scoped queryset."""
 
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
-class RoleAssignmentQuerySet(ScopedQuerySet[Any]):
+    def visible_to(self, user: Any) -> UserQuerySet:
+        return self.get_queryset().visible_to(user)
+
+
+class RoleAssignmentQuerySet(ScopedQuerySet["RoleAssignment"]):
     def scope(self, user: Any) -> Q | None:
         return user_q(user, "user__")
 
 
-class ApiTokenQuerySet(ScopedQuerySet[Any]):
+class ApiTokenQuerySet(ScopedQuerySet["ApiToken"]):
     def scope(self, user: Any) -> Q | None:
         from tinhso.accounts.permissions import ADMIN_ROLES, is_active_official
 
@@ -55,7 +64,7 @@ class ApiTokenQuerySet(ScopedQuerySet[Any]):
         return own
 
 
-class AuditLogQuerySet(ScopedQuerySet[Any]):
+class AuditLogQuerySet(ScopedQuerySet["AuditLog"]):
     def scope(self, user: Any) -> Q | None:
         if not is_signed_in(user):
             return NOTHING

@@ -53,11 +53,12 @@ def user_get_managed(*, user: User, user_id: int) -> User:
 def colleague_get(*, user: User, agency_id: int, username: str | None = None,
                   user_id: int | None = None) -> User | None:
     """An official of ``agency_id`` the user may see (to assign or forward a dossier to)."""
-    if not username and not user_id:
-        return None
     qs = User.objects.visible_to(user).filter(kind=AccountKind.OFFICIAL, agency_id=agency_id)
-    qs = qs.filter(username=username) if username else qs.filter(pk=user_id)
-    return qs.first()
+    if username:
+        return qs.filter(username=username).first()
+    if user_id:
+        return qs.filter(pk=user_id).first()
+    return None
 
 
 def colleagues_with_role(*, user: User, agency_id: int, role: str) -> QuerySet[User]:

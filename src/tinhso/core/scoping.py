@@ -74,10 +74,10 @@ def owner_q(user: Any, field: str) -> Q:
 
 def either(*conditions: Q | None) -> Q | None:
     """OR of scopes; ``None`` (everything) wins."""
-    if any(condition is None for condition in conditions):
-        return None
     result = NOTHING
     for condition in conditions:
+        if condition is None:
+            return None
         if condition is not NOTHING:
             result = condition if result is NOTHING else result | condition
     return result

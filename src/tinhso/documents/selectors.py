@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -50,7 +51,7 @@ def register_for(
     return qs.order_by("-year", "-number")
 
 
-CSV_COLUMNS = [
+CSV_COLUMNS: list[tuple[str, Callable[[Any], Any]]] = [
     ("Số chứng thực", lambda e: e.number),
     ("Quyển số", lambda e: e.book_number),
     ("Ngày chứng thực", lambda e: e.certified_on.isoformat()),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from tinhso.core.scoping import ScopedQuerySet, dossier_q, owner_q
 
+if TYPE_CHECKING:  # the models import these querysets: names for the type checker only
+    from tinhso.dossiers.models import Dossier, IdempotencyRecord  # noqa: F401
 
-class DossierQuerySet(ScopedQuerySet[Any]):
+
+class DossierQuerySet(ScopedQuerySet["Dossier"]):
     def scope(self, user: Any) -> Q | None:
         return dossier_q(user)
 
@@ -21,7 +24,7 @@ class DossierPartQuerySet(ScopedQuerySet[Any]):
         return dossier_q(user, "dossier__")
 
 
-class IdempotencyRecordQuerySet(ScopedQuerySet[Any]):
+class IdempotencyRecordQuerySet(ScopedQuerySet["IdempotencyRecord"]):
     """A submission's retry key is its submitter's alone."""
 
     def scope(self, user: Any) -> Q | None:

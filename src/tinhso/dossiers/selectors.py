@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tinhso.accounts.models import User
 from tinhso.accounts.permissions import visible_agency_ids
+from tinhso.core.errors import ValidationFailed
 from tinhso.dossiers.models import Action, Dossier, DossierEvent, Status
 from tinhso.dossiers.services import _common as c
 from tinhso.dossiers.templates import effective_template, last_processing_index
@@ -65,7 +66,7 @@ def queue_filter(user: User, queue: str, at: dt.datetime | None = None) -> Q:
         return Q(status__in=RUNNING, due_at__gte=at, due_at__lte=_due_soon_limit(user, at))
     if queue == "overdue":
         return Q(status__in=RUNNING, due_at__lt=at)
-    raise c.ValidationFailed("UNKNOWN_QUEUE", "Hàng đợi không tồn tại.", "Unknown queue.",
+    raise ValidationFailed("UNKNOWN_QUEUE", "Hàng đợi không tồn tại.", "Unknown queue.",
                              {"queue": queue, "known": sorted(QUEUES)})
 
 

@@ -3,11 +3,14 @@ agency's, province admins and superusers everything, a citizen what they sent.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from tinhso.core.scoping import NOTHING, ScopedQuerySet, is_province_wide, is_signed_in
+
+if TYPE_CHECKING:  # the models import these querysets: names for the type checker only
+    from tinhso.feedback.models import Feedback, FeedbackEvent  # noqa: F401
 
 
 def feedback_q(user: Any, prefix: str = "") -> Q | None:
@@ -20,11 +23,11 @@ def feedback_q(user: Any, prefix: str = "") -> Q | None:
     return Q(**{f"{prefix}submitter_id": user.pk})
 
 
-class FeedbackQuerySet(ScopedQuerySet[Any]):
+class FeedbackQuerySet(ScopedQuerySet["Feedback"]):
     def scope(self, user: Any) -> Q | None:
         return feedback_q(user)
 
 
-class FeedbackEventQuerySet(ScopedQuerySet[Any]):
+class FeedbackEventQuerySet(ScopedQuerySet["FeedbackEvent"]):
     def scope(self, user: Any) -> Q | None:
         return feedback_q(user, "feedback__")

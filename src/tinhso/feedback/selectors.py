@@ -139,7 +139,7 @@ def feedback_counters_by_agency(scope: Scope, start: dt.date, end: dt.date,
         "n_satisfied": Count("id", filter=resolved & Q(rating__gte=0)),
     }
     qs = Feedback.objects.filter(_scope_q(scope))
-    rows = ([{**r, "_g": r["agency_id"]} for r in
+    rows: list[dict[str, Any]] = ([{**r, "_g": r["agency_id"]} for r in
              qs.values("agency_id").annotate(**aggregates).order_by()] if grouped
             else [{**qs.aggregate(**aggregates), "_g": None}])
     return {

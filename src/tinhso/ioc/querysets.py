@@ -8,11 +8,14 @@ A notification is its recipient's alone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from tinhso.core.scoping import NOTHING, ScopedQuerySet, is_signed_in, owner_q
+
+if TYPE_CHECKING:  # the models import these querysets: names for the type checker only
+    from tinhso.ioc.models import DossierFactState, Notification  # noqa: F401
 
 
 def reach_q(user: Any, agency_field: str, unit_field: str) -> Q | None:
@@ -36,11 +39,11 @@ class FactQuerySet(ScopedQuerySet[Any]):
         return reach_q(user, "agency_id", "unit_id")
 
 
-class DossierFactStateQuerySet(ScopedQuerySet[Any]):
+class DossierFactStateQuerySet(ScopedQuerySet["DossierFactState"]):
     def scope(self, user: Any) -> Q | None:
         return reach_q(user, "agency_id_key", "unit_id_key")
 
 
-class NotificationQuerySet(ScopedQuerySet[Any]):
+class NotificationQuerySet(ScopedQuerySet["Notification"]):
     def scope(self, user: Any) -> Q | None:
         return owner_q(user, "recipient_id")

@@ -366,11 +366,13 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def _officials_only(request: HttpRequest) -> None:
-    """The IOC inbox is for officials, like every IOC page: citizens get 403, not an empty
+    """The IOC inbox is for those the IOC is for (officials, superusers; see
+    ``tinhso.ioc.scopes.user_reach``), like every IOC page: citizens get 403, not an empty
     list."""
     from tinhso.accounts.permissions import is_active_official
 
-    if not is_active_official(request.user):
+    user = request.user
+    if not (is_active_official(user) or (user.is_active and user.is_superuser)):
         raise _Denied()
 
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from tinhso.accounts.models import User
 from tinhso.core.errors import NotFound
+from tinhso.dossiers.models import Dossier
 from tinhso.payments.models import Payment, PaymentAttempt
 
 
@@ -37,7 +38,7 @@ def attempt_by_txn_ref(txn_ref: str) -> PaymentAttempt | None:
             .filter(txn_ref=txn_ref).first())
 
 
-def payment_pending_for(user: User, dossier: object, payment_id: int | None = None
+def payment_pending_for(user: User, dossier: Dossier, payment_id: int | None = None
                         ) -> Payment | None:
     """The dossier's payment awaiting payment (the newest, or ``payment_id``), if visible."""
     from tinhso.payments.models import PaymentStatus

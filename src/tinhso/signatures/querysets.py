@@ -6,11 +6,14 @@ hold or asked for, and an agency admin also those held by their agency.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from tinhso.core.scoping import NOTHING, ScopedQuerySet, either, is_signed_in
+
+if TYPE_CHECKING:  # the models import these querysets: names for the type checker only
+    from tinhso.signatures.models import Certificate, CertificateEvent, CertificateRequest  # noqa: F401
 
 
 def holder_q(user: Any, prefix: str = "", *, requester: bool = False) -> Q | None:
@@ -28,17 +31,17 @@ def holder_q(user: Any, prefix: str = "", *, requester: bool = False) -> Q | Non
     return mine
 
 
-class CertificateQuerySet(ScopedQuerySet[Any]):
+class CertificateQuerySet(ScopedQuerySet["Certificate"]):
     def scope(self, user: Any) -> Q | None:
         return holder_q(user)
 
 
-class CertificateRequestQuerySet(ScopedQuerySet[Any]):
+class CertificateRequestQuerySet(ScopedQuerySet["CertificateRequest"]):
     def scope(self, user: Any) -> Q | None:
         return holder_q(user, requester=True)
 
 
-class CertificateEventQuerySet(ScopedQuerySet[Any]):
+class CertificateEventQuerySet(ScopedQuerySet["CertificateEvent"]):
     """An event is visible with the certificate or the request it is about; CA-level events
     (a CA created, an anchor imported) only to CA operators."""
 
