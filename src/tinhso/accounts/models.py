@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -45,7 +47,7 @@ class User(AbstractUser):
         "units.Agency", verbose_name="cơ quan", null=True, blank=True,
         on_delete=models.PROTECT, related_name="officials",
     )
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = "tài khoản"
