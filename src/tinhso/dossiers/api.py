@@ -274,7 +274,7 @@ def _payment(user: User, dossier: Dossier, payment_id: int | None) -> Any:
 
 def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
                 version: int | None) -> Dossier:
-    common = {"acting_user": user, "dossier": dossier}
+    common: dict[str, Any] = {"acting_user": user, "dossier": dossier}
     if action == Action.RECEIVE:
         return services.dossier_receive(**common, note=body.note, expected_version=version)
     if action == Action.REFUSE:
