@@ -16,6 +16,9 @@ from tinhso.accounts.tokens import generate_token, hash_token
 
 FOREIGN = "000.00.10.H10-260301-0001"
 UNKNOWN = "000.00.10.H10-260301-0999"
+# A payment of the foreign dossier and an id no payment has (same length, so bodies compare).
+FOREIGN_PAYMENT = "424242"
+UNKNOWN_PAYMENT = "737373"
 CSRF_TOKEN = re.compile(rb"[A-Za-z0-9]{64}")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -43,6 +46,14 @@ API_ROUTES: list[tuple[str, str, Any]] = [
     ("post", "/api/v1/signatures/certified-copies",
      lambda code: {"file": _pdf(), "description": "Căn cước", "applicant_name": "An",
                    "dossier_code": code}),
+]
+PAYMENT_API_ROUTES: list[tuple[str, str, Any]] = [
+    ("get", "/api/v1/payments/{code}", None),
+    ("get", "/api/v1/payments/{code}/vietqr", None),
+    ("post_json", "/api/v1/payments/{code}/vnpay", lambda code: {}),
+]
+PAYMENT_PAGES: list[tuple[str, str, Any]] = [
+    ("post", "/thanh-toan/{code}/vnpay", lambda code: {}),
 ]
 OFFICIAL_PAGES: list[tuple[str, str, Any]] = [
     ("get", "/mot-cua/ho-so/{code}/", None),
@@ -75,6 +86,10 @@ def world(db: Any) -> dict[str, Any]:
         code=FOREIGN, procedure=procedure, agency=agency_a, unit=province,
         channel=Channel.ONLINE, applicant=citizen_a, applicant_kind="citizen",
         applicant_id_number=factories.VALID_ID_NUMBER, applicant_name="Nguyễn Văn An")
+    from tinhso.payments.models import Payment
+
+    Payment.objects.create(pk=int(FOREIGN_PAYMENT), dossier=dossier, amount=50_000,
+                           requested_at=dossier.created_at)
     Attachment.objects.create(pk=1, dossier=dossier, file="dossiers/00/x", size=1,
                               original_name="a.pdf", content_type="application/pdf",
                               sha256="0" * 64)
@@ -100,13 +115,14 @@ def _normal(body: bytes, code: str) -> bytes:
     return CSRF_TOKEN.sub(b"{token}", body.replace(code.encode(), b"{code}"))
 
 
-def _same(client: Client, routes: list[tuple[str, str, Any]],
-          headers: dict[str, str]) -> list[str]:
+def _same(client: Client, routes: list[tuple[str, str, Any]], headers: dict[str, str],
+          foreign_ref: str = FOREIGN, unknown_ref: str = UNKNOWN) -> list[str]:
     differences = []
     for method, path, data in routes:
-        foreign = _call(client, method, path, data, FOREIGN, headers)
-        missing = _call(client, method, path, data, UNKNOWN, headers)
-        same_body = (_normal(foreign.content, FOREIGN) == _normal(missing.content, UNKNOWN))
+        foreign = _call(client, method, path, data, foreign_ref, headers)
+        missing = _call(client, method, path, data, unknown_ref, headers)
+        same_body = (_normal(foreign.content, foreign_ref)
+                     == _normal(missing.content, unknown_ref))
         if foreign.status_code != missing.status_code or not same_body:
             differences.append(f"{method} {path}: foreign {foreign.status_code} "
                                f"{foreign.content[:200]!r} vs missing {missing.status_code} "
@@ -120,6 +136,9 @@ def test_api_answers_a_foreign_dossier_like_a_missing_one(world: dict[str, Any])
     client = Client()
     wrong = _same(client, API_ROUTES, _bearer(world["official_b"]))
     wrong += _same(client, API_ROUTES[:-1], _bearer(world["citizen_b"]))
+    for who in ("official_b", "citizen_b"):
+        wrong += _same(client, PAYMENT_API_ROUTES, _bearer(world[who]),
+                       FOREIGN_PAYMENT, UNKNOWN_PAYMENT)
     assert not wrong, "\n".join(wrong)
 
 
@@ -128,4 +147,5 @@ def test_pages_answer_a_foreign_dossier_like_a_missing_one(world: dict[str, Any]
     official.force_login(world["official_b"])
     citizen.force_login(world["citizen_b"])
     wrong = _same(official, OFFICIAL_PAGES, {}) + _same(citizen, CITIZEN_PAGES, {})
+    wrong += _same(citizen, PAYMENT_PAGES, {}, FOREIGN_PAYMENT, UNKNOWN_PAYMENT)
     assert not wrong, "\n".join(wrong)
