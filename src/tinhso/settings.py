@@ -116,6 +116,7 @@ MIDDLEWARE = [
     # First: the request id and the per-request log line and metrics cover everything below.
     "tinhso.core.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tinhso.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Vietnamese first: English only when the user chooses it (not from the browser's header).
@@ -207,6 +208,23 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HSTS (Django sends it on https requests only): a year by default in production, off otherwise.
+SECURE_HSTS_SECONDS = env_int("TINHSO_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured("TINHSO_HSTS_SECONDS must be 0 (off) or a number of seconds.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TINHSO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("TINHSO_HSTS_PRELOAD", False)
+# Content-Security-Policy without 'unsafe-inline' (tinhso.core.headers, docs/security.md): on
+# everywhere, so development and the browser tests run under the production policy.
+TINHSO_CSP = env_bool("TINHSO_CSP", True)
+TINHSO_CSP_REPORT_ONLY = env_bool("TINHSO_CSP_REPORT_ONLY", False)
+# Extra origins forms may lead to (besides the payment gateway and the OIDC provider).
+TINHSO_CSP_FORM_ACTION = env_list("TINHSO_CSP_FORM_ACTION", [])
+TINHSO_PERMISSIONS_POLICY = os.environ.get(
+    "TINHSO_PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()",
+).strip()
 
 # One process (waitress threads) shares the in-memory cache. Several processes must share one
 # cache for sign-in limits to hold across them: set TINHSO_CACHE_URL=redis://127.0.0.1:6379/1.

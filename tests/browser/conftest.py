@@ -39,6 +39,13 @@ def browser_available() -> None:
         pytest.skip(problem)
 
 
+def csp_violations(driver: object) -> list[str]:
+    """Console messages of the current page in which Chromium reports a CSP violation (the log is
+    read and cleared: call it after each page worth checking, or once at the end)."""
+    entries = driver.get_log("browser")  # type: ignore[attr-defined]
+    return [e["message"] for e in entries if "Content Security Policy" in e.get("message", "")]
+
+
 @pytest.fixture
 def browser(browser_available, tmp_path, request) -> Iterator[object]:
     from selenium import webdriver
@@ -55,11 +62,17 @@ def browser(browser_available, tmp_path, request) -> Iterator[object]:
     # Headless Chromium sends "Accept-Language: en-US" whatever --lang says; the journeys are
     # those of a Vietnamese user.
     options.add_experimental_option("prefs", {"intl.accept_languages": "vi-VN,vi"})
+    # The console log, to fail a journey whose page the Content-Security-Policy broke.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.implicitly_wait(3)
     driver.set_page_load_timeout(60)
     try:
         yield driver
+        blocked = csp_violations(driver)
+        if blocked:
+            pytest.fail("the Content-Security-Policy blocked something on a page:\n"
+                        + "\n".join(blocked), pytrace=False)
         if getattr(request.node, "browser_failed", False):
             # The page as it was when the test failed, kept with the other screenshots.
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+from tinhso.accounts.querysets import (
+    ApiTokenQuerySet,
+    AuditLogQuerySet,
+    RoleAssignmentQuerySet,
+    UserManager,
+)
 
 
 class AccountKind(models.TextChoices):
@@ -38,6 +47,7 @@ class User(AbstractUser):
         "units.Agency", verbose_name="cơ quan", null=True, blank=True,
         on_delete=models.PROTECT, related_name="officials",
     )
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = "tài khoản"
@@ -76,6 +86,7 @@ class RoleAssignment(models.Model):
                              related_name="role_assignments")
     role = models.CharField("vai trò", max_length=20, choices=Role.choices)
     granted_at = models.DateTimeField("ngày cấp", auto_now_add=True)
+    objects = RoleAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "vai trò"
@@ -100,6 +111,7 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField("hết hạn lúc", null=True, blank=True)
     revoked_at = models.DateTimeField("thu hồi lúc", null=True, blank=True)
     last_used_at = models.DateTimeField("dùng lần cuối", null=True, blank=True)
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "mã truy cập API"
@@ -119,6 +131,7 @@ class AuditLog(models.Model):
     object_type = models.CharField("loại đối tượng", max_length=60)
     object_id = models.CharField("mã đối tượng", max_length=60)
     data = models.JSONField("dữ liệu", default=dict, blank=True)
+    objects = AuditLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = "nhật ký thay đổi"

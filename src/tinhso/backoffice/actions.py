@@ -17,11 +17,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tinhso.accounts.models import AccountKind, User
+from tinhso.accounts.models import User
+from tinhso.accounts.selectors import colleague_get, colleagues_with_role
+from tinhso.core.errors import ValidationFailed
 from tinhso.dossiers import services
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.templates import effective_template
-from tinhso.payments.models import Payment, PaymentStatus
+from tinhso.payments.selectors import payment_pending_for
 
 
 class ActionForm(forms.Form):
@@ -64,10 +66,8 @@ class StopForm(ActionForm):
     reason = _reason(_("Lý do dừng xử lý"))
 
 
-def _officials(dossier: Dossier, role: str) -> list[tuple[str, str]]:
-    qs = (User.objects.filter(kind=AccountKind.OFFICIAL, is_active=True, agency=dossier.agency,
-                              role_assignments__role=role)
-          .order_by("full_name", "username").distinct())
+def _officials(user: User, dossier: Dossier, role: str) -> list[tuple[str, str]]:
+    qs = colleagues_with_role(user=user, agency_id=dossier.agency_id, role=role)
     return [(str(u.pk), u.full_name or u.username) for u in qs[:200]]
 
 
@@ -81,7 +81,7 @@ class ForwardForm(ActionForm):
         nxt = min((self.dossier.current_step or 0) + 1, len(steps) - 1)
         self.next_step = steps[nxt]
         self.fields["assignee"].choices = [("", _("— Không chỉ định (cả bộ phận) —"))] + \
-            _officials(self.dossier, str(steps[nxt]["role"]))
+            _officials(self.user, self.dossier, str(steps[nxt]["role"]))
         self.fields["assignee"].help_text = _("Bước tiếp theo: %(name)s") % {
             "name": steps[nxt]["name"]}
 
@@ -94,7 +94,7 @@ class AssignForm(ActionForm):
         super().__init__(*args, **kwargs)
         steps = effective_template(self.dossier.procedure)
         role = str(steps[self.dossier.current_step or 0]["role"])
-        self.fields["assignee"].choices = _officials(self.dossier, role)
+        self.fields["assignee"].choices = _officials(self.user, self.dossier, role)
 
 
 class ReturnToStepForm(ActionForm):
@@ -140,12 +140,18 @@ class ApologizeForm(ActionForm):
 
 def _user(form: ActionForm, key: str = "assignee") -> User | None:
     pk = form.cleaned_data.get(key)
-    return User.objects.get(pk=pk) if pk else None
+    if not pk:
+        return None
+    # Only the choices offered (colleagues of the dossier's agency) can be picked.
+    found = colleague_get(user=form.user, agency_id=form.dossier.agency_id, user_id=int(pk))
+    if found is None:
+        raise ValidationFailed("INVALID_ASSIGNEE", "Không tìm thấy cán bộ được giao.",
+                               "The assignee was not found in this agency.", {"assignee": pk})
+    return found
 
 
 def _pay(form: ActionForm) -> Any:
-    payment = (Payment.objects.filter(dossier=form.dossier, status=PaymentStatus.REQUESTED)
-               .order_by("-requested_at").first())
+    payment = payment_pending_for(form.user, form.dossier)
     if payment is None:
         from tinhso.core.errors import Conflict
 

@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from tinhso.documents.querysets import AgencyOwnedQuerySet
+
 
 class DocumentForm(models.TextChoices):
     """The one-stop forms of Circular 01/2018/TT-VPCP, the result, and certified copies."""
@@ -43,6 +45,7 @@ class Document(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = AgencyOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "văn bản điện tử đã ký"
@@ -90,6 +93,7 @@ class CertificationRegisterEntry(models.Model):
     document = models.OneToOneField(Document, verbose_name="bản sao điện tử",
                                     on_delete=models.PROTECT, related_name="certification")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = AgencyOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sổ chứng thực bản sao điện tử"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -13,29 +14,17 @@ from tinhso.core.text import fold, nfc
 from tinhso.documents.models import CertificationRegisterEntry, Document
 
 
-def _agency_scope(user: Any) -> Q | None:
-    """None: everything; a Q: the user's agency; raises nothing (no access → empty Q)."""
-    if getattr(user, "is_superuser", False) or getattr(user, "is_province_admin", False):
-        return None
-    if getattr(user, "is_official", False) and user.agency_id:
-        return Q(agency_id=user.agency_id)
-    return Q(pk__in=[])
-
-
 def documents_for(user: Any) -> QuerySet[Document]:
-    qs = Document.objects.select_related("agency", "dossier")
-    scope = _agency_scope(user)
-    return qs if scope is None else qs.filter(scope)
+    """The issuing agency's officials, province admins and superusers (see core.scoping)."""
+    return Document.objects.visible_to(user).select_related("agency", "dossier")
 
 
 def register_for(
     user: Any, *, q: str = "", year: int | None = None, agency_id: int | None = None,
     date_from: dt.date | None = None, date_to: dt.date | None = None,
 ) -> QuerySet[CertificationRegisterEntry]:
-    qs = CertificationRegisterEntry.objects.select_related("agency", "officer", "document")
-    scope = _agency_scope(user)
-    if scope is not None:
-        qs = qs.filter(scope)
+    qs = CertificationRegisterEntry.objects.visible_to(user).select_related(
+        "agency", "officer", "document")
     if agency_id:
         qs = qs.filter(agency_id=agency_id)
     if year:
@@ -62,7 +51,7 @@ def register_for(
     return qs.order_by("-year", "-number")
 
 
-CSV_COLUMNS = [
+CSV_COLUMNS: list[tuple[str, Callable[[Any], Any]]] = [
     ("Số chứng thực", lambda e: e.number),
     ("Quyển số", lambda e: e.book_number),
     ("Ngày chứng thực", lambda e: e.certified_on.isoformat()),

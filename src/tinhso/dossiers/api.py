@@ -249,10 +249,12 @@ def _if_match(request: HttpRequest) -> int | None:
     return int(cleaned)
 
 
-def _officer(dossier: Dossier, username: str | None) -> User | None:
+def _officer(acting_user: User, dossier: Dossier, username: str | None) -> User | None:
+    from tinhso.accounts.selectors import colleague_get
+
     if not username:
         return None
-    user = User.objects.filter(username=username, agency_id=dossier.agency_id).first()
+    user = colleague_get(user=acting_user, agency_id=dossier.agency_id, username=username)
     if user is None:
         raise ValidationFailed("INVALID_ASSIGNEE", "Không tìm thấy cán bộ được giao.",
                                "The assignee was not found in this agency.",
@@ -260,11 +262,10 @@ def _officer(dossier: Dossier, username: str | None) -> User | None:
     return user
 
 
-def _payment(dossier: Dossier, payment_id: int | None) -> Any:
-    from tinhso.payments.models import Payment, PaymentStatus
+def _payment(user: User, dossier: Dossier, payment_id: int | None) -> Any:
+    from tinhso.payments.selectors import payment_pending_for
 
-    qs = Payment.objects.filter(dossier=dossier, status=PaymentStatus.REQUESTED)
-    payment = qs.filter(pk=payment_id).first() if payment_id else qs.order_by("-id").first()
+    payment = payment_pending_for(user, dossier, payment_id)
     if payment is None:
         raise Conflict("PAYMENT_NOT_PENDING", "Không có khoản thanh toán đang chờ.",
                        "No payment is awaiting payment.", {"payment_id": payment_id})
@@ -273,7 +274,7 @@ def _payment(dossier: Dossier, payment_id: int | None) -> Any:
 
 def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
                 version: int | None) -> Dossier:
-    common = {"acting_user": user, "dossier": dossier}
+    common: dict[str, Any] = {"acting_user": user, "dossier": dossier}
     if action == Action.RECEIVE:
         return services.dossier_receive(**common, note=body.note, expected_version=version)
     if action == Action.REFUSE:
@@ -282,14 +283,14 @@ def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
         return services.dossier_request_supplement(**common, reason=body.reason,
                                                    expected_version=version)
     if action == Action.ASSIGN:
-        assignee = _officer(dossier, body.assignee)
+        assignee = _officer(user, dossier, body.assignee)
         if assignee is None:
             raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn cán bộ được giao.",
                                    "The assignee is required.", {"field": "assignee"})
         return services.dossier_assign(**common, assignee=assignee, note=body.note,
                                        expected_version=version)
     if action == Action.FORWARD:
-        return services.dossier_forward(**common, assignee=_officer(dossier, body.assignee),
+        return services.dossier_forward(**common, assignee=_officer(user, dossier, body.assignee),
                                         note=body.note, expected_version=version)
     if action == Action.RETURN_TO_STEP:
         if body.step_index is None:
@@ -300,11 +301,11 @@ def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
     if action == Action.REQUEST_PAYMENT:
         services.dossier_request_payment(**common, amount=body.amount, note=body.note,
                                          expected_version=version)
-        return Dossier.objects.get(pk=dossier.pk)
+        return selectors.dossier_reload(user, dossier)
     if action == Action.PAY:
-        services.payment_confirm(acting_user=user, payment=_payment(dossier, body.payment_id),
+        services.payment_confirm(acting_user=user, payment=_payment(user, dossier, body.payment_id),
                                  online=body.online, reference=body.reference)
-        return Dossier.objects.get(pk=dossier.pk)
+        return selectors.dossier_reload(user, dossier)
     if action == Action.APPROVE:
         return services.dossier_approve(**common, note=body.note, expected_version=version)
     if action == Action.RETURN_RESULT:
@@ -335,5 +336,4 @@ def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
 def act(request: HttpRequest, code: str, action: str, body: ActionIn) -> dict[str, Any]:
     dossier = selectors.dossier_get_for_user(request.user, code)
     dossier = _run_action(action, request.user, dossier, body, _if_match(request))
-    dossier = Dossier.objects.select_related("procedure", "agency").get(pk=dossier.pk)
-    return dossier_out(dossier, request.user)
+    return dossier_out(selectors.dossier_reload(request.user, dossier), request.user)

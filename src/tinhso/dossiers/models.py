@@ -5,6 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tinhso.dossiers.querysets import (
+    DossierPartQuerySet,
+    DossierQuerySet,
+    IdempotencyRecordQuerySet,
+)
+
 
 class Channel(models.IntegerChoices):
     """KenhThucHien of the national portal."""
@@ -119,6 +125,7 @@ class Dossier(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    objects = DossierQuerySet.as_manager()
 
     class Meta:
         verbose_name = "hồ sơ"
@@ -159,6 +166,7 @@ class DossierStep(models.Model):
     started_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    objects = DossierPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["dossier", "started_at", "id"]
@@ -183,6 +191,7 @@ class DossierEvent(models.Model):
     note = models.TextField(blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    objects = DossierPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sự kiện hồ sơ"
@@ -225,6 +234,7 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    objects = DossierPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = "tệp đính kèm"
@@ -252,6 +262,7 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(max_length=64)
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = IdempotencyRecordQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tinhso.accounts.models import User
 from tinhso.accounts.permissions import visible_agency_ids
+from tinhso.core.errors import ValidationFailed
 from tinhso.dossiers.models import Action, Dossier, DossierEvent, Status
 from tinhso.dossiers.services import _common as c
 from tinhso.dossiers.templates import effective_template, last_processing_index
@@ -18,13 +19,7 @@ from tinhso.workdays import calendar
 
 def dossiers_visible_to(user: User) -> QuerySet[Dossier]:
     """Officials: their agency's dossiers (province admins: all). Applicants: their own."""
-    qs = Dossier.objects.select_related("procedure", "agency")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if user.is_official:
-        ids = visible_agency_ids(user)
-        return qs if ids is None else qs.filter(agency_id__in=ids)
-    return qs.filter(applicant=user)
+    return Dossier.objects.visible_to(user).select_related("procedure", "agency")
 
 
 def dossier_get_for_user(user: User, code: str) -> Dossier:
@@ -71,7 +66,7 @@ def queue_filter(user: User, queue: str, at: dt.datetime | None = None) -> Q:
         return Q(status__in=RUNNING, due_at__gte=at, due_at__lte=_due_soon_limit(user, at))
     if queue == "overdue":
         return Q(status__in=RUNNING, due_at__lt=at)
-    raise c.ValidationFailed("UNKNOWN_QUEUE", "Hàng đợi không tồn tại.", "Unknown queue.",
+    raise ValidationFailed("UNKNOWN_QUEUE", "Hàng đợi không tồn tại.", "Unknown queue.",
                              {"queue": queue, "known": sorted(QUEUES)})
 
 
@@ -187,3 +182,11 @@ def dossier_track_public(code: str, id_number: str) -> dict[str, Any] | None:
         "due_at": dossier.due_at,
         "returned_at": dossier.returned_at,
     }
+
+
+def dossier_reload(user: User, dossier: Dossier) -> Dossier:
+    """The dossier read again after a write (fresh status, version and relations)."""
+    fresh = dossiers_visible_to(user).filter(pk=dossier.pk).first()
+    if fresh is None:
+        raise c.dossier_not_found(dossier.code)
+    return fresh

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tinhso.feedback.querysets import FeedbackEventQuerySet, FeedbackQuerySet
+
 
 class FeedbackKind(models.TextChoices):
     REFLECTION = "reflection", "Phản ánh"
@@ -77,6 +79,7 @@ class Feedback(models.Model):
     rating = models.SmallIntegerField("đánh giá", null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    objects = FeedbackQuerySet.as_manager()
 
     class Meta:
         verbose_name = "phản ánh, kiến nghị"
@@ -115,6 +118,7 @@ class FeedbackEvent(models.Model):
     to_status = models.CharField(max_length=24, choices=FeedbackStatus.choices)
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    objects = FeedbackEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sự kiện phản ánh"

@@ -27,14 +27,7 @@ def is_province_wide(user: Any) -> bool:
 
 
 def feedback_visible_to(user: Any) -> QuerySet[Feedback]:
-    qs = Feedback.objects.select_related("agency", "dossier")
-    if user is None or not user.is_authenticated:
-        return qs.none()
-    if is_province_wide(user):
-        return qs
-    if getattr(user, "is_official", False) and user.agency_id is not None:
-        return qs.filter(agency_id=user.agency_id)
-    return qs.filter(submitter=user)
+    return Feedback.objects.visible_to(user).select_related("agency", "dossier")
 
 
 def feedback_get_for_user(user: Any, code: str) -> Feedback:
@@ -146,7 +139,7 @@ def feedback_counters_by_agency(scope: Scope, start: dt.date, end: dt.date,
         "n_satisfied": Count("id", filter=resolved & Q(rating__gte=0)),
     }
     qs = Feedback.objects.filter(_scope_q(scope))
-    rows = ([{**r, "_g": r["agency_id"]} for r in
+    rows: list[dict[str, Any]] = ([{**r, "_g": r["agency_id"]} for r in
              qs.values("agency_id").annotate(**aggregates).order_by()] if grouped
             else [{**qs.aggregate(**aggregates), "_g": None}])
     return {

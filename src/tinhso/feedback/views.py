@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tinhso.core.errors import DomainError
 from tinhso.feedback import selectors, services
 from tinhso.feedback.models import FeedbackAction, FeedbackKind
-from tinhso.units.models import Agency
+from tinhso.units.selectors import agency_choices
 
 PER_PAGE = 25
 
@@ -52,7 +52,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Đã gửi phản ánh, kiến nghị {feedback.code}. Cơ quan sẽ "
                              "trả lời trong 15 ngày làm việc.")
             return redirect("feedback:detail", feedback.code)
-    agencies = Agency.objects.filter(is_active=True).order_by("name").only("code", "name")
+    agencies = agency_choices()
     return render(request, "feedback/submit.html", {
         "values": values, "error": error, "agencies": agencies,
         "kinds": FeedbackKind.choices, "nav": "feedback",

@@ -166,6 +166,12 @@ def reach_dossiers(reach: Reach) -> QuerySet[Dossier]:
                      | Q(unit_id__in=sorted(reach.unit_ids)))
 
 
+def reach_dossier_get(reach: Reach, code: str) -> Dossier | None:
+    """One dossier by code if it lies within the reach (else None: answered as missing)."""
+    return (reach_dossiers(reach).select_related("procedure", "agency", "unit", "assignee")
+            .filter(code=code).first())
+
+
 def dossier_in_reach(reach: Reach, dossier: Dossier) -> bool:
     return (reach.everything or dossier.agency_id in reach.agency_ids
             or dossier.unit_id in reach.unit_ids)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tinhso.ioc.querysets import DossierFactStateQuerySet, FactQuerySet, NotificationQuerySet
+
 # Counter columns of DailyFact, in a fixed order (the upsert SQL and the verifier use it).
 FACT_COUNTERS: tuple[str, ...] = (
     "received",              # base dossiers received on the day (not withdrawn)
@@ -63,6 +65,7 @@ class FactCounters(models.Model):
     refused = models.IntegerField(default=0)
     fee_amount = models.BigIntegerField(default=0)
     paid_online_amount = models.BigIntegerField(default=0)
+    objects = FactQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -122,6 +125,7 @@ class OpenMonthFact(models.Model):
     finished = models.IntegerField(default=0)
     overdue_started = models.IntegerField(default=0)
     overdue_ended = models.IntegerField(default=0)
+    objects = FactQuerySet.as_manager()
 
     class Meta:
         verbose_name = "số liệu hồ sơ tồn theo tháng"
@@ -158,6 +162,7 @@ class DossierFactState(models.Model):
     end_pause_started_at = models.DateTimeField(null=True)
     # Maintained by the feedback app: a (non-refused) petition names this dossier.
     complained = models.BooleanField(default=False)
+    objects = DossierFactStateQuerySet.as_manager()
 
     class Meta:
         verbose_name = "đóng góp số liệu của hồ sơ"
@@ -202,6 +207,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField("thời điểm", auto_now_add=True)
     read_at = models.DateTimeField("đã đọc lúc", null=True, blank=True)
     emailed_at = models.DateTimeField("đã gửi thư lúc", null=True, blank=True)
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "thông báo"

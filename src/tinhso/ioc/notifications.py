@@ -20,9 +20,7 @@ from tinhso.ioc.models import Notification
 
 
 def notifications_for(user: Any, unread_only: bool = False) -> QuerySet[Notification]:
-    if user is None or not user.is_authenticated:
-        return Notification.objects.none()
-    qs = Notification.objects.filter(recipient=user)
+    qs = Notification.objects.visible_to(user)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")
@@ -30,8 +28,8 @@ def notifications_for(user: Any, unread_only: bool = False) -> QuerySet[Notifica
 
 @transaction.atomic
 def notification_mark_read(*, acting_user: Any, notification_id: int) -> Notification:
-    notification = (Notification.objects.select_for_update()
-                    .filter(pk=notification_id, recipient=acting_user).first())
+    notification = (Notification.objects.visible_to(acting_user).select_for_update()
+                    .filter(pk=notification_id).first())
     if notification is None:
         raise NotFound("Không tìm thấy thông báo.", "Notification not found.",
                        {"id": notification_id})

@@ -16,15 +16,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import DomainError
-from tinhso.dossiers.models import Dossier
 from tinhso.ioc import exports
 from tinhso.ioc.dashboard import month_end, ranking, series_for_scope, summary
 from tinhso.ioc.drilldown import (
     METRICS,
-    dossier_in_reach,
     drilldown_page,
     drilldown_rows,
     operational_queues,
+    reach_dossier_get,
 )
 from tinhso.ioc.notifications import notification_mark_read, notifications_for
 from tinhso.ioc.scopes import (
@@ -236,9 +235,8 @@ def dossier_timeline(request: HttpRequest, code: str) -> HttpResponse:
     reach = user_reach(request.user, ctx.directory)
     if reach.nothing:
         raise _Denied()
-    dossier = (Dossier.objects.select_related("procedure", "agency", "unit", "assignee")
-               .filter(code=code).first())
-    if dossier is None or not dossier_in_reach(reach, dossier):
+    dossier = reach_dossier_get(reach, code)
+    if dossier is None:
         raise Http404("Không tìm thấy hồ sơ.")
     events = list(dossier.events.select_related("actor").order_by("at", "id"))
     return render(request, "ioc/dossier.html", {
@@ -367,8 +365,20 @@ def report(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
+def _officials_only(request: HttpRequest) -> None:
+    """The IOC inbox is for those the IOC is for (officials, superusers; see
+    ``tinhso.ioc.scopes.user_reach``), like every IOC page: citizens get 403, not an empty
+    list."""
+    from tinhso.accounts.permissions import is_active_official
+
+    user = request.user
+    if not (is_active_official(user) or (user.is_active and user.is_superuser)):
+        raise _Denied()
+
+
 @_guard
 def notifications(request: HttpRequest) -> HttpResponse:
+    _officials_only(request)
     items = list(notifications_for(request.user)[:100])
     return render(request, "ioc/notifications.html", {"items": items})
 
@@ -376,6 +386,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @_guard
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    _officials_only(request)
     notification = notification_mark_read(acting_user=request.user,
                                           notification_id=notification_id)
     if request.POST.get("open") and notification.url.startswith("/"):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from tinhso.catalog.selectors import procedure_get
-from tinhso.payments import fees
-from tinhso.payments.models import FeeExemption
+from tinhso.payments import fees, selectors
 
 router = Router(tags=["payments"])
 
@@ -42,8 +40,7 @@ class QuoteOut(Schema):
 def quote(request: HttpRequest, procedure_code: str, query: Query[QuoteQuery]) -> dict[str, Any]:
     procedure = procedure_get(procedure_code, active_only=True)
     q = fees.quote(procedure, copies=query.so_ban, pages=query.so_trang, group=query.doi_tuong)
-    groups = (FeeExemption.objects.filter(Q(procedure=procedure) | Q(procedure__isnull=True))
-              .order_by("group"))
+    groups = selectors.fee_exemptions_for(procedure)
     exemptions = [{"group": e.group, "group_name": e.group_name, "percent": e.percent,
                    "legal_basis": e.legal_basis} for e in groups]
     return {"procedure": procedure.code, "base": q.base,

@@ -14,13 +14,12 @@ from ninja.responses import Status as HttpStatus
 from tinhso.accounts.models import User
 from tinhso.accounts.permissions import (
     can_act_on_agency,
-    dashboard_agency_ids,
     is_active_official,
 )
 from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.documents.services import verify_url
-from tinhso.payments import settlement
-from tinhso.payments.models import LedgerEntry, LedgerKind
+from tinhso.payments import selectors, settlement
+from tinhso.payments.models import LedgerKind
 from tinhso.units.models import Agency
 
 router = Router(tags=["payments"])
@@ -66,7 +65,7 @@ class DocumentOut(Schema):
 
 def _agency(user: User, code: str) -> Agency:
     """The agency, or 404 when unknown or outside the official's scope; 403 without a role."""
-    agency = Agency.objects.filter(code=code).first()
+    agency = selectors.agency_by_code(code)
     if agency is None or not (is_active_official(user) and can_act_on_agency(user, agency.pk)):
         raise NotFound("Không tìm thấy cơ quan.", "Agency not found.", {"agency": code},
                        code="AGENCY_NOT_FOUND")
@@ -117,10 +116,7 @@ def summary(request: HttpRequest, query: Query[SummaryQuery]) -> list[dict[str, 
                                "The period must cover 1 to 24 months.",
                                {"month_from": query.month_from, "month_to": query.month_to})
     end = (last + dt.timedelta(days=32)).replace(day=1)
-    ids = dashboard_agency_ids(user)
-    qs = LedgerEntry.objects.filter(at__gte=start, at__lt=end)
-    if ids is not None:
-        qs = qs.filter(agency_id__in=ids)
+    qs = selectors.ledger_for_dashboards(user).filter(at__gte=start, at__lt=end)
     rows = (qs.annotate(month=TruncMonth("at", tzinfo=settlement.VN))
             .values("month", "agency__code", "channel")
             .annotate(n=Count("id", filter=Q(kind=LedgerKind.COLLECTED)),

@@ -6,6 +6,16 @@ from django.conf import settings
 from django.db import models
 
 from tinhso.dossiers.models import AppendOnlyError
+from tinhso.payments.querysets import (
+    BankStatementQuerySet,
+    LedgerEntryQuerySet,
+    PaymentAttemptEventQuerySet,
+    PaymentAttemptQuerySet,
+    PaymentQuerySet,
+    ReceiptQuerySet,
+    RefundQuerySet,
+    StatementLineQuerySet,
+)
 
 
 class PaymentStatus(models.TextChoices):
@@ -34,6 +44,8 @@ class Payment(models.Model):
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+",
                                     verbose_name="người thu", db_index=False)
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "khoản thanh toán"
@@ -76,6 +88,7 @@ class PaymentAttempt(models.Model):
     # The gateway took money that could not be applied (the fee was already settled, or the
     # dossier left "awaiting payment"): an officer must refund it.
     needs_refund = models.BooleanField("cần hoàn tiền", default=False)
+    objects = PaymentAttemptQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lượt thanh toán trực tuyến"
@@ -110,6 +123,7 @@ class PaymentAttemptEvent(models.Model):
     rsp_code = models.CharField(max_length=4, blank=True)
     remote_addr = models.CharField(max_length=45, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    objects = PaymentAttemptEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "nhật ký thanh toán trực tuyến"
@@ -154,6 +168,7 @@ class Refund(models.Model):
     message = models.CharField("thông báo của cổng", max_length=255, blank=True)
     transaction_no = models.CharField("mã giao dịch hoàn tại cổng", max_length=40, blank=True)
     transaction_status = models.CharField("tình trạng", max_length=4, blank=True)
+    objects = RefundQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lượt hoàn tiền"
@@ -179,6 +194,7 @@ class BankStatement(models.Model):
     lines_read = models.PositiveIntegerField(default=0)
     lines_new = models.PositiveIntegerField(default=0)
     lines_matched = models.PositiveIntegerField(default=0)
+    objects = BankStatementQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sao kê ngân hàng"
@@ -223,6 +239,7 @@ class StatementLine(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    objects = StatementLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = "giao dịch sao kê"
@@ -286,6 +303,7 @@ class Receipt(models.Model):
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.CharField("lý do hủy", max_length=500, blank=True)
+    objects = ReceiptQuerySet.as_manager()
 
     class Meta:
         verbose_name = "biên lai điện tử"
@@ -327,6 +345,7 @@ class LedgerEntry(models.Model):
     reference = models.CharField(max_length=100, blank=True)
     source_type = models.CharField(max_length=10)  # "payment" | "refund"
     source_id = models.BigIntegerField()
+    objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sổ thu chi"

@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from tinhso.accounts.models import User
-from tinhso.accounts.permissions import is_active_official, visible_agency_ids
 from tinhso.core.errors import NotFound
+from tinhso.dossiers.models import Dossier
 from tinhso.payments.models import (
     REVIEW_STATUSES,
+    FeeExemption,
+    LedgerEntry,
     Payment,
     PaymentAttempt,
     Receipt,
@@ -18,13 +20,7 @@ from tinhso.payments.models import (
 
 
 def payments_visible_to(user: User) -> QuerySet[Payment]:
-    qs = Payment.objects.select_related("dossier", "dossier__procedure")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if is_active_official(user):
-        ids = visible_agency_ids(user)
-        return qs if ids is None else qs.filter(dossier__agency_id__in=ids)
-    return qs.filter(dossier__applicant=user)
+    return Payment.objects.visible_to(user).select_related("dossier", "dossier__procedure")
 
 
 def payment_not_found(payment_id: object) -> NotFound:
@@ -52,8 +48,8 @@ def attempt_by_txn_ref(txn_ref: str) -> PaymentAttempt | None:
 
 def attempt_get_for_user(user: User, txn_ref: str) -> PaymentAttempt:
     """An attempt of a payment the user may see, or 404 (outside the scope looks missing)."""
-    attempt = (PaymentAttempt.objects.select_related("payment", "payment__dossier")
-               .filter(txn_ref=txn_ref, payment__in=payments_visible_to(user)).first())
+    attempt = (PaymentAttempt.objects.visible_to(user)
+               .select_related("payment", "payment__dossier").filter(txn_ref=txn_ref).first())
     if attempt is None:
         raise NotFound("Không tìm thấy lượt thanh toán.", "Payment attempt not found.",
                        {"txn_ref": txn_ref}, code="PAYMENT_ATTEMPT_NOT_FOUND")
@@ -62,11 +58,7 @@ def attempt_get_for_user(user: User, txn_ref: str) -> PaymentAttempt:
 
 def statement_lines_visible_to(user: User) -> QuerySet[StatementLine]:
     """Bank statement lines of the agencies the user's scope covers (officials only)."""
-    qs = StatementLine.objects.select_related("payment", "payment__dossier")
-    if not user.is_authenticated or not is_active_official(user):
-        return qs.none()
-    ids = visible_agency_ids(user)
-    return qs if ids is None else qs.filter(agency_id__in=ids)
+    return StatementLine.objects.visible_to(user).select_related("payment", "payment__dossier")
 
 
 def review_queue(user: User) -> QuerySet[StatementLine]:
@@ -77,13 +69,8 @@ def review_queue(user: User) -> QuerySet[StatementLine]:
 
 def receipts_visible_to(user: User) -> QuerySet[Receipt]:
     """Applicants see their dossiers' receipts; officials their agencies'; province admins all."""
-    qs = Receipt.objects.select_related("document", "payment__dossier", "agency")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if is_active_official(user):
-        ids = visible_agency_ids(user)
-        return qs if ids is None else qs.filter(agency_id__in=ids)
-    return qs.filter(payment__dossier__applicant=user)
+    return Receipt.objects.visible_to(user).select_related("document", "payment__dossier",
+                                                             "agency")
 
 
 def receipt_get_for_user(user: User, receipt_id: int) -> Receipt:
@@ -92,3 +79,41 @@ def receipt_get_for_user(user: User, receipt_id: int) -> Receipt:
         raise NotFound("Không tìm thấy biên lai.", "Receipt not found.",
                        {"receipt": receipt_id}, code="RECEIPT_NOT_FOUND")
     return receipt
+
+def payment_pending_for(user: User, dossier: Dossier, payment_id: int | None = None
+                        ) -> Payment | None:
+    """The dossier's payment awaiting payment (the newest, or ``payment_id``), if visible."""
+    from tinhso.payments.models import PaymentStatus
+
+    qs = Payment.objects.visible_to(user).filter(dossier=dossier,
+                                                 status=PaymentStatus.REQUESTED)
+    if payment_id:
+        return qs.filter(pk=payment_id).first()
+    return qs.order_by("-requested_at", "-id").first()
+
+
+def fee_exemptions_for(procedure: object) -> QuerySet[FeeExemption]:
+    """Exemption groups of a procedure and of every procedure (public catalogue data)."""
+    from django.db.models import Q
+
+    return (FeeExemption.objects.filter(Q(procedure=procedure) | Q(procedure__isnull=True))
+            .order_by("group"))
+
+
+def agency_by_code(code: str) -> object | None:
+    """The agency with this code (public directory data), or None."""
+    from tinhso.units.models import Agency
+
+    return Agency.objects.filter(code=code).first()
+
+
+def ledger_for_dashboards(user: User) -> QuerySet[LedgerEntry]:
+    """Money figures are aggregates without personal data: IOC viewers see the province
+    (``dashboard_agency_ids``), other officials their scope."""
+    from tinhso.accounts.permissions import dashboard_agency_ids, is_active_official
+
+    if not is_active_official(user):
+        return LedgerEntry.objects.none()
+    ids = dashboard_agency_ids(user)
+    qs = LedgerEntry.objects.all()
+    return qs if ids is None else qs.filter(agency_id__in=ids)

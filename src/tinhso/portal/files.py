@@ -22,7 +22,8 @@ def visible_dossier(request: HttpRequest, code: str) -> Dossier:
 def attachment_response(request: HttpRequest, code: str, attachment_id: int, *,
                         inline: bool) -> FileResponse:
     dossier = visible_dossier(request, code)
-    attachment = Attachment.objects.filter(pk=attachment_id, dossier=dossier).first()
+    attachment = (Attachment.objects.visible_to(request.user)
+                  .filter(pk=attachment_id, dossier=dossier).first())
     if attachment is None:
         raise Http404("attachment")
     try:

@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from tinhso.portal.querysets import DraftFileQuerySet, DraftQuerySet, OidcIdentityQuerySet
+
 
 class Draft(models.Model):
     """A dossier being prepared online (hồ sơ nháp), kept until it is submitted or deleted.
@@ -30,6 +32,7 @@ class Draft(models.Model):
     dossier_code = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    objects = DraftQuerySet.as_manager()
 
     class Meta:
         verbose_name = "hồ sơ nháp"
@@ -55,6 +58,7 @@ class DraftFile(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    objects = DraftFileQuerySet.as_manager()
 
     class Meta:
         verbose_name = "tệp của hồ sơ nháp"
@@ -71,6 +75,7 @@ class OidcIdentity(models.Model):
     subject = models.CharField(max_length=255)
     linked_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
+    objects = OidcIdentityQuerySet.as_manager()
 
     class Meta:
         verbose_name = "định danh OpenID Connect"

@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -15,7 +14,7 @@ from ninja.responses import Status
 from tinhso.core.errors import DomainError, NotFound, ValidationFailed
 from tinhso.documents import selectors as doc_selectors
 from tinhso.signatures import conf, selectors, services
-from tinhso.signatures.models import Certificate, CertificateRequest
+from tinhso.signatures.models import Certificate
 
 router = Router(tags=["signatures"])
 
@@ -137,13 +136,13 @@ class RequestOut(Schema):
 
 @router.post("/certificates/requests", response={201: RequestOut})
 def certificate_request(request: HttpRequest, payload: RequestIn) -> Any:
-    from tinhso.accounts.models import User
-    from tinhso.units.models import Agency
+    from tinhso.accounts.selectors import user_get_visible
+    from tinhso.units.selectors import agency_get
 
-    holder_user = (User.objects.filter(pk=payload.holder_user_id).first()
+    # An account the requester may not see answers like a missing one.
+    holder_user = (user_get_visible(user=request.auth, user_id=payload.holder_user_id)
                    if payload.holder_user_id else None)
-    holder_agency = (Agency.objects.filter(pk=payload.holder_agency_id).first()
-                     if payload.holder_agency_id else None)
+    holder_agency = agency_get(payload.holder_agency_id) if payload.holder_agency_id else None
     if (payload.holder_user_id and holder_user is None) or (
             payload.holder_agency_id and holder_agency is None):
         raise ValidationFailed("HOLDER_INVALID", "Không tìm thấy người hoặc cơ quan giữ.",
@@ -177,7 +176,7 @@ def _issued(result: services.IssuedCertificate) -> dict[str, Any]:
 
 @router.post("/certificates/requests/{request_id}/issue", response=IssuedOut)
 def certificate_issue(request: HttpRequest, request_id: int, payload: IssueIn) -> Any:
-    req = get_object_or_404(CertificateRequest, pk=request_id)
+    req = selectors.certificate_request_get(request.auth, request_id)
     return _issued(services.certificate_issue(acting_user=request.auth, request=req,
                                               pkcs12_passphrase=payload.pkcs12_passphrase))
 
@@ -264,13 +263,10 @@ def certified_copy(
 ) -> Any:
     """Officer uploads the scan of the presented original; returns the register entry."""
     from tinhso.documents.services import certified_copy_issue
-    from tinhso.dossiers.models import Dossier
+    from tinhso.dossiers.selectors import dossier_get_for_user
 
-    dossier = None
-    if dossier_code:
-        dossier = Dossier.objects.select_related("agency").filter(code=dossier_code).first()
-        if dossier is None:
-            raise NotFound("Không tìm thấy hồ sơ", "Dossier not found")
+    # Another agency's dossier answers exactly like an unknown one (same 404, code and body).
+    dossier = dossier_get_for_user(request.auth, dossier_code) if dossier_code else None
     result = certified_copy_issue(
         acting_user=request.auth, scan_file=_read_upload(file), description=description,
         pages=pages, dossier=dossier, applicant_name=applicant_name,
@@ -281,6 +277,13 @@ def certified_copy(
 
 def _register(request: HttpRequest, q: str, year: int | None,
               date_from: dt.date | None, date_to: dt.date | None) -> Any:
+    from tinhso.accounts.permissions import is_active_official
+    from tinhso.core.errors import PermissionDenied
+
+    # The register holds applicants' names and ID numbers: officials only (403 to citizens,
+    # like the IOC pages); within it, each agency's own entries (province admins: all).
+    if not (is_active_official(request.auth) or getattr(request.auth, "is_superuser", False)):
+        raise PermissionDenied({"required": "official"})
     return doc_selectors.register_for(request.auth, q=q, year=year, date_from=date_from,
                                       date_to=date_to)
 

@@ -10,6 +10,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tinhso.signatures.querysets import (
+    CertificateEventQuerySet,
+    CertificateQuerySet,
+    CertificateRequestQuerySet,
+)
+
 
 class KeyAlgorithm(models.TextChoices):
     EC_P256 = "ec-p256", "EC P-256"
@@ -120,6 +126,7 @@ class Certificate(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = CertificateQuerySet.as_manager()
 
     class Meta:
         verbose_name = "chứng thư số"
@@ -169,6 +176,7 @@ class CertificateRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     certificate = models.OneToOneField(Certificate, null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="request")
+    objects = CertificateRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = "yêu cầu cấp chứng thư"
@@ -235,6 +243,7 @@ class CertificateEvent(models.Model):
     to_status = models.CharField(max_length=10, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    objects = CertificateEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sự kiện chứng thư"

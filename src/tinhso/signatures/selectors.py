@@ -12,7 +12,6 @@ from tinhso.signatures.models import (
     CertificateKind,
     CertificateStatus,
 )
-from tinhso.signatures.permissions import can_operate_ca
 
 COUNTED_KINDS = (CertificateKind.PERSONAL, CertificateKind.ORGANISATION, CertificateKind.SIM)
 
@@ -47,16 +46,8 @@ def certificate_counts() -> dict[str, Any]:
 
 def certificates_for(user: Any) -> QuerySet[Certificate]:
     """CA operators see every certificate; others their own and (agency admins) their agency's."""
-    qs = Certificate.objects.select_related("ca", "holder_user", "holder_agency").annotate(
-        effective_status=_effective_status())
-    if can_operate_ca(user):
-        return qs
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    mine = qs.filter(holder_user=user)
-    if getattr(user, "is_official", False) and user.has_role("agency_admin") and user.agency_id:
-        return mine | qs.filter(holder_agency_id=user.agency_id)
-    return mine
+    return Certificate.objects.visible_to(user).select_related(
+        "ca", "holder_user", "holder_agency").annotate(effective_status=_effective_status())
 
 
 def usable_certificate(*, holder_user: Any = None, holder_agency: Any = None
@@ -114,3 +105,41 @@ def public_document_info(uuid: Any) -> dict[str, Any] | None:
         "signers": signers,
         "valid": still_valid,
     }
+
+
+# --- Public PKI material (CA certificates, CRLs, OCSP): no personal or agency data -----------
+
+
+def ca_by_name(name: str) -> Any:
+    from tinhso.signatures.models import CertificateAuthority
+
+    return CertificateAuthority.objects.filter(name=name).first()
+
+
+def ca_by_fingerprint(fingerprint: str) -> Any:
+    from tinhso.signatures.models import CertificateAuthority
+
+    return CertificateAuthority.objects.filter(fingerprint=fingerprint).first()
+
+
+def ca_all() -> list[Any]:
+    from tinhso.signatures.models import CertificateAuthority
+
+    return list(CertificateAuthority.objects.all())
+
+
+def certificate_status_row(ca: Any, serial_hex: str) -> Certificate | None:
+    """For the OCSP responder: a certificate's status is public by design (RFC 6960)."""
+    return Certificate.objects.filter(ca=ca, serial=serial_hex).first()
+
+
+def certificate_request_get(user: Any, request_id: int) -> Any:
+    """A certificate request the user may see, else 404 (someone else's does not exist)."""
+    from tinhso.core.errors import NotFound
+    from tinhso.signatures.models import CertificateRequest
+
+    req = CertificateRequest.objects.visible_to(user).filter(pk=request_id).first()
+    if req is None:
+        raise NotFound("Không tìm thấy yêu cầu cấp chứng thư.", "Certificate request not found.",
+                       {"request_id": request_id})
+    return req

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tinhso.core.errors import DomainError
 from tinhso.signatures import conf, pki, selectors, services, tsa
-from tinhso.signatures.models import CertificateAuthority
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ MAX_PROTOCOL_BODY = 64 * 1024  # OCSP and time-stamp requests are a few hundred 
 
 @require_GET
 def crl(request: HttpRequest, name: str) -> HttpResponse:
-    ca = CertificateAuthority.objects.filter(name=name).first()
+    ca = selectors.ca_by_name(name)
     if ca is None:
         raise Http404("No such CA")
     response = HttpResponse(services.crl_current(ca), content_type="application/pkix-crl")
@@ -39,7 +38,7 @@ def crl(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 def ca_certificate(request: HttpRequest, name: str) -> HttpResponse:
-    ca = CertificateAuthority.objects.filter(name=name).first()
+    ca = selectors.ca_by_name(name)
     if ca is None:
         raise Http404("No such CA")
     der = pki.load_cert(ca.certificate_pem).public_bytes(Encoding.DER)
@@ -47,10 +46,10 @@ def ca_certificate(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _ocsp_lookup(issuer: pki.OcspIssuer, serial: int) -> pki.OcspStatus:
-    from tinhso.signatures.models import Certificate, CertificateStatus
+    from tinhso.signatures.models import CertificateStatus
 
-    ca = CertificateAuthority.objects.get(fingerprint=pki.fingerprint(issuer.cert))
-    cert = Certificate.objects.filter(ca=ca, serial=pki.serial_hex(serial)).first()
+    ca = selectors.ca_by_fingerprint(pki.fingerprint(issuer.cert))
+    cert = selectors.certificate_status_row(ca, pki.serial_hex(serial)) if ca else None
     if cert is None:
         return pki.OcspStatus(ocsp.OCSPCertStatus.UNKNOWN)
     if cert.status in (CertificateStatus.REVOKED, CertificateStatus.SUSPENDED):
@@ -61,7 +60,7 @@ def _ocsp_lookup(issuer: pki.OcspIssuer, serial: int) -> pki.OcspStatus:
 
 def ocsp_response_for(request_der: bytes) -> bytes:
     issuers = [pki.OcspIssuer(services.ca_cert(ca), services.ca_key(ca))
-               for ca in CertificateAuthority.objects.all()]
+               for ca in selectors.ca_all()]
     return pki.build_ocsp_response(request_der, issuers=issuers, lookup=_ocsp_lookup)
 
 

@@ -123,3 +123,13 @@ def agency_current_unit_map() -> dict[int, int]:
         for agency_id, unit_id in Agency.objects.values_list("pk", "unit_id")
         if unit_id in units
     }
+
+
+def agency_get(agency_id: int) -> Agency | None:
+    """An agency by id (the directory of agencies is public)."""
+    return Agency.objects.filter(pk=agency_id).first()
+
+
+def agency_choices() -> QuerySet[Agency]:
+    """Active agencies by name, for pick lists (code and name only)."""
+    return Agency.objects.filter(is_active=True).order_by("name").only("code", "name")

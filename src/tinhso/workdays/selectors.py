@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
 
 from tinhso.units.models import Agency
@@ -15,7 +17,7 @@ def override_list(*, year: int | None = None) -> QuerySet[CalendarOverride]:
     return qs.order_by("date")
 
 
-def override_by_date(day: object) -> CalendarOverride | None:
+def override_by_date(day: dt.date) -> CalendarOverride | None:
     return CalendarOverride.objects.filter(date=day).first()
 
 

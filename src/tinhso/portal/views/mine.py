@@ -20,9 +20,9 @@ from tinhso.portal import schema_forms
 from tinhso.portal.errors import error_message
 from tinhso.portal.files import attachment_response, visible_dossier
 from tinhso.portal.forms import RateForm, ReasonForm, upload_limits
-from tinhso.portal.models import Draft
 from tinhso.portal.paging import BadCursor, keyset_paginate
 from tinhso.portal.plain import plain_timeline
+from tinhso.portal.selectors import drafts_unsent
 
 
 @login_required
@@ -42,8 +42,7 @@ def my_dossiers(request: HttpRequest) -> HttpResponse:
                                after=request.GET.get("after"), before=request.GET.get("before"))
     except BadCursor as exc:
         raise Http404("cursor") from exc
-    drafts = list(Draft.objects.filter(owner=request.user, dossier_code="")
-                  .select_related("procedure").order_by("-updated_at")[:20])
+    drafts = drafts_unsent(request.user)
     return render(request, "portal/my_dossiers.html", {
         "nav": "mine", "page": page, "drafts": drafts, "status_filter": status or "",
         "base_query": f"trang_thai={status}" if status else "",
