@@ -77,3 +77,8 @@ def register_csv(entries: QuerySet[CertificationRegisterEntry]) -> str:
     for entry in entries.iterator(chunk_size=500):
         writer.writerow([getter(entry) for _, getter in CSV_COLUMNS])
     return out.getvalue()
+
+
+def document_issued_with_sha256(sha256: str) -> bool:
+    """Did the platform issue a document with exactly these bytes? (public: a yes/no only)."""
+    return Document.objects.filter(sha256=sha256).exists()

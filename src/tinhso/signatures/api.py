@@ -66,10 +66,10 @@ def _read_upload(upload: UploadedFile) -> bytes:
 def verify(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
     """Verify every signature of a PDF (ours or anybody's). Public; the file is not kept."""
     from tinhso.core import ratelimit
-    from tinhso.signatures.verify import verify_pdf
+    from tinhso.signatures.verify import verify_known_or_full
 
     ratelimit.check_rate(ratelimit.verify_rate(), ratelimit.client_address(request))
-    return verify_pdf(_read_upload(file)).as_dict()
+    return verify_known_or_full(_read_upload(file)).as_dict()
 
 
 class CountsOut(Schema):

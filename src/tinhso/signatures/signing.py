@@ -146,6 +146,7 @@ def forget_all() -> None:
     forget_signer()
     keystore.forget()
     tsa.forget()
+    forget_validation_contexts()
 
 
 def trust_roots() -> list[asn1_x509.Certificate]:
@@ -172,6 +173,45 @@ def validation_context(*, revocation_mode: str = "hard-fail",
         revocation_mode=revocation_mode,
         moment=moment,
     )
+
+
+_contexts = threading.local()
+
+
+def _revocation_state() -> tuple[Any, ...]:
+    """What a signing context depends on, in one cheap query each: every CA with its CRL
+    number (a revocation publishes a new CRL at once, in any process) and the trusted anchors.
+    """
+    from tinhso.signatures.models import TrustAnchor
+
+    cas = tuple(CertificateAuthority.objects.order_by("pk").values_list(
+        "pk", "fingerprint", "crl_number", "crl_next_update"))
+    anchors = tuple(TrustAnchor.objects.filter(is_active=True).order_by("pk")
+                    .values_list("pk", flat=True))
+    return cas, anchors
+
+
+def signing_validation_context() -> ValidationContext:
+    """The validation context for embedding revocation data, reused while nothing changed.
+
+    Kept per thread (a context is not shared between threads) and rebuilt as soon as a CA
+    publishes a new CRL — every revocation does — an anchor is added or removed, or a CRL comes
+    within an hour of its next update (``crl_current`` then republishes it).
+    """
+    state = _revocation_state()
+    cached = getattr(_contexts, "value", None)
+    now = timezone.now()
+    soonest = min((row[3] for row in state[0] if row[3] is not None), default=None)
+    fresh = soonest is not None and soonest - now > dt.timedelta(hours=1)
+    if cached is not None and cached[0] == state and fresh:
+        return cached[1]
+    context = validation_context()
+    _contexts.value = (_revocation_state(), context)  # after crl_current may have republished
+    return context
+
+
+def forget_validation_contexts() -> None:
+    _contexts.value = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +248,7 @@ def sign_pdf(
         location=location or None,
         name=signer.common_name,
         embed_validation_info=long_term,
-        validation_context=validation_context() if long_term else None,
+        validation_context=signing_validation_context() if long_term else None,
         use_pades_lta=False,
     )
     spec = None
@@ -216,7 +256,7 @@ def sign_pdf(
         spec = fields.SigFieldSpec(field_name, on_page=placement.page, box=placement.box)
     pdf_signer = signers.PdfSigner(
         meta, signer=signer.signer,
-        timestamper=tsa.LocalTimeStamper(tsa.authority()) if timestamp else None,
+        timestamper=tsa.stamper() if timestamp else None,
         new_field_spec=spec, stamp_style=_STAMP_STYLE if placement else None,
     )
     out = BytesIO()

@@ -178,6 +178,23 @@ def authority() -> TimeStampAuthority:
     return instance
 
 
+_stamper: tuple[TimeStampAuthority, LocalTimeStamper] | None = None
+
+
+def stamper() -> LocalTimeStamper:
+    """One time-stamper per TSA key: pyHanko keeps the dummy token it uses to size the
+    signature on the stamper, so a stamper made per document asked the TSA twice."""
+    global _stamper
+    current = authority()
+    cached = _stamper
+    if cached is not None and cached[0] is current:
+        return cached[1]
+    made = LocalTimeStamper(current)
+    with _lock:
+        _stamper = (current, made)
+    return made
+
+
 def _der():  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -185,6 +202,7 @@ def _der():  # type: ignore[no-untyped-def]
 
 
 def forget() -> None:
-    global _cached
+    global _cached, _stamper
     with _lock:
         _cached = None
+        _stamper = None

@@ -199,3 +199,63 @@ def verify_batch(files: list[bytes]) -> list[VerificationReport]:
 
     context = validation_context(revocation_mode="soft-fail")
     return [verify_pdf(data, context_factory=lambda: context) for data in files]
+
+
+# --- The fast path for documents the platform issued -----------------------------------------
+
+KNOWN_REPORT_TTL = 24 * 3600
+
+
+def _is_issued_here(sha256: str) -> bool:
+    from tinhso.documents.selectors import document_issued_with_sha256
+
+    return document_issued_with_sha256(sha256)
+
+
+def verify_known_or_full(data: bytes) -> VerificationReport:
+    """Verify ``data``; for a PDF the platform issued, reuse the full verification of the very
+    same bytes while nothing it depends on changed.
+
+    Recognised by SHA-256 among the issued documents (so the bytes are exactly what was
+    verified: integrity), and keyed by the revocation state — every CA's CRL number and the
+    trusted anchors, which any revocation changes at once — so a revocation takes effect on the
+    next call. A cached report lives at most a day and never past the moment a certificate it
+    vouched for expires. Any other PDF is verified in full every time.
+    """
+    import hashlib
+    import json
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from tinhso.signatures.signing import _revocation_state
+
+    digest = hashlib.sha256(data).hexdigest()
+    if not _is_issued_here(digest):
+        return verify_pdf(data)
+    state = hashlib.sha256(json.dumps(_revocation_state(), default=str).encode()).hexdigest()
+    key = f"tinhso:verify:{digest}:{state}"
+    cached = cache.get(key)
+    now = timezone.now()
+    if cached is not None and cached["until"] > now:
+        return VerificationReport(valid=cached["valid"], signatures=[
+            SignatureReport(**s) for s in cached["signatures"]])
+    report = verify_pdf(data)
+    until = now + dt.timedelta(seconds=KNOWN_REPORT_TTL)
+    expiry = _earliest_expiry(report)
+    if expiry is not None:
+        until = min(until, expiry)
+    seconds = int((until - now).total_seconds())
+    if seconds > 0:
+        cache.set(key, {"valid": report.valid, "until": until,
+                        "signatures": [asdict(s) for s in report.signatures]}, seconds)
+    return report
+
+
+def _earliest_expiry(report: VerificationReport) -> dt.datetime | None:
+    from tinhso.signatures.models import Certificate
+
+    serials = [s.certificate_serial for s in report.signatures if s.certificate_serial]
+    ends = list(Certificate.objects.filter(serial__in=serials).values_list("not_after",
+                                                                           flat=True))
+    return min(ends) if ends else None

@@ -100,7 +100,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"result": None, "error": None}
     if request.method == "POST":
         from tinhso.core import ratelimit
-        from tinhso.signatures.verify import verify_pdf
+        from tinhso.signatures.verify import verify_known_or_full
 
         try:
             ratelimit.check_rate(ratelimit.verify_rate(), ratelimit.client_address(request))
@@ -116,7 +116,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
             context["error"] = "Tệp quá lớn."
         else:
             try:
-                context["result"] = verify_pdf(upload.read()).as_dict()
+                context["result"] = verify_known_or_full(upload.read()).as_dict()
             except DomainError as exc:
                 context["error"] = exc.message_vi
     return render(request, "signatures/verify.html", context,
