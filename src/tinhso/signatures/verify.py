@@ -235,11 +235,13 @@ def verify_known_or_full(data: bytes) -> VerificationReport:
         return verify_pdf(data)
     state = hashlib.sha256(json.dumps(_revocation_state(), default=str).encode()).hexdigest()
     key = f"tinhso:verify:{digest}:{state}"
-    cached = cache.get(key)
+    raw = cache.get(key)
     now = timezone.now()
-    if cached is not None and cached["until"] > now:
-        return VerificationReport(valid=cached["valid"], signatures=[
-            SignatureReport(**s) for s in cached["signatures"]])
+    if raw is not None:
+        cached = json.loads(raw)  # a string: cheaper to store and load than a pickled dict
+        if dt.datetime.fromisoformat(cached["until"]) > now:
+            return VerificationReport(valid=cached["valid"], signatures=[
+                SignatureReport(**s) for s in cached["signatures"]])
     report = verify_pdf(data)
     until = now + dt.timedelta(seconds=KNOWN_REPORT_TTL)
     expiry = _earliest_expiry(report)
@@ -247,8 +249,9 @@ def verify_known_or_full(data: bytes) -> VerificationReport:
         until = min(until, expiry)
     seconds = int((until - now).total_seconds())
     if seconds > 0:
-        cache.set(key, {"valid": report.valid, "until": until,
-                        "signatures": [asdict(s) for s in report.signatures]}, seconds)
+        cache.set(key, json.dumps({"valid": report.valid, "until": until.isoformat(),
+                                   "signatures": [asdict(s) for s in report.signatures]}),
+                  seconds)
     return report
 
 
