@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
+from tinhso.core import blobs
 from tinhso.core.errors import NotFound
 from tinhso.dossiers.models import Attachment, Dossier
 from tinhso.dossiers.selectors import dossier_get_for_user
@@ -20,15 +22,17 @@ def visible_dossier(request: HttpRequest, code: str) -> Dossier:
 
 
 def attachment_response(request: HttpRequest, code: str, attachment_id: int, *,
-                        inline: bool) -> FileResponse:
+                        inline: bool) -> HttpResponse:
     dossier = visible_dossier(request, code)
     attachment = Attachment.objects.filter(pk=attachment_id, dossier=dossier).first()
     if attachment is None:
         raise Http404("attachment")
     try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("file missing") from exc
+        handle = blobs.open_verified(attachment.file.name, sha256=attachment.sha256,
+                                     size=attachment.size)
+    except blobs.StoredFileUnavailable as exc:
+        # Never the wrong bytes: a clear error page (already logged and audited by blobs).
+        return render(request, "file_unavailable.html", {"error": exc}, status=exc.status)
     # The stored type was detected from the content at upload; anything else is downloaded.
     as_inline = inline and attachment.content_type in INLINE_TYPES
     response = FileResponse(handle, as_attachment=not as_inline,
