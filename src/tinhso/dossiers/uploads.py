@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from tinhso.core import blobs
 from tinhso.core.errors import ValidationFailed
+from tinhso.dossiers import upload_content
 
 TYPE_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
@@ -57,9 +58,10 @@ def check_upload(component_code: str, upload: UploadedFile) -> CheckedFile:
             {"file": name, "component": component_code, "detected": content_type,
              "allowed": allowed},
         )
+    upload_content.inspect(content, content_type, name=name, component=component_code)
     return CheckedFile(
         component_code=component_code,
-        original_name=name,
+        original_name=upload_content.safe_name(name, content_type),
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
