@@ -64,7 +64,8 @@ def test_kill_during_a_12_mib_upload_then_reupload_downloads_whole(
     token = bearer(citizen)
     env = {**os.environ, "DATABASE_URL": database_url(), "TINHSO_MEDIA_ROOT": media_root,
            "TINHSO_ALERT_SCAN_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "tinhso.settings",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                          os.environ.get("PYTHONPATH", "")])}
     marker = tmp_path / "stalled"
 
     port = free_port()
