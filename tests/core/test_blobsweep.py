@@ -92,6 +92,21 @@ def test_a_row_committed_while_the_sweep_runs_keeps_its_file(attachment, media, 
     assert report.restored == [name] and (media / name).exists()
 
 
+def test_files_left_by_a_killed_sweep_are_put_back_or_deleted(attachment, media):
+    """A sweep killed after moving files aside: the next one restores the referenced file and
+    deletes the unreferenced one."""
+    name = attachment.file.name
+    old = orphan(media)
+    for victim in (name, old):
+        trash = blobsweep._trash_path(victim)
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(media / victim, trash)
+    report = blobsweep.sweep_orphans(min_age=3600)
+    assert report.restored == [name] and report.deleted == [old]
+    assert (media / name).exists() and not (media / old).exists()
+    assert list((media / blobsweep.SWEEP_DIR).iterdir()) == []
+
+
 def test_check_integrity_passes_on_good_files_and_lists_orphans(attachment, media):
     old = orphan(media)
     out = call_command_output("check_integrity", "--json")
@@ -116,6 +131,23 @@ def test_check_integrity_fails_on_any_fault(attachment, media, damage):
     report = blobsweep.check_integrity()
     assert [(f.model, f.name, f.problem) for f in report.faults] == [
         ("dossiers.Attachment", attachment.file.name, damage)]
+
+
+def test_check_integrity_covers_drafts_and_signed_documents(citizen, procedure, agency, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.dossiers.conftest import PDF_BYTES
+    from tinhso.portal import services as portal
+
+    covered = {model._meta.label for model, _ in blobsweep.file_fields()}
+    assert {"dossiers.Attachment", "portal.DraftFile", "documents.Document"} <= covered
+    draft = portal.draft_create(acting_user=citizen, procedure=procedure)
+    row = portal.draft_add_file(acting_user=citizen, draft=draft,
+                                component=procedure.components.get(code="to-khai"),
+                                upload=SimpleUploadedFile("a.pdf", PDF_BYTES))
+    (media / row.file.name).write_bytes(b"%PDF-1.4 damaged")
+    assert [(f.model, f.problem) for f in blobsweep.check_integrity().faults] == [
+        ("portal.DraftFile", "size")]
 
 
 def call_command_output(*args: str) -> str:

@@ -13,6 +13,9 @@ file a committed or in-flight row relies on:
    shows up as a reference; either way the file is linked back;
 4. only then is it unlinked.
 
+A sweep killed between 2 and 4 leaves the file in ``.sweep/`` under a name that carries its
+original one; the next sweep finishes the decision first (``_recover_trash``).
+
 Temporary files of interrupted writes (``<area>/.incoming/``) older than the grace period go too.
 """
 
@@ -33,6 +36,7 @@ from tinhso.core import blobs
 
 AREAS = ("dossiers", "documents", "drafts")
 SWEEP_DIR = ".sweep"
+TRASH_SEP = "~"  # never in a stored name (area/xx/sha[.pdf], drafts/uuid)
 DEFAULT_MIN_AGE = 24 * 3600
 BATCH = 500
 
@@ -85,6 +89,8 @@ def sweep_orphans(*, dry_run: bool = False, min_age: float = DEFAULT_MIN_AGE,
     """
     now = time.time() if now is None else now
     report = SweepReport()
+    if not dry_run:
+        _recover_trash(min_age=min_age, report=report)
     old: dict[str, Path] = {}
     for name, path in stored_files():
         try:
@@ -99,25 +105,37 @@ def sweep_orphans(*, dry_run: bool = False, min_age: float = DEFAULT_MIN_AGE,
     for name in sorted(set(old) - refs):
         if dry_run:
             report.deleted.append(name)
+            report.bytes_freed += old[name].stat().st_size
             continue
         _sweep_one(name, old[name], min_age=min_age, report=report)
     _sweep_incoming(now=now, min_age=min_age, dry_run=dry_run, report=report)
     return report
 
 
+def _trash_path(name: str) -> Path:
+    # The original name travels in the trash file's name, so a sweep that was killed between the
+    # move and the decision can finish the job next time (``_recover_trash``).
+    return blobs.root() / SWEEP_DIR / f"{uuid.uuid4().hex}{TRASH_SEP}{name.replace('/', TRASH_SEP)}"
+
+
 def _sweep_one(name: str, path: Path, *, min_age: float, report: SweepReport) -> None:
-    trash_dir = blobs.root() / SWEEP_DIR
-    trash_dir.mkdir(parents=True, exist_ok=True)
-    trash = trash_dir / uuid.uuid4().hex
+    trash = _trash_path(name)
+    trash.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.rename(path, trash)
     except FileNotFoundError:
         return
+    _decide(trash, name, path, min_age=min_age, report=report)
+
+
+def _decide(trash: Path, name: str, path: Path, *, min_age: float,
+            report: SweepReport) -> None:
     stat = trash.stat()
     if time.time() - stat.st_mtime < min_age or referenced([name]):
         # Reused (mtime refreshed) or committed since the candidates were chosen: put it back.
         # link() never overwrites: a request that meanwhile wrote the same bytes keeps its copy.
         with contextlib.suppress(FileExistsError):
+            path.parent.mkdir(parents=True, exist_ok=True)
             os.link(trash, path)
         trash.unlink()
         report.restored.append(name)
@@ -127,10 +145,22 @@ def _sweep_one(name: str, path: Path, *, min_age: float, report: SweepReport) ->
     report.bytes_freed += stat.st_size
 
 
+def _recover_trash(*, min_age: float, report: SweepReport) -> None:
+    """Finish the files a killed sweep left in ``.sweep/``: back if needed, else delete."""
+    directory = blobs.root() / SWEEP_DIR
+    if not directory.is_dir():
+        return
+    for trash in directory.iterdir():
+        _, sep, encoded = trash.name.partition(TRASH_SEP)
+        if not sep or not encoded:
+            continue
+        name = encoded.replace(TRASH_SEP, "/")
+        _decide(trash, name, blobs.path_of(name), min_age=min_age, report=report)
+
+
 def _sweep_incoming(*, now: float, min_age: float, dry_run: bool, report: SweepReport) -> None:
     base = blobs.root()
-    dirs = [base / area / blobs.INCOMING for area in AREAS] + [base / SWEEP_DIR]
-    for directory in dirs:
+    for directory in (base / area / blobs.INCOMING for area in AREAS):
         if not directory.is_dir():
             continue
         for path in directory.iterdir():
