@@ -10,6 +10,7 @@ server process half-way through writing the file under MEDIA_ROOT, then the test
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from tests.dossiers.test_api import bearer
@@ -89,6 +91,9 @@ def test_kill_during_a_12_mib_upload_then_reupload_downloads_whole(
     assert int(marker.read_text()) == STALL_AFTER  # killed with half the file written
     assert isinstance(outcome[0], httpx.TransportError), outcome
     assert Dossier.objects.count() == 0
+    # Never a short file under the full file's hash (at most a temporary file to sweep).
+    target = Path(media_root) / "dossiers" / sha[:2] / sha
+    assert not target.exists() or target.read_bytes() == content, target.stat().st_size
 
     port = free_port()
     with serving([sys.executable, "-m", "tinhso.cli", "serve", "--port", str(port),
@@ -102,6 +107,7 @@ def test_kill_during_a_12_mib_upload_then_reupload_downloads_whole(
     download = client.get(f"/ho-so-cua-toi/{response.json()['code']}/tep/{attachment.pk}/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == content
+    call_command("check_integrity", stdout=io.StringIO())  # raises on any fault
 
 
 def _attempt(url: str, token, procedure, agency, content: bytes) -> object:
