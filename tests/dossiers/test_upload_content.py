@@ -88,7 +88,7 @@ def test_javascript_hidden_in_a_compressed_object_stream_is_found(citizen, paylo
 
 
 @pytest.mark.parametrize("markup", [b"<html><script>alert(1)</script>", b"<!DOCTYPE html>",
-                                    b"<IFRAME src=x>", b"< body onload=x>"])
+                                    b"<IFRAME src=x>", b"<Body onload=x>"])
 def test_pdf_html_polyglot_is_refused(citizen, payload, media_root, markup):
     content = PDF_BYTES.replace(b"trailer", b"%" + markup + b"\ntrailer")
     files = {"to-khai": SimpleUploadedFile("to-khai.pdf", content)}

@@ -28,9 +28,10 @@ ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rich
                   "/GoToE", "/Rendition", "/Sound", "/Movie"}
 MAX_PDF_OBJECTS = 200_000
 # Markup a browser would render if it ever sniffed the file as HTML (a PDF/HTML polyglot).
-HTML_MARKERS = re.compile(rb"<\s*(script|html|!doctype\s+html|iframe|body|meta\s+http-equiv)\b",
-                          re.IGNORECASE)
-_STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+# (A tag opens with "<" directly followed by its name: "< body" is text to a browser.) One
+# case-insensitive regular expression: ~80 ms on 24 MiB, 5x faster than lower() + find()s.
+HTML_MARKERS = re.compile(
+    rb"<(script|html|!doctype|iframe|body|meta\s+http-equiv|object|embed)", re.IGNORECASE)
 _NAME = re.compile(rb"/[^\s/<>\[\]()%{}]+")
 _HEX_ESCAPE = re.compile(r"#([0-9A-Fa-f]{2})")
 EXECUTABLE_SUFFIXES = {"exe", "com", "bat", "cmd", "scr", "msi", "js", "jse", "vbs", "vbe", "ps1",
@@ -72,7 +73,7 @@ def _decode_name(raw: bytes) -> str:
 def pdf_active_content(content: bytes, *, name: str, component: str) -> list[str]:
     """Active-content markers of a PDF: found in its object graph (pyHanko's parser, which also
     reads compressed object streams) and in its uncompressed text (unreachable objects too)."""
-    outside_streams = _STREAM.sub(b"stream endstream", content)
+    outside_streams = _without_streams(content)
     names = {_decode_name(m.group(0)) for m in _NAME.finditer(outside_streams)}
     found = set(names & ACTIVE_KEYS)
     try:
@@ -88,6 +89,28 @@ def pdf_active_content(content: bytes, *, name: str, component: str) -> list[str
                 {"file": name, "component": component, "reason": type(exc).__name__},
             ) from exc
     return sorted(found)
+
+
+def _without_streams(content: bytes) -> bytes:
+    """The PDF's bytes with stream data cut out (images and fonts would give false markers).
+
+    ``bytes.find`` rather than a regular expression: a non-greedy DOTALL pattern took a second
+    on a 24 MiB scan, this takes milliseconds.
+    """
+    parts = []
+    position = 0
+    while (start := content.find(b"stream", position)) != -1:
+        end = content.find(b"endstream", start + 6)
+        if end == -1:
+            break
+        if start >= 3 and content[start - 3:start] == b"end":  # "endstream" seen first
+            parts.append(content[position:start + 6])
+            position = start + 6
+            continue
+        parts.append(content[position:start + 6])
+        position = end
+    parts.append(content[position:])
+    return b" ".join(parts)
 
 
 def _walk_pdf(content: bytes) -> set[str]:
