@@ -108,6 +108,26 @@ def test_image_claiming_absurd_dimensions_is_refused(citizen, payload, media_roo
     assert nothing_written(media_root)
 
 
+def jpeg(width: int, height: int) -> bytes:
+    """A real 8×8 JPEG whose frame header (SOF0) then claims ``width``×``height``."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "JPEG")
+    data = bytearray(buf.getvalue())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def test_jpeg_claiming_absurd_dimensions_is_refused(citizen, payload, media_root):
+    files = {"to-khai": SimpleUploadedFile("anh.jpg", jpeg(65_000, 65_000))}
+    response = post_submission(Client(), bearer(citizen), payload, files)
+    assert response.status_code == 422
+    assert response.json()["code"] == "FILE_IMAGE_TOO_LARGE"
+    assert nothing_written(media_root)
+
+
 def test_ordinary_pdf_and_image_are_accepted(citizen, payload, media_root):
     from reportlab.pdfgen import canvas
 
@@ -116,7 +136,8 @@ def test_ordinary_pdf_and_image_are_accepted(citizen, payload, media_root):
     page.drawString(72, 720, "Tờ khai")
     page.showPage()
     page.save()
-    for name, content in (("to-khai.pdf", buf.getvalue()), ("anh.png", png(2480, 3508))):
+    for name, content in (("to-khai.pdf", buf.getvalue()), ("anh.png", png(2480, 3508)),
+                          ("anh.jpg", jpeg(4960, 7016))):
         files = {"to-khai": SimpleUploadedFile(name, content)}
         response = post_submission(Client(), bearer(citizen), payload, files)
         assert response.status_code == 201, response.content
