@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from tinhso.core import blobs
@@ -22,13 +23,13 @@ def visible_dossier(request: HttpRequest, code: str) -> Dossier:
 
 
 def attachment_response(request: HttpRequest, code: str, attachment_id: int, *,
-                        inline: bool) -> HttpResponse:
+                        inline: bool) -> HttpResponseBase:
     dossier = visible_dossier(request, code)
     attachment = Attachment.objects.filter(pk=attachment_id, dossier=dossier).first()
     if attachment is None:
         raise Http404("attachment")
     try:
-        handle = blobs.open_verified(attachment.file.name, sha256=attachment.sha256,
+        handle = blobs.open_verified(attachment.file.name or "", sha256=attachment.sha256,
                                      size=attachment.size)
     except blobs.StoredFileUnavailable as exc:
         # Never the wrong bytes: a clear error page (already logged and audited by blobs).
