@@ -41,6 +41,14 @@ def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator
     The test fails (not skips) when the process exits or does not listen in time, with what it
     printed; the process is terminated (killed if it hangs) whatever the test does.
     """
+    with serving_process(argv, env, base_url):
+        yield base_url
+
+
+@contextmanager
+def serving_process(argv: Sequence[str], env: dict[str, str], base_url: str
+                    ) -> Iterator[subprocess.Popen[str]]:
+    """Like ``serving`` but yields the process itself (for tests that kill it)."""
     proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
@@ -56,7 +64,7 @@ def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator
             if time.monotonic() > deadline:
                 pytest.fail(f"{argv[1:]} did not start listening within {STARTUP_SECONDS} s")
             time.sleep(0.1)
-        yield base_url
+        yield proc
     finally:
         proc.terminate()
         try:

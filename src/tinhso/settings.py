@@ -201,7 +201,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("TINHSO_MEDIA_ROOT", VAR_DIR / "media"))
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never routed (urls.py): files go through permission-checked views
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
@@ -257,6 +257,8 @@ TINHSO_MAX_UPLOAD_BYTES = env_int("TINHSO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 TINHSO_ALLOWED_UPLOAD_TYPES = env_list(
     "TINHSO_ALLOWED_UPLOAD_TYPES", ["application/pdf", "image/jpeg", "image/png"]
 )
+# Images claiming more pixels are refused (a 600 dpi A4 scan is about 35 million).
+TINHSO_MAX_IMAGE_PIXELS = env_int("TINHSO_MAX_IMAGE_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TINHSO_MAX_UPLOAD_BYTES + 1024 * 1024
 
 # The address citizens and other systems reach this platform at: used in QR codes, CRL/OCSP

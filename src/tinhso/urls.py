@@ -36,7 +36,6 @@ urlpatterns = [
 if settings.TINHSO_CSC_SANDBOX:  # a stand-in for an outside signing service, never in production
     urlpatterns.insert(0, path("sandbox/", include("tinhso.signatures.csc_sandbox_urls")))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as such, not even with TINHSO_DEBUG: it holds dossier files and
+# signed receipts with personal data (issue 9). Files are served only by the views that check
+# who may see which dossier (tinhso.portal.files) and verify the bytes (tinhso.core.blobs).

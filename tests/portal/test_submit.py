@@ -194,7 +194,11 @@ def test_save_and_exit_keeps_the_draft(citizen_client, rich_procedure, agency):
     assert resume["Location"] == reverse("portal:draft_form", args=[draft.pk, "_chung"])
 
 
-def test_delete_draft_removes_its_files(citizen_client, rich_procedure):
+def test_delete_draft_leaves_its_files_to_the_sweep(citizen_client, rich_procedure):
+    """Requests never delete stored files (another row may share one: issue 9); the sweep
+    removes a deleted draft's file once nothing references it."""
+    from tinhso.core.blobsweep import sweep_orphans
+
     draft = start(citizen_client, rich_procedure)
     component = rich_procedure.components.get(code="to-khai")
     citizen_client.post(reverse("portal:draft_upload", args=[draft.pk, component.pk]),
@@ -203,4 +207,6 @@ def test_delete_draft_removes_its_files(citizen_client, rich_procedure):
     with TestCase.captureOnCommitCallbacks(execute=True):
         citizen_client.post(reverse("portal:draft_delete", args=[draft.pk]))
     assert not Draft.objects.exists()
+    assert os.path.exists(path)
+    sweep_orphans(min_age=0)
     assert not os.path.exists(path)

@@ -13,7 +13,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -183,7 +184,7 @@ def dossier_issue_document(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @official_required
-def attachment_view(request: HttpRequest, code: str, attachment_id: int) -> FileResponse:
+def attachment_view(request: HttpRequest, code: str, attachment_id: int) -> HttpResponseBase:
     return attachment_response(request, code, attachment_id,
                                inline=request.GET.get("tai_ve") != "1")
 

@@ -13,11 +13,11 @@ import uuid as uuid_lib
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from tinhso.accounts.models import AuditLog
+from tinhso.core import blobs
 from tinhso.core.errors import DomainError, PermissionDenied, ValidationFailed
 from tinhso.core.text import nfc
 from tinhso.documents import forms, render
@@ -123,12 +123,14 @@ def _store(*, doc_uuid: uuid_lib.UUID, pdf: bytes, form: str, agency: Any, dossi
             original_name=f"{form}-{dossier.code}.pdf", content_type="application/pdf",
             size=len(pdf), sha256=sha, uploaded_by=acting_user,
         )
-        attachment.file.save(attachment.original_name, ContentFile(pdf), save=False)
+        # Stored like every attachment (tinhso.core.blobs): atomic, verified, never deleted
+        # here; a rolled-back issue leaves an unreferenced file for the sweep.
+        attachment.file.name = blobs.put(pdf, area="dossiers", sha256=sha).name
         attachment.save()
         doc.attachment = attachment
         doc.file.name = attachment.file.name  # one stored copy, two rows pointing at it
     else:
-        doc.file.save(f"{doc_uuid}.pdf", ContentFile(pdf), save=False)
+        doc.file.name = blobs.put(pdf, area="documents", sha256=sha, suffix=".pdf").name
     doc.save()
     AuditLog.objects.create(actor=acting_user, action="document_issue", object_type="document",
                             object_id=str(doc.uuid),

@@ -1,7 +1,9 @@
 """Attachment intake: type checked by content (magic bytes), size limit, SHA-256, storage.
 
-Files are stored under their content hash. A file written for a request whose transaction then
-fails is removed again (``discard_new_files``), so bad input leaves no file behind.
+Files are stored under their content hash by ``tinhso.core.blobs`` (atomic write, verified
+reuse). Bad input is refused before anything is written; a file written for a request that then
+fails is left to ``tinhso sweep-media``, never deleted by the request (issue 9: it may be the
+file a concurrent request has just committed).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 
+from tinhso.core import blobs
 from tinhso.core.errors import ValidationFailed
+from tinhso.dossiers import upload_content
 
 TYPE_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
@@ -28,10 +30,6 @@ class CheckedFile:
     size: int
     sha256: str
     content: bytes
-
-    @property
-    def storage_name(self) -> str:
-        return f"dossiers/{self.sha256[:2]}/{self.sha256}"
 
 
 def check_upload(component_code: str, upload: UploadedFile) -> CheckedFile:
@@ -60,9 +58,10 @@ def check_upload(component_code: str, upload: UploadedFile) -> CheckedFile:
             {"file": name, "component": component_code, "detected": content_type,
              "allowed": allowed},
         )
+    upload_content.inspect(content, content_type, name=name, component=component_code)
     return CheckedFile(
         component_code=component_code,
-        original_name=name,
+        original_name=upload_content.safe_name(name, content_type),
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
@@ -80,16 +79,10 @@ def _too_large(name: str, size: int, limit: int) -> ValidationFailed:
     )
 
 
-def store(checked: CheckedFile, created: list[str]) -> str:
-    """Write the file unless identical content is stored already; note what this call created."""
-    name = checked.storage_name
-    if not default_storage.exists(name):
-        saved = default_storage.save(name, ContentFile(checked.content))
-        created.append(saved)
-        return saved
-    return name
+def store(checked: CheckedFile) -> str:
+    """Store the file under its hash (atomic, verified; see ``tinhso.core.blobs``); its name.
 
-
-def discard_new_files(created: list[str]) -> None:
-    for name in created:
-        default_storage.delete(name)
+    Never undone by the caller: a request that fails afterwards leaves the file for the sweep,
+    because a concurrent request may already have committed a row pointing at the same file.
+    """
+    return blobs.put(checked.content, area="dossiers", sha256=checked.sha256).name

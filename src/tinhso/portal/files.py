@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
 
+from tinhso.core import blobs
 from tinhso.core.errors import NotFound
 from tinhso.dossiers.models import Attachment, Dossier
 from tinhso.dossiers.selectors import dossier_get_for_user
@@ -20,16 +23,18 @@ def visible_dossier(request: HttpRequest, code: str) -> Dossier:
 
 
 def attachment_response(request: HttpRequest, code: str, attachment_id: int, *,
-                        inline: bool) -> FileResponse:
+                        inline: bool) -> HttpResponseBase:
     dossier = visible_dossier(request, code)
     attachment = (Attachment.objects.visible_to(request.user)
                   .filter(pk=attachment_id, dossier=dossier).first())
     if attachment is None:
         raise Http404("attachment")
     try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("file missing") from exc
+        handle = blobs.open_verified(attachment.file.name or "", sha256=attachment.sha256,
+                                     size=attachment.size)
+    except blobs.StoredFileUnavailable as exc:
+        # Never the wrong bytes: a clear error page (already logged and audited by blobs).
+        return render(request, "file_unavailable.html", {"error": exc}, status=exc.status)
     # The stored type was detected from the content at upload; anything else is downloaded.
     as_inline = inline and attachment.content_type in INLINE_TYPES
     response = FileResponse(handle, as_attachment=not as_inline,

@@ -7,16 +7,15 @@ dossier's first event).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tinhso.accounts.models import AccountKind, User
 from tinhso.catalog.models import OnlineLevel, Procedure, ProcedureComponent
+from tinhso.core import blobs
 from tinhso.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tinhso.core.text import nfc
 from tinhso.dossiers.models import Dossier
@@ -116,12 +115,10 @@ def draft_add_file(*, acting_user: User, draft: Draft, component: ProcedureCompo
         row = DraftFile(draft=draft, component=component, original_name=checked.original_name,
                         content_type=checked.content_type, size=checked.size,
                         sha256=checked.sha256)
-        row.file.save("upload", ContentFile(checked.content), save=False)
-        try:
-            row.save()
-        except BaseException:
-            row.file.delete(save=False)
-            raise
+        # Content-addressed and never deleted by a request (tinhso.core.blobs): two drafts may
+        # hold the same file; the sweep removes it once no row references it.
+        row.file.name = blobs.put(checked.content, area="drafts", sha256=checked.sha256).name
+        row.save()
         Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     return row
 
@@ -130,21 +127,20 @@ def draft_remove_file(*, acting_user: User, draft: Draft, file_id: int) -> None:
     row = DraftFile.objects.filter(pk=file_id, draft=draft, draft__owner=acting_user).first()
     if row is None:
         raise NotFound("Không tìm thấy tệp", "File not found")
-    name = row.file.name
-    with transaction.atomic():
-        row.delete()
-        transaction.on_commit(lambda: row.file.storage.delete(name))
+    row.delete()  # the file goes with the sweep (tinhso sweep-media), never here
 
 
 def draft_files_as_uploads(draft: Draft) -> list[tuple[str, UploadedFile]]:
     result: list[tuple[str, UploadedFile]] = []
     for row in draft.files.select_related("component").order_by("uploaded_at", "id"):
-        with row.file.open("rb") as handle:
-            content = handle.read()
-        if hashlib.sha256(content).hexdigest() != row.sha256:
+        try:
+            with blobs.open_verified(row.file.name, sha256=row.sha256, size=row.size) as handle:
+                content = handle.read()
+        except blobs.StoredFileUnavailable as exc:  # reported by blobs; the citizen re-uploads
             raise ValidationFailed("FILE_CHANGED", "Tệp đã tải lên bị hỏng, vui lòng tải lại.",
                                    "A stored file was damaged; upload it again.",
-                                   {"file": row.original_name, "field": "files"})
+                                   {"file": row.original_name, "field": "files",
+                                    "problem": exc.problem}) from exc
         result.append((row.component.code, SimpleUploadedFile(row.original_name, content,
                                                                row.content_type)))
     return result
@@ -170,12 +166,10 @@ def draft_submit(*, acting_user: User, draft: Draft) -> Dossier:
         files=draft_files_as_uploads(draft), idempotency_key=f"draft-{draft.pk}",
         applicant_phone=contact.get("phone", ""), applicant_email=contact.get("email", ""),
         applicant_address=contact.get("address", ""))
-    names = [row.file.name for row in draft.files.all()]
     with transaction.atomic():
         Draft.objects.filter(pk=draft.pk).update(dossier_code=dossier.code,
                                                  updated_at=timezone.now())
-        DraftFile.objects.filter(draft=draft).delete()
-        transaction.on_commit(lambda: [DraftFile.file.field.storage.delete(n) for n in names])
+        DraftFile.objects.filter(draft=draft).delete()  # files: by the sweep
     draft.dossier_code = dossier.code
     return dossier
 
@@ -183,10 +177,7 @@ def draft_submit(*, acting_user: User, draft: Draft) -> Dossier:
 def draft_delete(*, acting_user: User, draft: Draft) -> None:
     if draft.owner_id != acting_user.pk:
         raise NotFound("Không tìm thấy hồ sơ nháp", "Draft not found")
-    names = [row.file.name for row in draft.files.all()]
-    with transaction.atomic():
-        draft.delete()
-        transaction.on_commit(lambda: [DraftFile.file.field.storage.delete(n) for n in names])
+    draft.delete()  # its files go with the sweep (tinhso sweep-media)
 
 
 def oidc_user_for_claims(*, issuer: str, claims: dict[str, Any], id_number_claim: str) -> User:

@@ -127,11 +127,12 @@ def check_files(procedure: Procedure, files: Files, *, require_all: bool
 
 
 def attach_files(dossier: Dossier, checked: list[uploads.CheckedFile], *, user: User | None,
-                 kind: str, created: list[str]) -> list[Attachment]:
+                 kind: str, stored: dict[str, str] | None = None) -> list[Attachment]:
+    """Attachment rows for ``checked``; files not in ``stored`` (sha → name) are stored now."""
     components = {comp.code: comp for comp in dossier.procedure.components.all()}
     rows = []
     for item in checked:
-        name = uploads.store(item, created)
+        name = (stored or {}).get(item.sha256) or uploads.store(item)
         attachment = Attachment(
             dossier=dossier, component=components.get(item.component_code), kind=kind,
             original_name=item.original_name, content_type=item.content_type, size=item.size,
@@ -211,12 +212,11 @@ def dossier_submit_online(
     request_hash = submission_hash(procedure_code, agency_code, data, checked)
     if key and (existing := _replay(acting_user, key, request_hash)) is not None:
         return existing
-    created: list[str] = []
+    # Write the files before the transaction: the daily code sequence is locked from the
+    # dossier's insert to the commit, and file I/O must not lengthen that. They are never
+    # removed here, even if this request fails: see ``uploads.store``.
+    stored = {item.sha256: uploads.store(item) for item in checked}
     try:
-        # Write the files before the transaction: the daily code sequence is locked from the
-        # dossier's insert to the commit, and file I/O must not lengthen that.
-        for item in checked:
-            uploads.store(item, created)
         with transaction.atomic():
             at = c.now()
             dossier = Dossier.objects.create(
@@ -232,20 +232,16 @@ def dossier_submit_online(
                 components_digitized=bool(checked),
             )
             attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.COMPONENT,
-                         created=created)
+                         stored=stored)
             if key:
                 IdempotencyRecord.objects.create(user=acting_user, key=key,
                                                  request_hash=request_hash, dossier=dossier)
             record_event(dossier, actor=acting_user, action=Action.SUBMIT, from_status=None,
                          to_status=Status.NEW, at=at)
     except IntegrityError:
-        uploads.discard_new_files(created)
         # A concurrent retry with the same key committed first: answer with its dossier.
         if key and (existing := _replay(acting_user, key, request_hash)) is not None:
             return existing
-        raise
-    except BaseException:
-        uploads.discard_new_files(created)
         raise
     return dossier
 
@@ -287,33 +283,29 @@ def dossier_create_direct(
     agency = _agency_for(procedure, acting_user.agency.code)
     data = validate_form_data(procedure, form_data)
     checked = check_files(procedure, files, require_all=False)
-    created: list[str] = []
-    try:
-        with transaction.atomic():
-            at = c.now()
-            dossier = Dossier(
-                code=next_dossier_code(agency, timezone.localdate(at)),
-                procedure=procedure, agency=agency, unit_id=agency.unit_id, channel=channel,
-                status=Status.RECEIVED, applicant_kind=applicant_kind,
-                applicant_id_number=id_number, applicant_name=name,
-                applicant_phone=applicant_phone, applicant_email=applicant_email,
-                applicant_address=nfc(applicant_address), form_data=data, submitted_at=at,
-                fee_amount=procedure.fee, components_digitized=bool(checked),
-            )
-            _start_clock(dossier, at)
-            dossier.save()
-            attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.COMPONENT,
-                         created=created)
-            c.start_step(dossier, 0, at, assignee=acting_user)
-            c.finish_current_step(dossier, at)
-            c.start_step(dossier, 1, at)
-            c.save(dossier, "current_step", "current_role", "assignee")
-            record_event(dossier, actor=acting_user, action=Action.CREATE_DIRECT,
-                         from_status=None, to_status=Status.RECEIVED, at=at)
-            issue_after_commit(acting_user=acting_user, dossier=dossier, form="01")
-    except BaseException:
-        uploads.discard_new_files(created)
-        raise
+    stored = {item.sha256: uploads.store(item) for item in checked}  # before the lock
+    with transaction.atomic():
+        at = c.now()
+        dossier = Dossier(
+            code=next_dossier_code(agency, timezone.localdate(at)),
+            procedure=procedure, agency=agency, unit_id=agency.unit_id, channel=channel,
+            status=Status.RECEIVED, applicant_kind=applicant_kind,
+            applicant_id_number=id_number, applicant_name=name,
+            applicant_phone=applicant_phone, applicant_email=applicant_email,
+            applicant_address=nfc(applicant_address), form_data=data, submitted_at=at,
+            fee_amount=procedure.fee, components_digitized=bool(checked),
+        )
+        _start_clock(dossier, at)
+        dossier.save()
+        attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.COMPONENT,
+                     stored=stored)
+        c.start_step(dossier, 0, at, assignee=acting_user)
+        c.finish_current_step(dossier, at)
+        c.start_step(dossier, 1, at)
+        c.save(dossier, "current_step", "current_role", "assignee")
+        record_event(dossier, actor=acting_user, action=Action.CREATE_DIRECT,
+                     from_status=None, to_status=Status.RECEIVED, at=at)
+        issue_after_commit(acting_user=acting_user, dossier=dossier, form="01")
     return dossier
 
 

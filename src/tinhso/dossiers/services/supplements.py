@@ -68,41 +68,37 @@ def dossier_supplement(*, acting_user: User, dossier: Dossier, files: Files,
         raise ValidationFailed("SUPPLEMENT_EMPTY",
                                "Vui lòng tải lên giấy tờ bổ sung hoặc sửa tờ khai.",
                                "Upload the requested documents or correct the form.")
-    created: list[str] = []
-    try:
-        with transaction.atomic():
-            dossier = c.lock_dossier(dossier)
-            c.require_status(dossier, "bổ sung / supplement", Status.SUPPLEMENT_REQUESTED)
-            request = (
-                DossierEvent.objects.filter(dossier=dossier, action=Action.REQUEST_SUPPLEMENT)
-                .order_by("-at", "-id").first()
-            )
-            info = request.data if request else {}
-            at = c.now()
-            if dossier.paused_at is not None:
-                if info.get("remaining_original") is not None:
-                    dossier.original_due_at = calendar.add_office_seconds(
-                        at, info["remaining_original"], agency=dossier.agency)
-                if info.get("remaining_due") is not None:
-                    dossier.due_at = calendar.add_office_seconds(
-                        at, info["remaining_due"], agency=dossier.agency)
-            resume = int(info.get("resume_status", Status.PROCESSING))
-            dossier.status = resume
-            dossier.paused_at = None
-            dossier.remaining_office_seconds = None
-            fields = ["status", "paused_at", "remaining_office_seconds", "due_at",
-                      "original_due_at"]
-            if form_data is not None:
-                dossier.form_data = form_data
-                fields.append("form_data")
-            attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.SUPPLEMENT,
-                         created=created)
-            c.save(dossier, *fields)
-            record_event(dossier, actor=acting_user, action=Action.SUPPLEMENT,
-                         from_status=Status.SUPPLEMENT_REQUESTED, to_status=resume,
-                         note=note.strip(), at=at,
-                         data={"files": [f.sha256 for f in checked]})
-    except BaseException:
-        uploads.discard_new_files(created)
-        raise
+    stored = {item.sha256: uploads.store(item) for item in checked}  # before the lock
+    with transaction.atomic():
+        dossier = c.lock_dossier(dossier)
+        c.require_status(dossier, "bổ sung / supplement", Status.SUPPLEMENT_REQUESTED)
+        request = (
+            DossierEvent.objects.filter(dossier=dossier, action=Action.REQUEST_SUPPLEMENT)
+            .order_by("-at", "-id").first()
+        )
+        info = request.data if request else {}
+        at = c.now()
+        if dossier.paused_at is not None:
+            if info.get("remaining_original") is not None:
+                dossier.original_due_at = calendar.add_office_seconds(
+                    at, info["remaining_original"], agency=dossier.agency)
+            if info.get("remaining_due") is not None:
+                dossier.due_at = calendar.add_office_seconds(
+                    at, info["remaining_due"], agency=dossier.agency)
+        resume = int(info.get("resume_status", Status.PROCESSING))
+        dossier.status = resume
+        dossier.paused_at = None
+        dossier.remaining_office_seconds = None
+        fields = ["status", "paused_at", "remaining_office_seconds", "due_at",
+                  "original_due_at"]
+        if form_data is not None:
+            dossier.form_data = form_data
+            fields.append("form_data")
+        attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.SUPPLEMENT,
+                     stored=stored)
+        c.save(dossier, *fields)
+        record_event(dossier, actor=acting_user, action=Action.SUPPLEMENT,
+                     from_status=Status.SUPPLEMENT_REQUESTED, to_status=resume,
+                     note=note.strip(), at=at,
+                     data={"files": [f.sha256 for f in checked]})
     return dossier

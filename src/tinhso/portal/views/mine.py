@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -136,5 +137,5 @@ def my_withdraw(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def my_download(request: HttpRequest, code: str, attachment_id: int) -> FileResponse:
+def my_download(request: HttpRequest, code: str, attachment_id: int) -> HttpResponseBase:
     return attachment_response(request, code, attachment_id, inline=False)
