@@ -54,13 +54,11 @@ def queued():
 
 
 def run_queue(huey) -> int:
-    done = 0
-    for _ in range(20):  # bounded: each job enqueues nothing further
+    for done in range(20):  # bounded: each job enqueues nothing further
         task = huey.dequeue()
         if task is None:
             return done
         huey.execute(task)
-        done += 1
     raise AssertionError("queue did not drain")
 
 
