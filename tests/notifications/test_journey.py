@@ -172,3 +172,16 @@ def test_events_of_other_types_and_unknown_dossiers_are_ignored(db):
     assert handle_event(Event(type="dossier.received", payload={"dossier_id": 999999,
                                                                 "dossier_event_id": 1})) == 0
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_steps_announce_themselves_after_commit(applicant, agency, officers, media_root):
+    """Without explicit handler calls: the step's commit enqueues the announcement (run at
+    once here, Huey's immediate mode) and the applicant's e-mail goes out."""
+    procedure = factories.make_procedure(agencies=[agency])
+    dossier = submit(applicant, procedure, agency)
+    services.dossier_receive(acting_user=officers["receiver"], dossier=dossier)
+    msg = Notification.objects.get(recipient=applicant)
+    assert msg.kind == "received"
+    assert msg.deliveries.get(channel=Channel.EMAIL).state == DeliveryState.SENT
+    assert [m.to for m in mail.outbox] == [["an@example.vn"]]

@@ -15,6 +15,9 @@ from tinhso.notifications.services import notification_create, user_recipient
 # Statuses in which the legal clock runs (not waiting for the applicant, not finished).
 RUNNING = (2, 4, 6)
 BATCH = 5000
+# Dossiers overdue for longer than this are the IOC's and the leaders' matter, not a daily
+# reminder (and old imported backlogs must not crowd out the fresh ones).
+OVERDUE_LOOKBACK = dt.timedelta(days=30)
 
 
 def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -26,7 +29,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
     day = timezone.localdate(now).isoformat()
     counts = {"near_due": 0, "overdue": 0}
     dossiers = (Dossier.objects.filter(status__in=RUNNING, due_at__isnull=False)
-                .filter(Q(due_at__lte=horizon))
+                .filter(Q(due_at__lte=horizon, due_at__gte=now - OVERDUE_LOOKBACK))
                 .select_related("procedure", "agency", "assignee")
                 .order_by("due_at", "pk")[:BATCH])
     for dossier in dossiers:
