@@ -232,3 +232,33 @@ def _closed_port() -> int:
     from tests.processes import free_port
 
     return free_port()
+
+
+def test_a_worker_killed_mid_send_loses_nothing(person, monkeypatch):
+    """The process dies inside the send: the delivery stays queued under an expiring claim,
+    and the sweeper hands it to another worker once the claim has run out."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    delivery = create(person).deliveries.get(channel=Channel.EMAIL)
+    real = channels.send_mail
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(channels, "send_mail", killed)
+    with pytest.raises(SystemExit):
+        delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.QUEUED and delivery.claimed_until is not None
+    requeued: list[int] = []
+    monkeypatch.setattr("tinhso.notifications.tasks.deliver", requeued.append)
+    assert deliveries_requeue_stale() == 0  # still claimed
+    Delivery.objects.filter(pk=delivery.pk).update(
+        claimed_until=timezone.now() - dt.timedelta(seconds=1),
+        last_attempt_at=timezone.now() - dt.timedelta(hours=1))
+    assert deliveries_requeue_stale() == 1 and requeued == [delivery.pk]
+    monkeypatch.setattr(channels, "send_mail", real)
+    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryState.SENT
+    assert len(mail.outbox) == 1
