@@ -190,3 +190,22 @@ def test_a_form_without_its_step_is_refused(citizen, procedure, agency, officers
     with pytest.raises(Exception, match="no step") as info:
         issuing.document_request(acting_user=officers["receiver"], dossier=dossier, form="02")
     assert info.value.code == "NO_STEP_FOR_FORM"
+
+
+@pytest.mark.django_db
+def test_dossier_page_shows_the_state_and_retries(client, citizen, procedure, agency, officers,
+                                                 django_capture_on_commit_callbacks):
+    dossier = submit(citizen, procedure, agency)
+    with django_capture_on_commit_callbacks(execute=True):  # no CA: the job fails
+        dossier = services.dossier_receive(acting_user=officers["receiver"], dossier=dossier)
+    client.force_login(officers["receiver"])
+    page = client.get(f"/mot-cua/ho-so/{dossier.code}/").content.decode()
+    assert 'data-document-job="01" data-state="failed"' in page
+    assert "Lỗi" in page and "Thử lại" in page
+    job = DocumentJob.objects.get(dossier=dossier)
+    assert job.reason.split(":")[0] in page  # the reason's code is shown
+    response = client.post(f"/mot-cua/ho-so/{dossier.code}/van-ban/", {"form": "01"})
+    assert response.status_code == 302
+    page = client.get(f"/mot-cua/ho-so/{dossier.code}/").content.decode()
+    assert 'data-state="pending"' in page and "Đang ký" in page
+    assert DocumentJob.objects.count() == 1
