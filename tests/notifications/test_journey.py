@@ -56,7 +56,7 @@ def test_the_whole_journey(applicant, agency, officers, media_root, sms):
     assert f"/ho-so-cua-toi/{dossier.code}/" in msg.link
     # New work in the specialists' queue (the first processing step).
     assert {(m.recipient, m.kind) for m in received if m.recipient != applicant} == {
-        (officers["specialist"], "assigned")}
+        (officers["specialist"], "new_in_queue")}
 
     dossier = services.dossier_request_supplement(
         acting_user=officers["specialist"], dossier=dossier,
@@ -77,6 +77,7 @@ def test_the_whole_journey(applicant, agency, officers, media_root, sms):
     msg = for_applicant(announce(dossier), applicant)
     assert msg.kind == "payment_requested" and "50.000 đồng" in msg.body
     assert "VietQR" in msg.body and "50.000 dong" in msg.sms_text
+    assert f"TS{payment.pk} PHI HO SO" in msg.body and f"TS{payment.pk} PHI HO SO" in msg.sms_text
     payments.payment_confirm(acting_user=officers["receiver"], payment=payment, online=False)
     announce(dossier)
 
@@ -87,7 +88,7 @@ def test_the_whole_journey(applicant, agency, officers, media_root, sms):
     assert [(m.recipient, m.kind) for m in assigned] == [(officers["specialist"], "assigned")]
     dossier = services.dossier_forward(acting_user=officers["specialist"], dossier=dossier)
     assert [(m.recipient, m.kind) for m in announce(dossier)] == [
-        (officers["leader"], "assigned")]
+        (officers["leader"], "new_in_queue")]
     dossier = services.dossier_approve(acting_user=officers["leader"], dossier=dossier)
     msg = for_applicant(announce(dossier), applicant)
     assert msg.kind == "result_ready" and "tải về" in msg.body

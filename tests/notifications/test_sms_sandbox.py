@@ -54,7 +54,8 @@ def test_every_sms_text_fits_one_message_with_long_values():
                     "agency": "Ủy ban nhân dân" * 10, "due": "16:30 15/01/2026",
                     "reason": "Thiếu bản sao giấy khai sinh có chứng thực " * 10,
                     "short_link": "https://dichvucong.binhphuoc.gov.vn/tra-cuu/",
-                    "amount_ascii": "1.250.000 dong", "deadline": "29/01/2026",
+                    "amount_ascii": "1.250.000 dong", "transfer_note": "TS123456789 PHI HO SO",
+                    "deadline": "29/01/2026",
                     "new_due": "16:30 20/01/2026", "how": "Nhan ket qua tai mot cua."}
     for kind, languages in TEXTS.items():
         for language in languages:

@@ -114,6 +114,8 @@ def handle_event(event: Any) -> int:
         written += _create(key, kind, recipient, context, _applicant_link(dossier), dossier)
     kind = QUEUE_KINDS.get(event.type)
     if kind:
+        if kind == "assigned" and not _personal(dossier, event.type, payload):
+            kind = "new_in_queue"  # everyone holding the step's role, nobody assigned yet
         for user in _queue_holders(dossier, event.type, payload):
             if user.pk == event.actor_id:
                 continue  # nobody is told about their own act
@@ -138,6 +140,13 @@ def _applicant(dossier: Any) -> Recipient:
     # Received at the counter from someone without an account: the contacts on the dossier.
     return Recipient(key=f"applicant:{dossier.pk}", email=dossier.applicant_email,
                      phone=dossier.applicant_phone)
+
+
+def _personal(dossier: Any, event_type: str, payload: dict[str, Any]) -> bool:
+    """Whether the dossier goes to one named official (else to a role's queue)."""
+    data = payload.get("data") or {}
+    return (event_type == "dossier.assigned" or bool(data.get("assignee"))
+            or dossier.assignee_id is not None)
 
 
 def _queue_holders(dossier: Any, event_type: str, payload: dict[str, Any]) -> list[Any]:
@@ -199,10 +208,22 @@ def _context(dossier: Any, payload: dict[str, Any], kind: str, language: str
     }
     if kind == "supplement_requested":
         context["deadline"] = _supplement_deadline(payload)
+    if kind == "payment_requested" and data.get("payment"):
+        context.update(_transfer(int(data["payment"])))
     if kind == "result_ready":
         how = texts.HOW_ELECTRONIC if dossier.result_electronic else texts.HOW_COUNTER
         context["how"] = (how.get(language) or how["vi"]).format(agency=dossier.agency.name)
     return context
+
+
+def _transfer(payment_id: int) -> dict[str, str]:
+    """The bank-transfer details a VietQR code carries, written out for e-mail and SMS."""
+    from tinhso.payments import conf as payments_conf
+    from tinhso.payments.vietqr import transfer_note
+
+    bank_bin, account, name = payments_conf.vietqr_payee()
+    return {"bank_bin": bank_bin, "account": account, "account_name": name,
+            "transfer_note": transfer_note(payment_id)}
 
 
 def _supplement_deadline(payload: dict[str, Any]) -> str:

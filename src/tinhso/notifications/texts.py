@@ -43,12 +43,18 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
     "payment_requested": {
         "vi": ("Hồ sơ {code}: đề nghị nộp phí, lệ phí",
                "Đề nghị nộp {amount} phí, lệ phí cho hồ sơ {code} ({procedure}).\n"
-               "Thanh toán trực tuyến hoặc quét mã VietQR tại: {link}",
-               "Ho so {code}: de nghi nop {amount_ascii}. Thanh toan/VietQR: {short_link}"),
+               "Thanh toán trực tuyến tại: {link}\n"
+               "Hoặc chuyển khoản (VietQR): ngân hàng mã BIN {bank_bin}, tài khoản {account} "
+               "({account_name}), nội dung chuyển khoản: {transfer_note}",
+               "Ho so {code}: de nghi nop {amount_ascii}. ND CK: {transfer_note}. Thanh toan: "
+               "{short_link}"),
         "en": ("Dossier {code}: fee payment requested",
                "Please pay {amount} in fees for dossier {code} ({procedure}).\n"
-               "Pay online or scan the VietQR code at: {link}",
-               "Dossier {code}: please pay {amount_ascii}. Pay/VietQR: {short_link}"),
+               "Pay online at: {link}\n"
+               "Or by bank transfer (VietQR): bank BIN {bank_bin}, account {account} "
+               "({account_name}), transfer note: {transfer_note}",
+               "Dossier {code}: please pay {amount_ascii}. Transfer note: {transfer_note}. Pay: "
+               "{short_link}"),
     },
     "result_ready": {
         "vi": ("Hồ sơ {code} đã có kết quả",
@@ -110,6 +116,14 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
         "en": ("Dossier {code} assigned to you",
                "Dossier {code} ({procedure}) is now in your queue: {step}.\nDue: {due}.\n{link}",
                None),
+    },
+    "new_in_queue": {
+        "vi": ("Hồ sơ mới trong hàng đợi: {code}",
+               "Hồ sơ {code} ({procedure}) đang chờ xử lý ở bước {step} (vai trò của bạn).\n"
+               "Hạn giải quyết: {due}.\n{link}", None),
+        "en": ("New dossier in your queue: {code}",
+               "Dossier {code} ({procedure}) awaits the step {step} (your role).\nDue: {due}.\n"
+               "{link}", None),
     },
     "back_in_queue": {
         "vi": ("Hồ sơ {code} đã được bổ sung hoặc nộp phí",
