@@ -17,6 +17,8 @@ class DocumentForm(models.TextChoices):
     APOLOGY = "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
     RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
     CERTIFIED_COPY = "copy", "Bản sao chứng thực điện tử từ bản chính"
+    FEE_RECEIPT = "bl", "Biên lai thu phí, lệ phí điện tử"
+    FEE_SETTLEMENT = "qt", "Bảng kê thu phí, lệ phí trong ngày"
 
 
 def document_path(instance: Document, filename: str) -> str:
@@ -125,7 +127,11 @@ class DocumentJob(models.Model):
                                 on_delete=models.PROTECT, related_name="document_jobs")
     dossier_event = models.ForeignKey("dossiers.DossierEvent", verbose_name="bước hồ sơ",
                                       on_delete=models.PROTECT, related_name="+")
-    form = models.CharField("loại văn bản", max_length=8, choices=DocumentForm.choices)
+    # Only the forms a dossier step produces (receipts and copies are issued otherwise).
+    form = models.CharField("loại văn bản", max_length=8, choices=[
+        (f.value, f.label) for f in (DocumentForm.RECEIPT, DocumentForm.SUPPLEMENT,
+                                     DocumentForm.REFUSAL, DocumentForm.APOLOGY,
+                                     DocumentForm.RESULT)])
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người ký", null=True,
                               blank=True, on_delete=models.SET_NULL, related_name="+")
     state = models.CharField("trạng thái", max_length=10, choices=IssueState.choices,

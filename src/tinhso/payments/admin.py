@@ -8,7 +8,17 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tinhso.payments.models import Payment, PaymentAttempt, PaymentAttemptEvent
+from tinhso.payments.models import (
+    FeeExemption,
+    FeeRule,
+    LedgerEntry,
+    Payment,
+    PaymentAttempt,
+    PaymentAttemptEvent,
+    Receipt,
+    Refund,
+    StatementLine,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -71,3 +81,43 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("payment",)
     raw_id_fields = ("payment", "created_by")
     inlines = (AttemptEventInline,)
+
+
+@admin.register(FeeRule)
+class FeeRuleAdmin(admin.ModelAdmin):
+    list_display = ("procedure", "kind", "amount", "first_pages", "amount_after", "cap_per_copy")
+    search_fields = ("procedure__code", "procedure__name")
+    autocomplete_fields = ("procedure",)
+
+
+@admin.register(FeeExemption)
+class FeeExemptionAdmin(admin.ModelAdmin):
+    list_display = ("group", "group_name", "procedure", "percent", "legal_basis")
+    search_fields = ("group", "group_name", "procedure__code")
+    autocomplete_fields = ("procedure",)
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("agency", "year", "series", "number", "status", "payer_name", "amount")
+    list_filter = ("status", "year")
+    search_fields = ("payer_name", "payment__dossier__code")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("attempt", "amount", "status", "response_code", "requested_at")
+    list_filter = ("status",)
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ReadOnlyAdmin):
+    list_display = ("bank_ref", "booked_at", "amount", "status", "agency", "payment")
+    list_filter = ("status",)
+    search_fields = ("bank_ref", "note")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "agency", "kind", "channel", "amount", "reference")
+    list_filter = ("kind", "channel")

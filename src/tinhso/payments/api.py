@@ -10,16 +10,24 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from tinhso.accounts.models import User
 from tinhso.core.errors import Conflict, ValidationFailed
 from tinhso.dossiers.selectors import dossier_get_for_user
-from tinhso.payments import selectors, services, vietqr
-from tinhso.payments.models import Payment, PaymentAttempt, PaymentStatus
+from tinhso.payments import gateway, selectors, services, vietqr
+from tinhso.payments.api_fees import router as fees_router
+from tinhso.payments.api_receipts import router as receipts_router
+from tinhso.payments.api_settlements import router as settlements_router
+from tinhso.payments.api_statements import router as statements_router
+from tinhso.payments.models import Payment, PaymentAttempt, PaymentStatus, Refund
 
 router = Router(tags=["payments"])
+router.add_router("/statements", statements_router)
+router.add_router("/receipts", receipts_router)
+router.add_router("/settlements", settlements_router)
+router.add_router("/fees", fees_router)
 
 MAX_PAGE = 100
 
@@ -51,8 +59,30 @@ class AttemptOut(Schema):
     needs_refund: bool
 
 
+class RefundOut(Schema):
+    id: int
+    amount: int
+    full: bool
+    reason: str
+    status: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    response_code: str
+    message: str
+    transaction_no: str
+
+
+class AttemptDetailOut(AttemptOut):
+    refunds: list[RefundOut]
+
+
 class PaymentDetailOut(PaymentOut):
-    attempts: list[AttemptOut]
+    attempts: list[AttemptDetailOut]
+
+
+class RefundIn(Schema):
+    reason: str = Field(min_length=5, max_length=500)
+    amount: int | None = Field(default=None, ge=1, le=10**12)
 
 
 class PaymentPage(Schema):
@@ -87,6 +117,13 @@ def payment_out(p: Payment) -> dict[str, Any]:
         "method": p.method, "reference": p.reference, "requested_at": p.requested_at,
         "paid_at": p.paid_at,
     }
+
+
+def refund_out(r: Refund) -> dict[str, Any]:
+    return {"id": r.pk, "amount": r.amount, "full": r.full, "reason": r.reason,
+            "status": r.status, "requested_at": r.requested_at, "decided_at": r.decided_at,
+            "response_code": r.response_code, "message": r.message,
+            "transaction_no": r.transaction_no}
 
 
 def attempt_out(a: PaymentAttempt) -> dict[str, Any]:
@@ -135,7 +172,33 @@ def list_payments(request: HttpRequest, dossier: str | None = None, status: str 
 def detail(request: HttpRequest, payment_id: int) -> dict[str, Any]:
     payment = selectors.payment_get_for_user(request.user, payment_id)  # type: ignore[arg-type]
     return {**payment_out(payment),
-            "attempts": [attempt_out(a) for a in selectors.payment_attempts(payment)]}
+            "attempts": [{**attempt_out(a), "refunds": [refund_out(r) for r in a.refunds.all()]}
+                         for a in selectors.payment_attempts(payment).prefetch_related(
+                             "refunds")]}
+
+
+@router.post("/attempts/{txn_ref}/query", response=AttemptOut,
+             summary="Hỏi cổng VNPAY trạng thái giao dịch (querydr) / query the gateway")
+def attempt_query(request: HttpRequest, txn_ref: str) -> dict[str, Any]:
+    """For an attempt whose IPN never came: the gateway's signed answer confirms or fails it
+    (or leaves it pending while the citizen may still pay)."""
+    attempt = selectors.attempt_get_for_user(request.user, txn_ref)  # type: ignore[arg-type]
+    gateway.payment_attempt_query(attempt=attempt)
+    attempt.refresh_from_db()
+    return attempt_out(attempt)
+
+
+@router.post("/attempts/{txn_ref}/refunds", response={201: RefundOut},
+             summary="Hoàn tiền qua VNPAY (cán bộ tiếp nhận, lãnh đạo) / refund through VNPAY")
+def attempt_refund(request: HttpRequest, txn_ref: str,
+                   body: RefundIn) -> HttpStatus[dict[str, Any]]:
+    """Money the dossier could not use (a second payment) or the fee of a refused, withdrawn or
+    stopped dossier; whole by default. The refund's state is the gateway's answer."""
+    user: User = request.user  # type: ignore[assignment]
+    attempt = selectors.attempt_get_for_user(user, txn_ref)
+    refund = gateway.payment_refund(acting_user=user, attempt=attempt, reason=body.reason,
+                                    amount=body.amount)
+    return HttpStatus(201, refund_out(refund))
 
 
 @router.post("/{payment_id}/vnpay", response={201: VnpayStartOut},

@@ -100,3 +100,35 @@ def vietqr_payee() -> tuple[str, str, str]:
             f"TINHSO_VIETQR_ACCOUNT={account!r} must be an account number of ≤19 characters."
         )
     return bin_, account, name
+
+
+def api_url() -> str:
+    """VNPAY's merchant web API (querydr, refund). Default: the payment URL's host with VNPAY's
+    API path, so the sandbox answers in development; set it explicitly in production."""
+    from urllib.parse import urlsplit
+
+    from tinhso.payments.vnpay_api import API_PATH
+
+    parts = urlsplit(gateway_url())
+    value = _value("TINHSO_VNPAY_API_URL", f"{parts.scheme}://{parts.netloc}{API_PATH}")
+    if not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"TINHSO_VNPAY_API_URL={value!r} must be an http(s) URL.")
+    return value
+
+
+def api_timeout() -> float:
+    """Seconds to wait for the merchant web API before giving up (the query is retried later)."""
+    value: Any = getattr(settings, "TINHSO_VNPAY_API_TIMEOUT", None)
+    seconds = float(value) if value else float(env_int("TINHSO_VNPAY_API_TIMEOUT", 10))
+    if not 0 < seconds <= 120:
+        raise ImproperlyConfigured("TINHSO_VNPAY_API_TIMEOUT must be between 1 and 120 seconds.")
+    return seconds
+
+
+def query_grace_minutes() -> int:
+    """How long after an attempt expires its IPN may still come before the gateway is asked."""
+    value: Any = getattr(settings, "TINHSO_VNPAY_QUERY_GRACE_MINUTES", None)
+    minutes = int(value) if value is not None else env_int("TINHSO_VNPAY_QUERY_GRACE_MINUTES", 5)
+    if not 0 <= minutes <= 24 * 60:
+        raise ImproperlyConfigured("TINHSO_VNPAY_QUERY_GRACE_MINUTES must be 0–1440.")
+    return minutes

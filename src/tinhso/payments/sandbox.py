@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import logging
 import secrets
 import threading
@@ -26,7 +27,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from tinhso.payments import vnpay
+from tinhso.payments import vnpay, vnpay_api
+from tinhso.payments.sandbox_api import API_FAILURES, SandboxMerchantApi
 
 logger = logging.getLogger("tinhso.payments.sandbox")
 
@@ -60,12 +62,15 @@ def vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đ"
 
 
-class SandboxApp:
+class SandboxApp(SandboxMerchantApi):
     def __init__(self, *, secret: str, tmn_code: str, ipn_url: str, ipn_mode: str = "before",
                  http_timeout: float = 10.0, retry_pause: float = 0.5,
-                 http: httpx.Client | None = None) -> None:
+                 http: httpx.Client | None = None, api_failure: str = "") -> None:
         if ipn_mode not in IPN_MODES:
             raise ValueError(f"ipn_mode must be one of {IPN_MODES}")
+        if api_failure not in API_FAILURES:
+            raise ValueError(f"api_failure must be one of {API_FAILURES}")
+        self.api_failure = api_failure
         self.secret = secret
         self.tmn_code = tmn_code
         self.ipn_url = ipn_url
@@ -92,6 +97,8 @@ class SandboxApp:
                 return self.choose(self._form(environ), start_response)
             if path == RESEND_PATH and method == "POST":
                 return self.resend(self._form(environ), start_response)
+            if path == vnpay_api.API_PATH and method == "POST":
+                return self._json(start_response, self.merchant_api(self._body(environ)))
             if path == "/" and method == "GET":
                 return self.index(start_response)
         except Exception:  # a development tool: show the error, keep serving
@@ -101,13 +108,22 @@ class SandboxApp:
         return self._page(start_response, "404 Not Found", "Không tìm thấy", "<p>404</p>")
 
     @staticmethod
-    def _form(environ: dict[str, Any]) -> dict[str, str]:
+    def _body(environ: dict[str, Any]) -> bytes:
         try:
             length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_BODY)
         except ValueError:
             length = 0
-        body = environ["wsgi.input"].read(length).decode("utf-8", errors="replace")
+        return bytes(environ["wsgi.input"].read(length))
+
+    @classmethod
+    def _form(cls, environ: dict[str, Any]) -> dict[str, str]:
+        body = cls._body(environ).decode("utf-8", errors="replace")
         return dict(parse_qsl(body, keep_blank_values=True))
+
+    @staticmethod
+    def _json(start_response: StartResponse, data: dict[str, str]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json; charset=utf-8")])
+        return [json.dumps(data, ensure_ascii=False).encode("utf-8")]
 
     @staticmethod
     def _text(start_response: StartResponse, status: str, text: str) -> list[bytes]:

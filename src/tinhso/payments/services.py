@@ -19,6 +19,8 @@ from tinhso.core.errors import Conflict, DomainError, PermissionDenied, Validati
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.payments import conf, vnpay
+from tinhso.payments.fees import fee_for_dossier
+from tinhso.payments.ledger import ledger_collect
 from tinhso.payments.models import (
     AttemptEventKind,
     AttemptStatus,
@@ -46,7 +48,12 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
                      Status.RECEIVED, Status.PROCESSING)
     at = c.now()
     c.require_not_late(dossier, at)
-    amount = dossier.procedure.fee if amount is None else amount
+    if amount is None:
+        amount = fee_for_dossier(dossier)
+        if amount == 0:
+            raise ValidationFailed("NO_FEE_DUE", "Hồ sơ không phải nộp phí, lệ phí (hoặc được "
+                                   "miễn); không cần yêu cầu thanh toán.",
+                                   "No fee is due for this dossier (none, or exempted).", {})
     if not isinstance(amount, int) or amount <= 0:
         raise ValidationFailed("INVALID_AMOUNT", "Số tiền phải là số nguyên dương (đồng).",
                                "The amount must be a positive whole number of VND.",
@@ -89,6 +96,7 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
     payment.method = method[:30] or ("online" if online else "counter")
     payment.paid_at = at
     payment.save(update_fields=["status", "online", "reference", "method", "paid_at"])
+    ledger_collect(payment, at)
     dossier.status = Status.PROCESSING
     dossier.paid_online = dossier.paid_online or online
     c.save(dossier, "status", "paid_online")
@@ -192,7 +200,10 @@ def payment_vnpay_ipn(*, params: Mapping[str, str], remote_addr: str = "") -> di
 
 
 @transaction.atomic
-def _apply_ipn(params: Mapping[str, str], remote_addr: str) -> dict[str, str]:
+def _apply_ipn(params: Mapping[str, str], remote_addr: str, *,
+               kind: str = AttemptEventKind.IPN) -> dict[str, str]:
+    """Apply the gateway's verified word on an attempt: its IPN, or a ``querydr`` answer
+    (``kind`` = query) when the IPN never came. The same checks and effects either way."""
     txn_ref = str(params.get("vnp_TxnRef", ""))
     attempt = (PaymentAttempt.objects.select_for_update().filter(txn_ref=txn_ref).first()
                if vnpay.is_valid_txn_ref(txn_ref) else None)
@@ -204,7 +215,7 @@ def _apply_ipn(params: Mapping[str, str], remote_addr: str) -> dict[str, str]:
 
     def log(reply: dict[str, str], to_status: str, **extra: Any) -> dict[str, str]:
         PaymentAttemptEvent.objects.create(
-            attempt=attempt, at=at, kind=AttemptEventKind.IPN, from_status=attempt.status,
+            attempt=attempt, at=at, kind=kind, from_status=attempt.status,
             to_status=to_status, rsp_code=reply["RspCode"], remote_addr=remote_addr[:45],
             data={"params": data, **extra},
         )
@@ -234,7 +245,8 @@ def _apply_ipn(params: Mapping[str, str], remote_addr: str) -> dict[str, str]:
                          txn_ref, exc.code)
     reply = log(vnpay.IPN_CONFIRMED, new_status, **extra)
     attempt.status = new_status
-    attempt.ipn_received_at = at
+    if kind == AttemptEventKind.IPN:
+        attempt.ipn_received_at = at
     attempt.response_code = str(params.get("vnp_ResponseCode", ""))[:4]
     attempt.transaction_status = str(params.get("vnp_TransactionStatus", ""))[:4]
     attempt.transaction_no = str(params.get("vnp_TransactionNo", ""))[:40]

@@ -62,6 +62,9 @@ class Command(BaseCommand):
             started = time.perf_counter()
             made = generate_dossiers(count, seed=seed, date_from=date_from, date_to=date_to,
                                      progress=not no_progress)
+            from tinhso.payments.ledger import ledger_backfill
+
+            ledger_backfill()  # the generated fees in the money ledger (set-based, idempotent)
             elapsed = time.perf_counter() - started
             self.stdout.write(f"Đã sinh {made:,} hồ sơ trong {elapsed:.1f}s "
                               f"({made / max(elapsed, 1e-9):,.0f} hồ sơ/giây).")

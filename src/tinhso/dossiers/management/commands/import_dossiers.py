@@ -48,6 +48,9 @@ class Command(BaseCommand):
         result = import_dossiers(path, skip_bad=skip_bad, batch_size=batch_size,
                                  progress=False if no_progress else None,
                                  on_validated=report_errors)
+        from tinhso.payments.ledger import ledger_backfill
+
+        ledger_backfill()  # imported fees in the money ledger (set-based, idempotent)
         elapsed = time.perf_counter() - started
         if result.error_count and not skip_bad:
             raise CommandError(

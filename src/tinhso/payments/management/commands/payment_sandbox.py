@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tinhso.payments import conf, services
 from tinhso.payments.sandbox import IPN_MODES, NAME, PAY_PATH, SandboxApp
+from tinhso.payments.sandbox_api import API_FAILURES
 
 
 class Command(BaseCommand):
@@ -26,6 +27,10 @@ class Command(BaseCommand):
             "--ipn-mode", choices=IPN_MODES, default="before",
             help="before: notify, then redirect (default); after: redirect, notify 1 s later "
                  "(shows the 'đang xác nhận' page); none: never notify")
+        parser.add_argument(
+            "--api-failure", choices=[f for f in API_FAILURES if f], default="",
+            help="make the merchant web API (querydr, refund) misbehave: checksum (wrong "
+                 "vnp_SecureHash), error (code 99), slow (answer after 2 s), refund-refused (95)")
         parser.add_argument("--threads", type=int, default=4)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,7 +40,7 @@ class Command(BaseCommand):
 
         ipn_url = options["ipn_url"] or f"{conf.public_url()}{services.IPN_PATH}"
         app = SandboxApp(secret=conf.hash_secret(), tmn_code=conf.tmn_code(), ipn_url=ipn_url,
-                         ipn_mode=options["ipn_mode"])
+                         ipn_mode=options["ipn_mode"], api_failure=options["api_failure"])
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
         self.stdout.write(
             f"{NAME}\n  payment page: http://{options['host']}:{options['port']}{PAY_PATH}\n"
