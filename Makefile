@@ -33,6 +33,7 @@ run: $(STAMP)
 test: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/tinhso makemigrations --check --dry-run
+	$(BIN)/tinhso check-migrations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)

@@ -115,6 +115,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the per-request log line and metrics cover everything below.
+    "tinhso.core.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -276,12 +278,26 @@ TINHSO_NOTIFY_MAX_ATTEMPTS = env_int("TINHSO_NOTIFY_MAX_ATTEMPTS", 5)
 TINHSO_SUPPLEMENT_DAYS = env_int("TINHSO_SUPPLEMENT_DAYS", 10)
 TINHSO_REMINDER_DAYS = env_int("TINHSO_REMINDER_DAYS", 1)
 
+# Logs: one line per record on stderr, JSON (TINHSO_LOG_FORMAT=json, the default in production)
+# or text; every record carries the request id. One line per request from "tinhso.request" at
+# INFO (TINHSO_REQUEST_LOG=false to silence it). Ids only: no personal data in logs.
+TINHSO_LOG_FORMAT = env_str("TINHSO_LOG_FORMAT", "json" if PRODUCTION else "text")
+if TINHSO_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("TINHSO_LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tinhso.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "tinhso.core.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": TINHSO_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("TINHSO_LOG_LEVEL", "WARNING")},
     # pyHanko logs a traceback for every revoked or expired certificate it validates; the
     # verification result already reports those precisely.
-    "loggers": {"pyhanko": {"level": "ERROR"}, "pyhanko_certvalidator": {"level": "ERROR"}},
+    "loggers": {"pyhanko": {"level": "ERROR"}, "pyhanko_certvalidator": {"level": "ERROR"},
+                "tinhso.request": {"level": "INFO" if env_bool("TINHSO_REQUEST_LOG", PRODUCTION)
+                                   else "WARNING"}},
 }

@@ -1,20 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 from ninja.openapi.views import openapi_json, openapi_view
 
 from tinhso.core.api import api
+from tinhso.core.health import health, metrics, readyz
 
 admin.site.site_header = "Quản trị tỉnh số"
 admin.site.site_title = "tỉnh số"
 admin.site.index_title = "Quản trị hệ thống"
-
-
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness probe; also the trivial baseline endpoint of the benchmarks."""
-    return JsonResponse({"status": "ok"})
 
 
 urlpatterns = [
@@ -28,6 +23,8 @@ urlpatterns = [
     path("api/docs", openapi_view, {"api": api}, name="api-docs"),
     path("api/openapi.json", openapi_json, {"api": api}, name="api-openapi"),
     path("healthz", health, name="health"),
+    path("readyz", readyz, name="ready"),
+    path("metrics", metrics, name="metrics"),
     path("mot-cua/", include("tinhso.backoffice.urls")),
     path("ioc/", include("tinhso.ioc.urls")),
     path("chu-ky-so/", include("tinhso.signatures.urls")),

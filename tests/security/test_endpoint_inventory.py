@@ -72,6 +72,10 @@ PUBLIC: dict[str, frozenset[str]] = {
     "chu-ky-so/xac-minh/<uuid:uuid>": ANY,
     # --- Operations and API documentation.
     "healthz": ANY,
+    # Readiness: only ok/fail without the operators' token (details need it).
+    "readyz": ANY,
+    # Prometheus: 404 unless TINHSO_METRICS_TOKEN is set and given as a bearer token.
+    "metrics": ANY,
     "api/docs": ANY,
     "api/openapi.json": ANY,
     "api/v1/docs": ANY,
@@ -84,6 +88,7 @@ PUBLIC: dict[str, frozenset[str]] = {
     "api/v1/procedures/fields": GET,
     "api/v1/procedures/export": GET,
     "api/v1/procedures/<code>": GET,
+    "api/v1/payments/fees/<procedure_code>": GET,  # the fee quote shown before submission
     "api/v1/workdays/deadline": GET,
     "api/v1/workdays/is-working-day": GET,
     "api/v1/workdays/holidays": GET,

@@ -33,7 +33,10 @@ class Payment(models.Model):
     class Meta:
         verbose_name = "khoản thanh toán"
         verbose_name_plural = "khoản thanh toán"
-        indexes = [models.Index(fields=["dossier", "status"])]
+        indexes = [models.Index(fields=["dossier", "status"]),
+                   # The few awaiting payment, counted by /metrics and the settlement.
+                   models.Index(fields=["requested_at"], name="payment_requested",
+                                condition=models.Q(status="requested"))]
 
 
 class AttemptStatus(models.TextChoices):
@@ -73,7 +76,9 @@ class PaymentAttempt(models.Model):
         verbose_name = "lượt thanh toán trực tuyến"
         verbose_name_plural = "lượt thanh toán trực tuyến"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["payment", "status"], name="attempt_payment_status")]
+        indexes = [models.Index(fields=["payment", "status"], name="attempt_payment_status"),
+                   models.Index(fields=["expires_at"], name="attempt_pending",
+                                condition=models.Q(status="pending"))]
 
     def __str__(self) -> str:
         return self.txn_ref
