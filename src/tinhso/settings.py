@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "tinhso.documents",
     "tinhso.ioc",
     "tinhso.feedback",
+    "tinhso.notifications",
+    "huey.contrib.djhuey",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -278,6 +280,26 @@ if TINHSO_ALERT_SCAN_SECONDS < 0:
 TINHSO_CSC_SANDBOX = env_bool("TINHSO_CSC_SANDBOX", DEBUG and not PRODUCTION)
 if TINHSO_CSC_SANDBOX and PRODUCTION:
     raise ImproperlyConfigured("TINHSO_CSC_SANDBOX must be off with TINHSO_PRODUCTION=true.")
+
+# Background jobs. Minimal placeholder of the `notify` branch: tasks run at once in the calling
+# process (immediate mode). The `jobs` branch owns the real configuration (SQLite storage by
+# default, Redis in production, `tinhso worker`); it replaces this block.
+HUEY = {"huey_class": "huey.MemoryHuey", "name": "tinhso", "immediate": True}
+
+# Notifications (docs/notifications.md). SMS is off until TINHSO_SMS_URL names a gateway; for
+# development run `tinhso sms-sandbox --port 8200` and set TINHSO_SMS_URL=http://127.0.0.1:8200.
+TINHSO_NOTIFICATIONS = env_bool("TINHSO_NOTIFICATIONS", True)
+TINHSO_SMS_URL = os.environ.get("TINHSO_SMS_URL", "").strip().rstrip("/")
+if TINHSO_SMS_URL and not TINHSO_SMS_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"TINHSO_SMS_URL={TINHSO_SMS_URL!r} must be an http(s) URL.")
+TINHSO_SMS_TOKEN = env_str("TINHSO_SMS_TOKEN", "" if PRODUCTION else "sms-sandbox-token")
+if PRODUCTION and TINHSO_SMS_URL and not TINHSO_SMS_TOKEN:
+    raise ImproperlyConfigured("TINHSO_SMS_TOKEN is required when TINHSO_SMS_URL is set.")
+TINHSO_SMS_SENDER = os.environ.get("TINHSO_SMS_SENDER", "TINHSO")
+TINHSO_SMS_TIMEOUT = env_int("TINHSO_SMS_TIMEOUT", 10)
+TINHSO_NOTIFY_MAX_ATTEMPTS = env_int("TINHSO_NOTIFY_MAX_ATTEMPTS", 5)
+TINHSO_SUPPLEMENT_DAYS = env_int("TINHSO_SUPPLEMENT_DAYS", 10)
+TINHSO_REMINDER_DAYS = env_int("TINHSO_REMINDER_DAYS", 1)
 
 # Logs: one line per record on stderr, JSON (TINHSO_LOG_FORMAT=json, the default in production)
 # or text; every record carries the request id. One line per request from "tinhso.request" at

@@ -30,6 +30,7 @@ urlpatterns = [
     path("chu-ky-so/", include("tinhso.signatures.urls")),
     path("phan-anh/", include("tinhso.feedback.urls")),
     path("thanh-toan/", include("tinhso.payments.urls")),
+    path("hop-thu/", include("tinhso.notifications.urls")),
     path("", include("tinhso.portal.urls")),
 ]
 

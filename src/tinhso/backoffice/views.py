@@ -131,6 +131,8 @@ def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
                             .order_by("uploaded_at", "id")),
         "rows": schema_forms.display_rows(dossier.procedure.form_schema, dossier.form_data),
         "can_issue": request.user.has_role("receiver", "specialist", "leader"),  # type: ignore
+        "document_jobs": list(dossier.document_jobs.select_related("document", "actor")
+                              .order_by("created_at", "id")),
     })
 
 
@@ -165,21 +167,26 @@ def dossier_action(request: HttpRequest, code: str, action: str) -> HttpResponse
 @official_required
 @require_POST
 def dossier_issue_document(request: HttpRequest, code: str) -> HttpResponse:
-    """Issue a signed PDF (receipt 01, forms 02–04, the result) through tinhso.documents."""
-    from tinhso.documents.models import DocumentForm
-    from tinhso.documents.services import document_issue
+    """Issue the signed PDF of a step (receipt 01, forms 02–04, the result) — or retry it after
+    a failure. A job signs it after the response; a step never gets a second document."""
+    from tinhso.documents.issuing import document_request
+    from tinhso.documents.models import DocumentForm, IssueState
 
     dossier = visible_dossier(request, code)
     form = request.POST.get("form", "")
     if form not in DocumentForm.values or form == DocumentForm.CERTIFIED_COPY:
         raise Http404(form)
     try:
-        document_issue(acting_user=request.user, dossier=dossier, form=form)
+        job = document_request(acting_user=request.user, dossier=dossier, form=form)
     except DomainError as exc:
         messages.error(request, error_message(exc))
     else:
-        messages.success(request, _("Đã phát hành văn bản có chữ ký số: %(name)s.") % {
-            "name": DocumentForm(form).label})
+        name = DocumentForm(form).label
+        if job.state == IssueState.SIGNED:
+            messages.info(request, _("Đã phát hành văn bản có chữ ký số: %(name)s.") % {
+                "name": name})
+        else:
+            messages.success(request, _("Văn bản đang được ký số: %(name)s.") % {"name": name})
     return redirect("backoffice:dossier", code=code)
 
 

@@ -46,6 +46,15 @@ class NavLinks:
 
         return notifications_for(self.user, unread_only=True).count()
 
+    @cached_property
+    def inbox_unread(self) -> int:
+        """Unread messages of the user's own inbox (tinhso.notifications; one count query)."""
+        if not getattr(self.user, "is_authenticated", False):
+            return 0
+        from tinhso.notifications.selectors import unread_count
+
+        return unread_count(self.user)
+
     def _admin_view(self, perm: str) -> bool:
         user = self.user
         return bool(getattr(user, "is_authenticated", False) and user.is_active

@@ -110,3 +110,54 @@ class CertificationRegisterEntry(models.Model):
     @property
     def certification_code(self) -> str:
         return f"{self.number}/{self.year}/SCT/BS"
+
+
+class IssueState(models.TextChoices):
+    PENDING = "pending", "Đang ký"
+    SIGNED = "signed", "Đã ký"
+    FAILED = "failed", "Lỗi"
+
+
+class DocumentJob(models.Model):
+    """The form one dossier step produces, issued by a job after the step commits.
+
+    Unique per (dossier event, form): however often the job or the "Phát hành PDF" button runs,
+    a step has one document. ``document_uuid`` is chosen when the job is created and becomes
+    the Document's uuid, so a worker killed after storing the document but before marking the
+    job signed is recognised on the next run instead of signing a second copy.
+    """
+
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name="hồ sơ",
+                                on_delete=models.PROTECT, related_name="document_jobs")
+    dossier_event = models.ForeignKey("dossiers.DossierEvent", verbose_name="bước hồ sơ",
+                                      on_delete=models.PROTECT, related_name="+")
+    # Only the forms a dossier step produces (receipts and copies are issued otherwise).
+    form = models.CharField("loại văn bản", max_length=8, choices=[
+        (f.value, f.label) for f in (DocumentForm.RECEIPT, DocumentForm.SUPPLEMENT,
+                                     DocumentForm.REFUSAL, DocumentForm.APOLOGY,
+                                     DocumentForm.RESULT)])
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người ký", null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField("trạng thái", max_length=10, choices=IssueState.choices,
+                             default=IssueState.PENDING)
+    reason = models.TextField("lý do lỗi", blank=True)
+    attempts = models.PositiveSmallIntegerField("số lần ký", default=0)
+    document_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document = models.OneToOneField(Document, verbose_name="văn bản", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="job")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "lượt phát hành văn bản"
+        verbose_name_plural = "lượt phát hành văn bản"
+        ordering = ["dossier", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier_event", "form"],
+                                    name="document_job_once_per_step"),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="document_job_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_form_display()} — {self.get_state_display()}"

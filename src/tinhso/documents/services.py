@@ -140,12 +140,14 @@ def _store(*, doc_uuid: uuid_lib.UUID, pdf: bytes, form: str, agency: Any, dossi
 
 
 def document_issue(*, acting_user: Any, dossier: Any, form: str,
-                   extra: dict[str, Any] | None = None) -> Document:
+                   extra: dict[str, Any] | None = None,
+                   doc_uuid: uuid_lib.UUID | None = None) -> Document:
     """Render form ``form`` for ``dossier``, sign it (PAdES B-LT), store it; return the row.
 
     Signed by the officer's personal certificate when they have one, else by the agency's
     organisation certificate; results are signed by both when possible. ``extra["sign_as"]``
     forces ``officer``, ``agency`` or ``both``. See ``forms.py`` for the other ``extra`` keys.
+    ``doc_uuid`` fixes the document's uuid in advance (the issuing job's, see DocumentJob).
     """
     extra = dict(extra or {})
     if form not in DocumentForm.values or form == DocumentForm.CERTIFIED_COPY:
@@ -157,7 +159,7 @@ def document_issue(*, acting_user: Any, dossier: Any, form: str,
         "both" if form == DocumentForm.RESULT and usable_certificate(holder_user=acting_user)
         else "auto")
     certs = _signer_certificates(acting_user, agency, sign_as)
-    doc_uuid = uuid_lib.uuid4()
+    doc_uuid = doc_uuid or uuid_lib.uuid4()
     now = timezone.now()
     officer_name = acting_user.full_name or acting_user.username
     content = forms.build(form, dossier=dossier, agency=agency, officer_name=officer_name,

@@ -1,41 +1,44 @@
 """The one-stop forms a dossier's steps produce: 01 receipt, 02, 03, 04 and the result.
 
-A transition commits first; its signed PDF is issued right after the commit, in its own
-transaction. Signing takes ~0.1 s (PAdES B-LT with a time-stamp), and a signing problem — the
-provincial CA not initialised, a revoked agency certificate — must not undo or block the legal act
-itself: the failure is logged, and the officer can issue the form again from the dossier page.
+A transition commits first; its signed PDF is produced by a job (``tinhso.documents.issuing``),
+never in the request: signing takes ~0.1 s (PAdES B-LT with a time-stamp), and a signing
+problem — the provincial CA not initialised, a revoked agency certificate — must not undo or
+block the legal act itself. The job's state (đang ký / đã ký / lỗi) shows on the dossier page.
+
+``issue_after_commit`` writes the step's job row in the step's own transaction (so the job
+cannot be lost) and enqueues it after the commit. With the outbox installed, its "documents"
+consumer issues the same job instead, and this function does nothing.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-
-from tinhso.core.errors import DomainError
-
-logger = logging.getLogger(__name__)
 
 
 def issue_after_commit(*, acting_user: Any, dossier: Any, form: str,
                        extra: dict[str, Any] | None = None) -> None:
-    if not getattr(settings, "TINHSO_ISSUE_DOCUMENTS", True):
+    """Queue the form of the step just recorded for ``dossier``. ``form`` and ``extra`` are
+    kept for the callers; the job reads both from the step's event (one path for all)."""
+    from tinhso.documents import issuing
+    from tinhso.dossiers.models import DossierEvent
+
+    if _outbox_installed():
         return
-    if acting_user is None or not getattr(acting_user, "is_official", False):
+    # The dossier row is locked by the step's transaction: its last event is this step's.
+    event = (DossierEvent.objects.select_related("dossier", "actor")
+             .filter(dossier_id=dossier.pk).order_by("-id").first())
+    if event is None or issuing.FORM_FOR_ACTION.get(event.action) != form:
         return
-    dossier_pk = dossier.pk
+    job = issuing.job_for_event(event)
+    if job is None:
+        return
+    job_id = job.pk
+    transaction.on_commit(lambda: issuing.enqueue(job_id))
 
-    def issue() -> None:
-        from tinhso.documents.services import document_issue
-        from tinhso.dossiers.models import Dossier
 
-        fresh = Dossier.objects.select_related("procedure", "agency").get(pk=dossier_pk)
-        try:
-            document_issue(acting_user=acting_user, dossier=fresh, form=form, extra=extra)
-        except DomainError as exc:
-            logger.warning("form %s for %s not issued: %s %s", form, fresh.code, exc.code,
-                           exc.message_en)
+def _outbox_installed() -> bool:
+    from django.apps import apps
 
-    transaction.on_commit(issue)
+    return apps.is_installed("tinhso.outbox")

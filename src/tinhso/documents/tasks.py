@@ -1,0 +1,21 @@
+"""Background entry points of the documents app (Huey through ``huey.contrib.djhuey``)."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+
+@db_task(retries=3, retry_delay=30, retry_backoff=2)
+def issue_document(job_id: int) -> str:
+    from tinhso.documents.issuing import document_job_run
+
+    job = document_job_run(job_id=job_id)
+    return job.state if job is not None else ""
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def requeue_stale_document_jobs() -> int:
+    from tinhso.documents.issuing import jobs_requeue_stale
+
+    return jobs_requeue_stale()

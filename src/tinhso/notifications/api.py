@@ -1,0 +1,100 @@
+"""/api/v1/notifications: the signed-in user's messages and their channel preferences.
+
+(No ``from __future__ import annotations``: ninja reads the annotations at import time.)
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from tinhso.notifications import selectors, services
+
+router = Router(tags=["notifications"])
+
+
+class ErrorOut(Schema):
+    code: str
+    message_vi: str
+    message_en: str
+    details: dict
+
+
+_ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str
+    dossier_code: str | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_dossier_code(obj: Any) -> str | None:
+        return obj.dossier.code if obj.dossier_id else None
+
+
+class UnreadOut(Schema):
+    unread: int
+
+
+class MarkedOut(Schema):
+    marked: int
+
+
+class PreferenceOut(Schema):
+    in_app: bool
+    email: bool
+    sms: bool
+    language: str
+
+
+class PreferenceIn(Schema):
+    in_app: bool | None = None
+    email: bool | None = None
+    sms: bool | None = None
+    language: str | None = None
+
+
+@router.get("", response={200: list[NotificationOut], 401: ErrorOut},
+            summary="Thông báo của tôi")
+@paginate(LimitOffsetPagination)
+def notification_list(request: HttpRequest, unread: bool = False) -> Any:
+    return selectors.inbox(request.user, unread_only=unread).select_related("dossier")
+
+
+@router.get("/unread-count", response={200: UnreadOut, 401: ErrorOut},
+            summary="Số thông báo chưa đọc")
+def notification_unread_count(request: HttpRequest) -> Any:
+    return {"unread": selectors.unread_count(request.user)}
+
+
+@router.post("/{notification_id}/read", response={200: NotificationOut, **_ERRORS},
+             summary="Đánh dấu đã đọc")
+def notification_read(request: HttpRequest, notification_id: int) -> Any:
+    return services.notification_mark_read(acting_user=request.user,
+                                           notification_id=notification_id)
+
+
+@router.post("/read-all", response={200: MarkedOut, 401: ErrorOut},
+             summary="Đánh dấu tất cả đã đọc")
+def notification_read_all(request: HttpRequest) -> Any:
+    return {"marked": services.notification_mark_all_read(acting_user=request.user)}
+
+
+@router.get("/preferences", response={200: PreferenceOut, 401: ErrorOut},
+            summary="Kênh nhận thông báo")
+def preference_get(request: HttpRequest) -> Any:
+    return services.preference_for(request.user)
+
+
+@router.put("/preferences", response={200: PreferenceOut, **_ERRORS},
+            summary="Chọn kênh nhận thông báo")
+def preference_put(request: HttpRequest, body: PreferenceIn) -> Any:
+    return services.preference_update(acting_user=request.user, **body.dict())

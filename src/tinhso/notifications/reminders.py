@@ -1,0 +1,45 @@
+"""Officials' deadline reminders: dossiers due within ``TINHSO_REMINDER_DAYS`` working days,
+and overdue ones, told to whoever holds them — once per dossier, kind and local day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from tinhso.notifications import conf
+from tinhso.notifications.handlers import _context, _official_link, _queue_holders
+from tinhso.notifications.services import notification_create, user_recipient
+
+# Statuses in which the legal clock runs (not waiting for the applicant, not finished).
+RUNNING = (2, 4, 6)
+BATCH = 5000
+# Dossiers overdue for longer than this are the IOC's and the leaders' matter, not a daily
+# reminder (and old imported backlogs must not crowd out the fresh ones).
+OVERDUE_LOOKBACK = dt.timedelta(days=30)
+
+
+def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
+    from tinhso.dossiers.models import Dossier
+    from tinhso.workdays.calendar import add_working_days
+
+    now = now or timezone.now()
+    horizon = add_working_days(now, conf.reminder_days())
+    day = timezone.localdate(now).isoformat()
+    counts = {"near_due": 0, "overdue": 0}
+    dossiers = (Dossier.objects.filter(status__in=RUNNING, due_at__isnull=False)
+                .filter(Q(due_at__lte=horizon, due_at__gte=now - OVERDUE_LOOKBACK))
+                .select_related("procedure", "agency", "assignee")
+                .order_by("due_at", "pk")[:BATCH])
+    for dossier in dossiers:
+        kind = "overdue" if dossier.due_at < now else "near_due"
+        payload = {"at": now.isoformat(), "due_at": dossier.due_at.isoformat()}
+        for user in _queue_holders(dossier, "reminder", payload):
+            recipient = user_recipient(user)
+            created = notification_create(
+                event_key=f"reminder:{kind}:{dossier.pk}:{day}", kind=kind, recipient=recipient,
+                context=_context(dossier, payload, kind, recipient.language),
+                link=_official_link(dossier), dossier_id=dossier.pk)
+            counts[kind] += created is not None
+    return counts
