@@ -348,6 +348,33 @@ def _ledger(w: World) -> Any:
                                       source_type="payment", source_id=next(_seq))
 
 
+def _doc_job(w: World) -> Any:
+    from tinhso.documents.models import DocumentJob
+
+    return DocumentJob.objects.create(dossier=w.dossier, dossier_event=_event(w), form="01")
+
+
+def _notice(w: World) -> Any:
+    from tinhso.notifications.models import Notification
+
+    return Notification.objects.create(event_key=f"e{next(_seq)}", recipient_key="u",
+                                       recipient=w.users["citizen_a"], kind="received",
+                                       title="Đã tiếp nhận hồ sơ")
+
+
+def _delivery(w: World) -> Any:
+    from tinhso.notifications.models import Delivery
+
+    return Delivery.objects.create(notification=_notice(w), channel="email",
+                                   address="a@example.vn")
+
+
+def _preference(w: World) -> Any:
+    from tinhso.notifications.models import NotificationPreference
+
+    return NotificationPreference.objects.create(user=w.users["citizen_a"])
+
+
 # model label → (build one row in agency A, who may see it). Everyone else must not.
 CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "dossiers.Dossier": (_dossier, AGENCY_A_AND_APPLICANT),
@@ -367,6 +394,11 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "payments.LedgerEntry": (_ledger, AGENCY_A),
     "documents.Document": (lambda w: w.document, AGENCY_A),
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
+    "documents.DocumentJob": (_doc_job, AGENCY_A),
+    # A person's messages are theirs alone (not even a province admin reads them).
+    "notifications.Notification": (_notice, {"citizen_a"}),
+    "notifications.Delivery": (_delivery, {"citizen_a"}),
+    "notifications.NotificationPreference": (_preference, {"citizen_a"}),
     "portal.Draft": (_draft, {"citizen_a"}),
     "portal.DraftFile": (_draft_file, {"citizen_a"}),
     "portal.OidcIdentity": (_oidc, {"citizen_a"}),

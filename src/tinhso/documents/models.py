@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from tinhso.documents.querysets import AgencyOwnedQuerySet
+from tinhso.documents.querysets import AgencyOwnedQuerySet, DossierAgencyQuerySet
 
 
 class DocumentForm(models.TextChoices):
@@ -148,6 +148,7 @@ class DocumentJob(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    objects = DossierAgencyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lượt phát hành văn bản"

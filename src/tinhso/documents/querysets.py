@@ -13,3 +13,10 @@ from tinhso.core.scoping import ScopedQuerySet, agency_q
 class AgencyOwnedQuerySet(ScopedQuerySet[Any]):
     def scope(self, user: Any) -> Q | None:
         return agency_q(user)
+
+
+class DossierAgencyQuerySet(ScopedQuerySet[Any]):
+    """Rows about a dossier that only its agency sees (the signing jobs of its forms)."""
+
+    def scope(self, user: Any) -> Q | None:
+        return agency_q(user, "dossier__agency_id")

@@ -16,6 +16,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tinhso.notifications.querysets import (
+    DeliveryQuerySet,
+    NotificationPreferenceQuerySet,
+    NotificationQuerySet,
+)
+
 
 class Channel(models.TextChoices):
     IN_APP = "in_app", "Trong ứng dụng"
@@ -51,6 +57,7 @@ class Notification(models.Model):
     in_app = models.BooleanField("hiện trong ứng dụng", default=True)
     created_at = models.DateTimeField("thời điểm", auto_now_add=True)
     read_at = models.DateTimeField("đã đọc lúc", null=True, blank=True)
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "thông báo"
@@ -83,6 +90,7 @@ class Delivery(models.Model):
     # that expires, after which the sweeper hands the delivery to another worker.
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField("gửi được lúc", null=True, blank=True)
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lượt gửi"
@@ -109,6 +117,7 @@ class NotificationPreference(models.Model):
     language = models.CharField("ngôn ngữ", max_length=5, default="vi",
                                 choices=[("vi", "Tiếng Việt"), ("en", "English")])
     updated_at = models.DateTimeField(auto_now=True)
+    objects = NotificationPreferenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "tùy chọn nhận thông báo"
