@@ -113,6 +113,15 @@ def require_not_late(dossier: Dossier, at: dt.datetime) -> None:
 
 
 def total_office_seconds(dossier: Dossier) -> int:
+    """The office time the steps share: the legal time actually given to this dossier.
+
+    For a same-day or hours procedure that is the office time from reception to its due
+    moment, not ``processing_days`` (a 16:00 copy has 9.5 office hours, a 08:00 one 9).
+    """
+    kind = getattr(dossier.procedure, "deadline_kind", "working_days")
+    if kind != "working_days" and dossier.received_at and dossier.original_due_at:
+        return calendar.office_seconds_between(dossier.received_at, dossier.original_due_at,
+                                               agency=dossier.agency)
     days = Decimal(dossier.procedure.processing_days)
     return int(round(days * calendar.office_seconds_per_day(dossier.agency)))
 
