@@ -68,9 +68,10 @@ def queue_filter(user: User, queue: str, at: dt.datetime | None = None) -> Q:
     if queue == "payment_pending":
         return Q(status=Status.PAYMENT_REQUESTED)
     if queue == "due_soon":
-        return Q(status__in=RUNNING, due_at__gte=at, due_at__lte=_due_soon_limit(user, at))
+        return Q(status__in=RUNNING, paused_at__isnull=True, due_at__gte=at,
+                 due_at__lte=_due_soon_limit(user, at))
     if queue == "overdue":
-        return Q(status__in=RUNNING, due_at__lt=at)
+        return Q(status__in=RUNNING, paused_at__isnull=True, due_at__lt=at)
     raise c.ValidationFailed("UNKNOWN_QUEUE", "Hàng đợi không tồn tại.", "Unknown queue.",
                              {"queue": queue, "known": sorted(QUEUES)})
 
