@@ -147,7 +147,9 @@ def document_issue(*, acting_user: Any, dossier: Any, form: str,
     forces ``officer``, ``agency`` or ``both``. See ``forms.py`` for the other ``extra`` keys.
     """
     extra = dict(extra or {})
-    if form not in DocumentForm.values or form == DocumentForm.CERTIFIED_COPY:
+    # A certified copy has its own service; the register (07) covers an agency and a period.
+    if form not in DocumentForm.values or form in (DocumentForm.CERTIFIED_COPY,
+                                                   DocumentForm.REGISTER):
         raise ValidationFailed("DOCUMENT_FORM_INVALID", "Loại văn bản không hợp lệ.",
                                "Unknown document form.", {"form": form})
     agency = dossier.agency

@@ -164,6 +164,8 @@ def dossier_return_result(*, acting_user: User, dossier: Dossier, note: str = ""
     c.save(dossier, "status", "returned_at")
     record_event(dossier, actor=acting_user, action=Action.RETURN_RESULT,
                  from_status=Status.PROCESSED, to_status=Status.RETURNED, note=note.strip(), at=at)
+    # The completed processing control sheet (form 06) goes into the dossier.
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="06")
     return dossier
 
 
@@ -185,6 +187,10 @@ def dossier_stop(*, acting_user: User, dossier: Dossier, reason: str,
     c.save(dossier, "status", "finished_at", "paused_at")
     record_event(dossier, actor=acting_user, action=Action.STOP, from_status=from_status,
                  to_status=Status.STOPPED, note=reason, at=at)
+    # Form 05 tells the applicant; form 06 closes the control sheet (Circular 03/2025 annex).
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="05",
+                       extra={"reason": reason})
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="06")
     return dossier
 
 
