@@ -113,7 +113,7 @@ def register_pdf(agency: Any, start: dt.date, end: dt.date, rows: list[list[Any]
         Paragraph(f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y} — {len(rows)} hồ sơ", sub),
         Spacer(1, 8),
         render.grid([HEADER] + [[_text(v) for v in row] for row in rows],
-                    [w * scale for w in widths], width=width, size=7.5),
+                    [w * scale for w in widths], width=width, size=7),
     ]
     doc.build(story)
     return buf.getvalue()
