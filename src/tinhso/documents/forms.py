@@ -96,9 +96,10 @@ def build(form: str, *, dossier: Any, agency: Any, officer_name: str, issued_at:
         paragraphs.append("<b>1. Thành phần hồ sơ nộp gồm:</b>")
         paragraphs += [f"&nbsp;&nbsp;– {escape(x)}" for x in _components(dossier, extra)]
         paragraphs.append(_b("2. Số lượng hồ sơ:", "01 bộ"))
-        days = dossier.procedure.processing_days
+        from tinhso.workdays.deadlines import DeadlineRule
+
         paragraphs.append(_b("3. Thời gian giải quyết hồ sơ theo quy định là:",
-                             f"{days.normalize():f} ngày làm việc"))
+                             DeadlineRule.of(dossier.procedure).describe_vi()))
         paragraphs.append(_b("4. Thời gian nhận hồ sơ:", datetime_vi(dossier.received_at)))
         paragraphs.append(_b("5. Thời gian trả kết quả giải quyết hồ sơ:",
                              datetime_vi(dossier.due_at)))

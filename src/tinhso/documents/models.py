@@ -148,6 +148,12 @@ class CompetentSigner(models.Model):
         verbose_name_plural = "người có thẩm quyền ký chứng thực"
         ordering = ["agency", "position", "user"]
         indexes = [models.Index(fields=["agency", "user"], name="signer_agency_user")]
+        constraints = [
+            # One open registration per official and agency, even under concurrent adds.
+            models.UniqueConstraint(fields=["agency", "user"],
+                                    condition=models.Q(valid_to__isnull=True),
+                                    name="signer_open_uniq"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_position_display()} ({self.agency})"

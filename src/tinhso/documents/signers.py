@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -99,8 +99,16 @@ def competent_signer_add(*, acting_user: Any, agency: Any, user: Any, position: 
         raise Conflict("SIGNER_ALREADY_REGISTERED",
                        "Cán bộ này đã được đăng ký là người ký chứng thực.",
                        "This official is already a registered signer.", {"user": user.pk})
-    signer = CompetentSigner.objects.create(agency=agency, user=user, position=position,
-                                            valid_from=day, created_by=acting_user)
+    try:
+        with transaction.atomic():
+            signer = CompetentSigner.objects.create(agency=agency, user=user, position=position,
+                                                    valid_from=day, created_by=acting_user)
+    except IntegrityError:
+        # A concurrent add of the same official won (the partial unique constraint).
+        raise Conflict("SIGNER_ALREADY_REGISTERED",
+                       "Cán bộ này đã được đăng ký là người ký chứng thực.",
+                       "This official is already a registered signer.",
+                       {"user": user.pk}) from None
     audit_log_write(actor=acting_user, action="competent_signer_add",
                     object_type="competent_signer", object_id=signer.pk,
                     data={"agency": agency.code, "user": user.pk, "position": position})
