@@ -49,6 +49,14 @@ class ProcedureForm(forms.ModelForm):
             raise forms.ValidationError(f"Biểu mẫu không hợp lệ (JSON Schema): {problem}")
         return schema
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the rule is the general one (working days).
+        self.fields["deadline_kind"].required = False
+
+    def clean_deadline_kind(self) -> str:
+        return self.cleaned_data.get("deadline_kind") or "working_days"
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("deadline_kind") == "hours" and not data.get("processing_hours"):
