@@ -198,3 +198,23 @@ def test_apology_needs_a_running_clock(citizen, procedure, agency, officers, clo
         services.dossier_apologize(acting_user=officers["receiver"], dossier=dossier,
                                    new_due_at=_at(9, 9), reason="x")
     assert exc.value.code == "ILLEGAL_TRANSITION"
+
+
+def test_allowed_actions_follow_the_apology_rule(citizen, procedure, agency, officers, clock,
+                                                 media_root):
+    from tinhso.dossiers.selectors import allowed_actions
+
+    dossier = received(citizen, procedure, agency, officers, clock, _at(2, 9))  # due Thu 09:00
+    receiver = officers["receiver"]
+    # Before the deadline: the apology is offered beside the ordinary actions.
+    before = allowed_actions(receiver, dossier, at=_at(3, 9))
+    assert "apologize" in before and "request_supplement" in before
+    # Late: only the apology (and what needs no running clock) until it is sent.
+    late = allowed_actions(receiver, dossier, at=_at(6, 9))
+    assert "apologize" in late and "request_supplement" not in late
+    clock.set(_at(6, 9))
+    dossier = services.dossier_apologize(acting_user=receiver, dossier=dossier,
+                                         new_due_at=_at(9, 9), reason="Chờ xác minh")
+    # Late again after the one allowed appointment: no second apology, work continues.
+    again = allowed_actions(receiver, dossier, at=_at(10, 9))
+    assert "apologize" not in again and "request_supplement" in again
