@@ -80,8 +80,13 @@ def test_control_sheet_rows(citizen, procedure, agency, staff, clock):
     dossier = _journey(citizen, procedure, agency, staff, clock, late=False)
     rows = control.control_rows(dossier)
     assert rows[0] == control.HEADER
-    assert [r[0] for r in rows[1:]] == ["Tiếp nhận", "Xử lý", "Phê duyệt", "Trả kết quả"] or \
-        len(rows) == 1 + dossier.steps.count()
+    assert [r[0] for r in rows[1:]] == ["Tiếp nhận hồ sơ", "Thẩm định, xử lý", "Phê duyệt",
+                                        "Trả kết quả"]
+    assert all(r[6] in ("Trước hạn", "Đúng hạn") for r in rows[1:])
+    # The step in progress during the supplement pause got its deadline moved too: 14.4 office
+    # hours from Mon 09:00, 1 h used before the pause, the rest from Tue 10:00 ⇒ Wed 17:24.
+    process = dossier.steps.get(code="process")
+    assert process.due_at == _at(4, 17, 24)
     # Handover chain: each step's receiver hands over to the next.
     for previous, current in zip(rows[1:], rows[2:], strict=False):
         assert current[1] == previous[2]

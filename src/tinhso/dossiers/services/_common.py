@@ -126,8 +126,19 @@ def pause_clock(dossier: Dossier, at: dt.datetime) -> dict[str, Any]:
 
 
 def resume_clock(dossier: Dossier, at: dt.datetime, info: dict[str, Any]) -> None:
-    """Restart a paused clock: both appointments move by the time spent waiting."""
+    """Restart a paused clock: both appointments move by the time spent waiting, and so does
+    the deadline of the step in progress (form 06 judges each step against it)."""
     if dossier.paused_at is not None:
+        step = (DossierStep.objects.filter(dossier=dossier, index=dossier.current_step,
+                                           finished_at__isnull=True,
+                                           due_at__gt=dossier.paused_at)
+                .order_by("-started_at", "-id").first()
+                if dossier.current_step is not None else None)
+        if step is not None and step.due_at is not None:
+            left = calendar.office_seconds_between(dossier.paused_at, step.due_at,
+                                                   agency=dossier.agency)
+            step.due_at = calendar.add_office_seconds(at, left, agency=dossier.agency)
+            step.save(update_fields=["due_at"])
         if info.get("remaining_original") is not None:
             dossier.original_due_at = calendar.add_office_seconds(
                 at, info["remaining_original"], agency=dossier.agency)
