@@ -101,3 +101,20 @@ def test_api_answers_403_with_the_code(client, commune, people):
     assert response.status_code == 403
     assert response.json()["code"] == "CERTIFIER_NOT_COMPETENT"
     assert not CertificationRegisterEntry.objects.exists()
+
+
+def test_demo_registers_the_ward_chairman():
+    from tinhso.accounts.demo import load_demo_accounts
+    from tinhso.accounts.models import User
+    from tinhso.documents.models import CompetentSigner
+    from tinhso.units.demo import load_agencies, load_units
+
+    load_units()
+    load_agencies()
+    load_demo_accounts()
+    load_demo_accounts()  # reloading adds nothing
+    chairman = User.objects.get(username="tanphu.lanhdao")
+    assert signers.competent_position(chairman, chairman.agency) == "chairman"
+    assert CompetentSigner.objects.count() == 1
+    clerk = User.objects.get(username="tanphu.tiepnhan")
+    assert signers.competent_position(clerk, clerk.agency) is None
