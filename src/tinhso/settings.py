@@ -301,6 +301,26 @@ TINHSO_NOTIFY_MAX_ATTEMPTS = env_int("TINHSO_NOTIFY_MAX_ATTEMPTS", 5)
 TINHSO_SUPPLEMENT_DAYS = env_int("TINHSO_SUPPLEMENT_DAYS", 10)
 TINHSO_REMINDER_DAYS = env_int("TINHSO_REMINDER_DAYS", 1)
 
+# --- The law (docs/workdays.md, docs/dossiers.md, docs/documents.md) --------------------------
+# Same-day procedures (Decree 23/2015/NĐ-CP art. 7): received after this local time, they
+# are due at the close of the next working day. A procedure's own cutoff_time overrides it.
+_CUTOFF_RAW = os.environ.get("TINHSO_SAME_DAY_CUTOFF", "15:00").strip()
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", _CUTOFF_RAW):
+    raise ImproperlyConfigured(f"TINHSO_SAME_DAY_CUTOFF={_CUTOFF_RAW!r} is not a time like 15:00.")
+TINHSO_SAME_DAY_CUTOFF = _CUTOFF_RAW
+# Apology and new appointment, form 04 (Decree 61/2018/NĐ-CP art. 17 as amended by Decree
+# 107/2021/NĐ-CP): sent at the latest this many working days before the due moment (a later
+# one is accepted and recorded as late notice), and a new appointment may be set at most
+# TINHSO_APOLOGY_MAX times per dossier (0 = no limit).
+TINHSO_APOLOGY_LEAD_WORKING_DAYS = env_int("TINHSO_APOLOGY_LEAD_WORKING_DAYS", 1)
+TINHSO_APOLOGY_MAX = env_int("TINHSO_APOLOGY_MAX", 1)
+if TINHSO_APOLOGY_LEAD_WORKING_DAYS < 0 or TINHSO_APOLOGY_MAX < 0:
+    raise ImproperlyConfigured("TINHSO_APOLOGY_LEAD_WORKING_DAYS and TINHSO_APOLOGY_MAX must be "
+                               ">= 0.")
+# Certified copies may be signed only by an agency's registered competent signers (Decree
+# 23/2015/NĐ-CP art. 5: at a commune, the chairman or a vice-chairman).
+TINHSO_CERTIFIED_COPY_SIGNERS_REQUIRED = env_bool("TINHSO_CERTIFIED_COPY_SIGNERS_REQUIRED", True)
+
 # Logs: one line per record on stderr, JSON (TINHSO_LOG_FORMAT=json, the default in production)
 # or text; every record carries the request id. One line per request from "tinhso.request" at
 # INFO (TINHSO_REQUEST_LOG=false to silence it). Ids only: no personal data in logs.

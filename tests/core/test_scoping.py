@@ -348,6 +348,13 @@ def _ledger(w: World) -> Any:
                                       source_type="payment", source_id=next(_seq))
 
 
+def _signer(w: World) -> Any:
+    from tinhso.documents.models import CompetentSigner
+
+    return CompetentSigner.objects.create(agency=w.agency_a, user=w.users["official_a"],
+                                          position="head", valid_from=w.now.date())
+
+
 def _doc_job(w: World) -> Any:
     from tinhso.documents.models import DocumentJob
 
@@ -395,6 +402,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "documents.Document": (lambda w: w.document, AGENCY_A),
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
     "documents.DocumentJob": (_doc_job, AGENCY_A),
+    "documents.CompetentSigner": (_signer, AGENCY_A),
     # A person's messages are theirs alone (not even a province admin reads them).
     "notifications.Notification": (_notice, {"citizen_a"}),
     "notifications.Delivery": (_delivery, {"citizen_a"}),

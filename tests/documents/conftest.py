@@ -30,3 +30,16 @@ def officer(db, agency):
 @pytest.fixture
 def officer_cert(pki_ready, operator, officer):
     return h.issue_personal(operator, officer)
+
+
+@pytest.fixture
+def certifier(db, agency, officer):
+    """The officer registered as a competent signer of certified copies (Decree 23/2015
+    art. 5); the test agency is a department, so as deputy head of its justice office."""
+    import datetime as dt
+
+    from tinhso.documents.models import CompetentSigner, SignerPosition
+
+    return CompetentSigner.objects.create(agency=agency, user=officer,
+                                          position=SignerPosition.DEPUTY_HEAD,
+                                          valid_from=dt.date(2020, 1, 1))

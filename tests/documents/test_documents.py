@@ -141,7 +141,7 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def test_certified_copy_from_pdf_and_image(officer, officer_cert, agency):
+def test_certified_copy_from_pdf_and_image(officer, officer_cert, agency, certifier):
     first = services.certified_copy_issue(
         acting_user=officer, scan_file=h.simple_pdf(), description="Bằng tốt nghiệp THPT",
         applicant_name="Trần Văn Bình", applicant_id_number=factories.VALID_ID_NUMBER)
@@ -162,7 +162,7 @@ def test_certified_copy_from_pdf_and_image(officer, officer_cert, agency):
     assert AuditLog.objects.filter(action="certification_register").count() == 2
 
 
-def test_certified_copy_needs_the_officer_certificate(pki_ready, officer):
+def test_certified_copy_needs_the_officer_certificate(pki_ready, officer, certifier):
     with pytest.raises(DomainError) as exc:
         services.certified_copy_issue(acting_user=officer, scan_file=h.simple_pdf(),
                                       description="Bằng", applicant_name="A")
@@ -170,7 +170,7 @@ def test_certified_copy_needs_the_officer_certificate(pki_ready, officer):
     assert not CertificationRegisterEntry.objects.exists()
 
 
-def test_certified_copy_rejects_other_file_types(officer, officer_cert):
+def test_certified_copy_rejects_other_file_types(officer, officer_cert, certifier):
     with pytest.raises(ValidationFailed) as exc:
         services.certified_copy_issue(acting_user=officer, scan_file=b"PK\x03\x04zipfile",
                                       description="Bằng", applicant_name="A")
@@ -188,7 +188,8 @@ def test_certification_fee_rules(pages, copies):
     assert services.certification_fee(pages + 1, copies) >= fee
 
 
-def test_register_api_search_export_and_scope(client, officer, officer_cert, other_agency):
+def test_register_api_search_export_and_scope(client, officer, officer_cert, other_agency,
+                                              certifier):
     services.certified_copy_issue(acting_user=officer, scan_file=h.simple_pdf(),
                                   description="Bằng tốt nghiệp đại học",
                                   applicant_name="Trần Văn Bình")
@@ -208,7 +209,7 @@ def test_register_api_search_export_and_scope(client, officer, officer_cert, oth
     assert client.get("/api/v1/signatures/certification-register").json() == []
 
 
-def test_certified_copy_api(client, officer, officer_cert):
+def test_certified_copy_api(client, officer, officer_cert, certifier):
     client.force_login(officer)
     response = client.post("/api/v1/signatures/certified-copies", {
         "file": SimpleUploadedFile("scan.png", _png(), "image/png"),

@@ -90,7 +90,8 @@ def test_good_file_imports_with_derived_fields(tmp_path, agency, paid_procedure)
     assert done.is_imported and done.unit_id == agency.unit_id and done.agency == agency
     assert done.submitted_at == dt.datetime(2024, 3, 3, 20, tzinfo=TZ)
     assert done.received_at == dt.datetime(2024, 3, 4, 8, tzinfo=TZ)
-    assert done.due_at == done.original_due_at == dt.datetime(2024, 3, 7, 8, tzinfo=TZ)
+    # The file's appointment (Thu 7 Mar 08:00) moved by the one-working-day supplement pause.
+    assert done.due_at == done.original_due_at == dt.datetime(2024, 3, 8, 8, tzinfo=TZ)
     # End of processing = first of processed/returned/stopped/refused (766).
     assert done.finished_at == dt.datetime(2024, 3, 6, 10, tzinfo=TZ)
     assert done.returned_at == dt.datetime(2024, 3, 7, 9, tzinfo=TZ)
@@ -104,7 +105,9 @@ def test_good_file_imports_with_derived_fields(tmp_path, agency, paid_procedure)
     assert [e.from_status for e in events] == [None, 1, 2, 4, 5, 4, 6, 9]
     assert {e.action for e in events} == {Action.IMPORT}
     assert [e.data["status"] for e in events] == [1, 2, 4, 5, 4, 6, 9, 10]
-    assert events[0].due_at is None and events[1].due_at == done.due_at
+    assert events[0].due_at is None
+    assert events[1].due_at == dt.datetime(2024, 3, 7, 8, tzinfo=TZ)
+    assert events[4].due_at == done.due_at
     # Supplement pause 4 Mar 10:00 → 5 Mar 10:00: one working day of office time (8 h).
     assert events[4].data["paused_office_seconds"] == 8 * 3600
 

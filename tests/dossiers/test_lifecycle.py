@@ -111,13 +111,15 @@ def test_late_dossier_needs_apology(citizen, procedure, agency, officers, clock,
     assert dossier.status == Status.PROCESSING
 
 
-def test_apology_refused_when_not_late(citizen, procedure, agency, officers, clock, media_root):
+def test_apology_accepted_before_the_deadline(citizen, procedure, agency, officers, clock,
+                                              media_root):
+    # Decree 61/2018 art. 17 (as amended by 107/2021): the apology is sent BEFORE the deadline.
     dossier = submit(citizen, procedure, agency)
     dossier = services.dossier_receive(acting_user=officers["receiver"], dossier=dossier)
-    with pytest.raises(Conflict) as exc:
-        services.dossier_apologize(acting_user=officers["receiver"], dossier=dossier,
-                                   new_due_at=clock.now + dt.timedelta(days=9), reason="x")
-    assert exc.value.code == "NOT_OVERDUE"
+    dossier = services.dossier_apologize(acting_user=officers["receiver"], dossier=dossier,
+                                         new_due_at=clock.now + dt.timedelta(days=9),
+                                         reason="x")
+    assert dossier.apology_count == 1
 
 
 def test_payment_request_and_confirm(citizen, agency, officers, clock, media_root):

@@ -97,8 +97,25 @@ def apply_event(dossier: Dossier, when: dt.datetime, action: str, to_status: int
             dossier.due_at = (dossier.due_at or new_due) + shift
             dossier.paused_at = None
             dossier.remaining_office_seconds = None
+    elif action == Action.REQUEST_PAYMENT:
+        if dossier.procedure.payment_pauses_clock and dossier.original_due_at is not None \
+                and dossier.paused_at is None:
+            # As payments.services: the clock pauses while the applicant pays (land).
+            data["pauses_clock"] = True
+            dossier.paused_at = when
+            dossier.remaining_office_seconds = office_seconds_between(
+                when, dossier.original_due_at, agency=dossier.agency)
     elif action == Action.PAY:
         dossier.paid_online = bool(data.get("online", True))
+        if dossier.paused_at is not None:
+            remaining = dossier.remaining_office_seconds or 0
+            new_due = add_office_seconds(when, remaining, agency=dossier.agency) \
+                if remaining else dossier.original_due_at
+            shift = new_due - (dossier.original_due_at or new_due)
+            dossier.original_due_at = new_due
+            dossier.due_at = (dossier.due_at or new_due) + shift
+            dossier.paused_at = None
+            dossier.remaining_office_seconds = None
     elif action == Action.APPROVE:
         dossier.result_electronic = bool(data.get("electronic", dossier.result_electronic))
     elif action == Action.RETURN_RESULT:

@@ -106,7 +106,9 @@ def world(db: Any) -> World:
                                      **complete)
     land = factories.make_procedure(agencies=[dept, branch], code="1.004227",
                                     name="Đăng ký biến động đất đai", processing_days="10",
-                                    fee=50_000, level="province")
+                                    fee=50_000, level="province",
+                                    # Decree 101/2024: paying the obligations pauses the clock.
+                                    payment_pauses_clock=True)
     paper = factories.make_procedure(agencies=[district_pc], code="1.000001",
                                      name="Thủ tục giấy", online_level="none",
                                      processing_days="5", level="district", **complete)

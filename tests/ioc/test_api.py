@@ -30,28 +30,41 @@ def test_index_shape(world, some_dossiers):
     res = login(world.admin).get(URL, {"scope": "70", **JAN})
     assert res.status_code == 200
     doc = res.json()
-    assert list(doc) == ["scope", "from", "to", "score", "max", "groups"]
+    assert list(doc) == ["scope", "from", "to", "score", "max", "covered_score", "covered_max",
+                         "covered_percent", "groups"]
     assert (doc["scope"], doc["from"], doc["to"]) == ("70", "2026-01-01", "2026-01-31")
     assert [g["code"] for g in doc["groups"]] == [
         "G1_PUBLICITY", "G2_PROGRESS", "G3_ONLINE", "G4_PAYMENT", "G5_DIGITIZATION",
         "G6_SATISFACTION"]
+    # The national portal's nominal maxima (issue 11).
+    assert [g["max"] for g in doc["groups"]] == [18, 20, 12, 10, 22, 18]
     for group in doc["groups"]:
-        assert list(group) == ["code", "name_vi", "score", "max", "indicators"]
+        assert list(group) == ["code", "name_vi", "score", "max", "covered_max", "no_data",
+                               "indicators"]
         for indicator in group["indicators"]:
             assert list(indicator) == ["code", "name_vi", "numerator", "denominator", "ratio",
-                                       "score", "max"]
+                                       "score", "max", "no_data"]
     codes = {i["code"] for g in doc["groups"] for i in g["indicators"]}
     assert {"ON_TIME_RATE", "ONLINE_SUBMISSION_RATE", "ONLINE_PAYMENT_RATE"} <= codes
     progress = doc["groups"][1]["indicators"][0]
     assert (progress["numerator"], progress["denominator"], progress["ratio"]) == (2, 2, 1.0)
-    # Indicators without a data source are "no data", and the totals leave them out.
+    # Indicators without a data source are "no data" and earn nothing on the 100-point scale;
+    # the data-covered score sits beside the total.
     no_data = [i for g in doc["groups"] for i in g["indicators"] if i["numerator"] is None]
     assert {"G1_NATIONAL_SYNC", "G5_PERSONAL_DATA_STORE", "G5_POPULATION_DATA"} <= {
         i["code"] for i in no_data}
-    assert all(i["score"] is None and i["ratio"] is None for i in no_data)
+    assert all(i["score"] is None and i["ratio"] is None and i["no_data"] for i in no_data)
     scored = [i for g in doc["groups"] for i in g["indicators"] if i["score"] is not None]
-    assert doc["max"] == sum(i["max"] for i in scored) < 100
+    assert not any(i["no_data"] for i in scored)
+    assert doc["max"] == 100
+    assert doc["covered_max"] == sum(i["max"] for i in scored) < 100
     assert doc["score"] == pytest.approx(sum(i["score"] for i in scored), abs=0.02)
+    assert doc["covered_score"] == doc["score"]
+    assert doc["covered_percent"] == pytest.approx(
+        doc["score"] / doc["covered_max"] * 100, abs=0.01)
+    g1 = doc["groups"][0]
+    # Only "records complete" (2) has data here; the national sync (6) has no source.
+    assert g1["covered_max"] < g1["max"] == 18
 
 
 def test_scope_resolution_by_code_and_prefix(world, some_dossiers):

@@ -110,3 +110,16 @@ def test_error_pages_use_the_shared_look(client, db):
     assert response.status_code == 404
     html = response.content.decode()
     assert "Không tìm thấy trang" in html and 'class="skip-link"' in html
+
+
+def test_procedure_page_words_a_same_day_or_hours_deadline(client, agency):
+    copy = factories.make_procedure(agencies=[agency], processing_days="1",
+                                    deadline_kind="same_day", name="Chứng thực bản sao")
+    html = client.get(reverse("portal:procedure", args=[copy.code])).content.decode()
+    assert "Trong ngày (nhận sau 15:00: ngày làm việc tiếp theo)" in html
+    assert "1 ngày làm việc" not in html
+    many = factories.make_procedure(agencies=[agency], processing_days="2",
+                                    deadline_kind="hours", processing_hours="12",
+                                    name="Chứng thực nhiều bản")
+    html = client.get(reverse("portal:procedure", args=[many.code])).content.decode()
+    assert "12 giờ làm việc" in html

@@ -35,12 +35,13 @@ def test_deadline_required_example(client):
     res = client.get(f"{BASE}/deadline",
                      {"start": "2026-02-13T10:00:00+07:00", "working_days": "3"})
     assert res.status_code == 200
-    assert res.json() == {"due": "2026-02-25T10:00:00+07:00"}
+    assert res.json() == {"due": "2026-02-25T10:00:00+07:00", "kind": "working_days",
+                          "rule_vi": "3 ngày làm việc", "procedure": None}
 
 
 def test_deadline_accepts_utc_and_fractions(client):
     res = client.get(f"{BASE}/deadline", {"start": "2026-03-02T03:00:00Z", "working_days": "0.5"})
-    assert res.json() == {"due": "2026-03-02T16:00:00+07:00"}
+    assert res.json()["due"] == "2026-03-02T16:00:00+07:00"
 
 
 def test_deadline_unencoded_plus_in_query_string(client):
@@ -56,7 +57,7 @@ def test_deadline_with_agency_office_hours(client, province):
     res = client.get(f"{BASE}/deadline", {"start": "2026-03-02T10:00:00+07:00",
                                           "working_days": "0.5", "agency": "000.77.00.H10"})
     # 4 h: 10:00–11:00, then 3 h from 13:00.
-    assert res.json() == {"due": "2026-03-02T16:00:00+07:00"}
+    assert res.json()["due"] == "2026-03-02T16:00:00+07:00"
     res = client.get(f"{BASE}/deadline", {"start": "2026-03-02T10:00:00+07:00",
                                           "working_days": "1", "agency": "không-có"})
     assert res.status_code == 404

@@ -7,6 +7,7 @@ The passwords below are for demonstration only: they are printed by ``tinhso dem
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -147,6 +148,19 @@ def load_demo_accounts() -> None:
         RoleAssignment.objects.bulk_create(
             [RoleAssignment(user=user, role=role) for role in sorted(want - have)]
         )
+    _demo_signers()
+
+
+def _demo_signers() -> None:
+    """The ward chairman signs certified copies (Decree 23/2015 art. 5): register him."""
+    from tinhso.documents.models import CompetentSigner, SignerPosition
+
+    user = User.objects.filter(username="tanphu.lanhdao").first()
+    if user is None or user.agency_id is None:
+        return
+    CompetentSigner.objects.get_or_create(
+        agency_id=user.agency_id, user=user, position=SignerPosition.CHAIRMAN,
+        defaults={"valid_from": dt.date(2025, 7, 1)})
 
 
 def _current(user: User, key: str) -> object:

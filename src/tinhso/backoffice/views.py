@@ -103,7 +103,9 @@ def queue(request: HttpRequest, queue: str) -> HttpResponse:
         raise Http404("cursor") from exc
     now = timezone.now()
     for row in page.rows:
-        row.is_late = bool(row.due_at and row.due_at < now and row.status in RUNNING)
+        # A clock paused for financial obligations (land procedures) is not late.
+        row.is_late = bool(row.due_at and row.due_at < now and row.status in RUNNING
+                           and row.paused_at is None)
     filters = {"ma": code, "thu_tuc": procedure, "kenh": channel, "sap_xep": sort}
     base_query = "&".join(f"{k}={v}" for k, v in filters.items() if v and not
                           (k == "sap_xep" and v == "due_at"))

@@ -33,7 +33,8 @@ class ProcedureForm(forms.ModelForm):
         model = Procedure
         fields = (
             "code", "name", "field", "level", "implementing_body", "agencies", "is_active",
-            "popularity", "processing_days", "fee", "fee_note", "applicant_type",
+            "popularity", "processing_days", "deadline_kind", "processing_hours", "cutoff_time",
+            "payment_pauses_clock", "fee", "fee_note", "applicant_type",
             "online_level", "result_type", "result_name", "description", "legal_basis", "note",
             "form_schema", "process_template", "announced_at", "published_at", "effective_from",
         )
@@ -47,6 +48,21 @@ class ProcedureForm(forms.ModelForm):
         if problem is not None:
             raise forms.ValidationError(f"Biểu mẫu không hợp lệ (JSON Schema): {problem}")
         return schema
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the rule is the general one (working days).
+        self.fields["deadline_kind"].required = False
+
+    def clean_deadline_kind(self) -> str:
+        return self.cleaned_data.get("deadline_kind") or "working_days"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("deadline_kind") == "hours" and not data.get("processing_hours"):
+            self.add_error("processing_hours",
+                           "Bắt buộc khi thời hạn tính theo giờ làm việc (lớn hơn 0).")
+        return data
 
     def clean_process_template(self) -> Any:
         template = self.cleaned_data.get("process_template")
@@ -85,7 +101,8 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("code", "name", "field", "level", "implementing_body", "agencies",
                            "is_active", "popularity")}),
         ("Thời hạn, phí, kết quả", {"fields": (
-            "processing_days", "fee", "fee_note", "applicant_type", "online_level",
+            "processing_days", "deadline_kind", "processing_hours", "cutoff_time",
+            "payment_pauses_clock", "fee", "fee_note", "applicant_type", "online_level",
             "result_type", "result_name")}),
         ("Nội dung", {"fields": ("description", "legal_basis", "note")}),
         ("Biểu mẫu và quy trình", {"fields": ("form_schema", "process_template")}),

@@ -65,6 +65,9 @@ class ProcedureSummary(Schema):
     field_name: str
     level: str
     processing_days: float = Field(..., description="thời hạn giải quyết, ngày làm việc")
+    deadline_kind: str = Field(..., description="working_days, same_day (trong ngày, sau giờ "
+                                                "chốt thì ngày làm việc tiếp theo) hoặc hours")
+    deadline_vi: str = Field(..., description="cách tính thời hạn, bằng lời")
     fee: int = Field(..., description="phí, lệ phí cơ bản (đồng)")
     applicant_type: str
     online_level: str
@@ -82,6 +85,12 @@ class ProcedureSummary(Schema):
     def resolve_processing_days(obj: Procedure) -> float:
         return float(obj.processing_days)
 
+    @staticmethod
+    def resolve_deadline_vi(obj: Procedure) -> str:
+        from tinhso.workdays.deadlines import DeadlineRule
+
+        return DeadlineRule.of(obj).describe_vi()
+
 
 class ProcedureDetail(ProcedureSummary):
     implementing_body: str
@@ -98,6 +107,18 @@ class ProcedureDetail(ProcedureSummary):
     effective_from: dt.date | None
     is_active: bool
     note: str
+    processing_hours: float | None
+    cutoff_time: str | None = Field(..., description="giờ chốt HH:MM (same_day)")
+    payment_pauses_clock: bool = Field(..., description="không tính thời gian thực hiện nghĩa "
+                                                        "vụ tài chính")
+
+    @staticmethod
+    def resolve_processing_hours(obj: Procedure) -> float | None:
+        return float(obj.processing_hours) if obj.processing_hours is not None else None
+
+    @staticmethod
+    def resolve_cutoff_time(obj: Procedure) -> str | None:
+        return obj.cutoff_time.strftime("%H:%M") if obj.cutoff_time else None
 
     @staticmethod
     def resolve_components(obj: Procedure) -> list[dict[str, Any]]:

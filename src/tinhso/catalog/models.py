@@ -28,6 +28,19 @@ class ResultType(models.TextChoices):
     ELECTRONIC = "electronic", "Bản điện tử"
 
 
+class DeadlineKind(models.TextChoices):
+    """How the procedure's processing time is counted (docs/workdays.md, "Deadline kinds")."""
+
+    # processing_days × the agency's daily office time (the general rule).
+    WORKING_DAYS = "working_days", "Ngày làm việc"
+    # Done within the day of reception, or the next working day when received after the
+    # cut-off (Decree 23/2015 art. 7 for certified copies; civil-status "ngay trong ngày").
+    SAME_DAY = "same_day", "Trong ngày (sau giờ chốt: ngày làm việc tiếp theo)"
+    # processing_hours of office time (e.g. a certified copy of many documents, extended by
+    # the agency under Decree 23/2015 art. 7).
+    HOURS = "hours", "Giờ làm việc"
+
+
 class Field(models.Model):
     """A field (lĩnh vực) such as Hộ tịch, Chứng thực, Đất đai."""
 
@@ -61,6 +74,19 @@ class Procedure(models.Model):
     # Working days; decimals allow "trong ngày" (0.5) style deadlines.
     processing_days = models.DecimalField("thời hạn giải quyết (ngày làm việc)", max_digits=5,
                                           decimal_places=1)
+    deadline_kind = models.CharField("cách tính thời hạn", max_length=16,
+                                     choices=DeadlineKind.choices,
+                                     default=DeadlineKind.WORKING_DAYS)
+    # Only for HOURS: the office hours allowed.
+    processing_hours = models.DecimalField("thời hạn (giờ làm việc)", max_digits=6,
+                                           decimal_places=1, null=True, blank=True)
+    # Only for SAME_DAY: received after this local time ⇒ due the next working day.
+    # Empty: the setting TINHSO_SAME_DAY_CUTOFF (default 15:00).
+    cutoff_time = models.TimeField("giờ chốt tiếp nhận trong ngày", null=True, blank=True)
+    # The clock stops while the applicant carries out financial obligations (status 6), as
+    # for a supplement (land procedures: Decree 101/2024/NĐ-CP).
+    payment_pauses_clock = models.BooleanField(
+        "không tính thời gian thực hiện nghĩa vụ tài chính", default=False)
     fee = models.PositiveBigIntegerField("phí, lệ phí (VND)", default=0)
     fee_note = models.CharField("ghi chú phí", max_length=500, blank=True)
     applicant_type = models.CharField("đối tượng", max_length=20, choices=ApplicantType.choices)

@@ -33,7 +33,8 @@ _PLAIN_ATTRS = (
     "name", "level", "implementing_body", "processing_days", "fee", "fee_note",
     "applicant_type", "online_level", "result_type", "result_name", "description",
     "legal_basis", "form_schema", "process_template", "announced_at", "published_at",
-    "effective_from", "is_active", "popularity", "note",
+    "effective_from", "is_active", "popularity", "note", "deadline_kind", "processing_hours",
+    "cutoff_time", "payment_pauses_clock",
 )
 
 
@@ -337,7 +338,23 @@ def export_entry(procedure: Procedure) -> dict[str, Any]:
         "popularity": procedure.popularity,
         "note": procedure.note,
         "agencies": sorted(a.code for a in procedure.agencies.all()),
+        **_deadline_keys(procedure),
     }
+
+
+def _deadline_keys(procedure: Procedure) -> dict[str, Any]:
+    """The deadline-rule keys, only where they differ from the defaults (so files written
+    before they existed still round-trip unchanged)."""
+    out: dict[str, Any] = {}
+    if procedure.deadline_kind != "working_days":
+        out["deadline_kind"] = procedure.deadline_kind
+    if procedure.processing_hours is not None:
+        out["processing_hours"] = _days(procedure.processing_hours)
+    if procedure.cutoff_time is not None:
+        out["cutoff_time"] = procedure.cutoff_time.strftime("%H:%M")
+    if procedure.payment_pauses_clock:
+        out["payment_pauses_clock"] = True
+    return out
 
 
 def catalog_export() -> list[dict[str, Any]]:

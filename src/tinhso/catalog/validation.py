@@ -19,7 +19,13 @@ from typing import Any
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
-from tinhso.catalog.models import ApplicantType, OnlineLevel, ProcedureLevel, ResultType
+from tinhso.catalog.models import (
+    ApplicantType,
+    DeadlineKind,
+    OnlineLevel,
+    ProcedureLevel,
+    ResultType,
+)
 from tinhso.core.text import nfc
 
 # Roles a process step may be assigned to (a subset of accounts.Role: the admin roles do not
@@ -33,7 +39,7 @@ REQUIRED_KEYS = (
 OPTIONAL_KEYS = (
     "implementing_body", "fee_note", "result_name", "description", "legal_basis",
     "announced_at", "published_at", "effective_from", "is_active", "popularity", "note",
-    "agencies",
+    "agencies", "deadline_kind", "processing_hours", "cutoff_time", "payment_pauses_clock",
 )
 ALLOWED_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 
@@ -139,6 +145,32 @@ def _check_processing_days(c: _Collector, value: Any) -> None:
     elif days != days.quantize(Decimal("0.1")):
         c.add("processing_days", "at most one decimal place (e.g. 0.5)",
               "tối đa một chữ số thập phân (ví dụ 0,5)")
+
+
+CUTOFF_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _check_deadline_rule(c: _Collector, entry: dict[str, Any]) -> None:
+    """deadline_kind and the fields it uses (docs/workdays.md, "Deadline kinds")."""
+    _check_choice(c, entry, "deadline_kind", DeadlineKind.values)
+    kind = entry.get("deadline_kind", DeadlineKind.WORKING_DAYS)
+    hours = entry.get("processing_hours")
+    if hours is not None:
+        if not _is_number(hours) or not 0 < Decimal(str(hours)) <= 9999 or \
+                Decimal(str(hours)) != Decimal(str(hours)).quantize(Decimal("0.1")):
+            c.add("processing_hours", "must be a number of office hours in (0, 9999], "
+                  "one decimal at most", "phải là số giờ làm việc trong (0, 9999], "
+                  "tối đa một chữ số thập phân")
+    elif kind == DeadlineKind.HOURS:
+        c.add("processing_hours", "is required when deadline_kind is 'hours'",
+              "bắt buộc khi deadline_kind là 'hours'")
+    cutoff = entry.get("cutoff_time")
+    if cutoff is not None and (not isinstance(cutoff, str) or not CUTOFF_RE.match(cutoff)):
+        c.add("cutoff_time", "must be a local time such as 15:00",
+              "phải là giờ dạng 15:00")
+    pauses = entry.get("payment_pauses_clock")
+    if pauses is not None and not isinstance(pauses, bool):
+        c.add("payment_pauses_clock", "must be true or false", "phải là true hoặc false")
 
 
 def _check_components(c: _Collector, value: Any) -> None:
@@ -293,6 +325,7 @@ def validate_entry(entry: Any, index: int = 0) -> list[EntryError]:
     _check_choice(c, entry, "result_type", ResultType.values)
     if "processing_days" in entry:
         _check_processing_days(c, entry["processing_days"])
+    _check_deadline_rule(c, entry)
     if "fee" in entry and (not _is_int(entry["fee"]) or entry["fee"] < 0):
         c.add("fee", "must be a non-negative integer amount in VND",
               "phải là số nguyên không âm (đồng)")
@@ -369,6 +402,12 @@ def normalise_entry(entry: dict[str, Any]) -> dict[str, Any]:
         "level": entry["level"],
         "implementing_body": text("implementing_body"),
         "processing_days": Decimal(str(entry["processing_days"])),
+        "deadline_kind": entry.get("deadline_kind") or DeadlineKind.WORKING_DAYS,
+        "processing_hours": (Decimal(str(entry["processing_hours"]))
+                             if entry.get("processing_hours") is not None else None),
+        "cutoff_time": (dt.time.fromisoformat(entry["cutoff_time"])
+                        if entry.get("cutoff_time") else None),
+        "payment_pauses_clock": bool(entry.get("payment_pauses_clock", False)),
         "fee": entry["fee"],
         "fee_note": text("fee_note"),
         "applicant_type": entry["applicant_type"],

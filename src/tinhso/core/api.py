@@ -111,6 +111,7 @@ def register_routers() -> None:
     """Each domain app contributes one router; registered here so the order is stable."""
     from tinhso.accounts.api import router as accounts_router
     from tinhso.catalog.api import router as catalog_router
+    from tinhso.documents.api import router as documents_router
     from tinhso.dossiers.api import router as dossiers_router
     from tinhso.feedback.api import router as feedback_router
     from tinhso.ioc.api import router as ioc_router
@@ -130,6 +131,7 @@ def register_routers() -> None:
     api.add_router("/ioc", ioc_router)
     api.add_router("/feedback", feedback_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/documents", documents_router)
 
 
 register_routers()

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
-from tinhso.documents.models import CertificationRegisterEntry, Document
+from tinhso.documents import signers
+from tinhso.documents.models import CertificationRegisterEntry, CompetentSigner, Document
 from tinhso.documents.selectors import register_csv
 
 
@@ -47,3 +48,35 @@ class CertificationRegisterAdmin(ReadOnlyAdmin):
     date_hierarchy = "certified_on"
     actions = [export_csv]
     list_select_related = ("officer", "agency")
+
+
+@admin.register(CompetentSigner)
+class CompetentSignerAdmin(admin.ModelAdmin):
+    """Competent signers of certified copies (Decree 23/2015 art. 5). Writes go through the
+    services: adding registers a signer, editing may only end the registration."""
+
+    list_display = ("user", "position", "agency", "valid_from", "valid_to")
+    list_filter = ("position",)
+    search_fields = ("user__username", "user__full_name", "agency__name", "agency__code")
+    list_select_related = ("user", "agency")
+    raw_id_fields = ("agency", "user")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["agency", "user", "position", "valid_from"] if obj is None else ["valid_to"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: CompetentSigner, form: Any,
+                   change: bool) -> None:
+        if change:
+            saved = signers.competent_signer_end(acting_user=request.user, signer=obj,
+                                                 valid_to=obj.valid_to)
+        else:
+            saved = signers.competent_signer_add(
+                acting_user=request.user, agency=obj.agency, user=obj.user,
+                position=obj.position, valid_from=obj.valid_from)
+        obj.pk = saved.pk

@@ -63,7 +63,8 @@ def scan_to_pdf(data: bytes) -> bytes:
 
 def _certification_page(*, agency: Any, officer_name: str, number: int, book: str,
                         when: dt.datetime, pages: int, applicant_name: str, description: str,
-                        verify_url: str, stamps: list[render.StampSpec]) -> bytes:
+                        verify_url: str, stamps: list[render.StampSpec],
+                        officer_position: str = "") -> bytes:
     render.register_fonts()
     buf = BytesIO()
     c = Canvas(buf, pagesize=A4)
@@ -98,6 +99,10 @@ def _certification_page(*, agency: Any, officer_name: str, number: int, book: st
     c.drawCentredString(sx, 235, "NGƯỜI THỰC HIỆN CHỨNG THỰC")
     c.setFont(render.FONT_ITALIC, 9.5)
     c.drawCentredString(sx, 221, "(Đã ký số)")
+    if officer_position:
+        # The competent signer's position (Decree 23/2015 art. 5), e.g. "Phó Chủ tịch …".
+        c.setFont(render.FONT, 9.5)
+        c.drawCentredString(sx, 154, nfc(officer_position))
     c.setFont(render.FONT_BOLD, 10.5)
     c.drawCentredString(sx, 140, nfc(officer_name))
     render.draw_qr(c, verify_url, render.MARGIN, 44)

@@ -6,6 +6,8 @@
 - 02 supplement: ``items`` (list of str, required), ``reason``.
 - 03 refusal: ``reason`` (required).
 - 04 apology: ``reason`` (required), ``new_due_at`` (datetime or ISO string, required).
+- 05 stop notice: ``reason`` (default: the note of the dossier's stop event).
+- 06 control sheet: nothing; built from the dossier's steps and events (documents/control.py).
 - result: ``title``, ``content`` (str or list of str), ``decision_number``.
 - any form: ``number`` (the document's own number), ``place``.
 """
@@ -20,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 
 from tinhso.core.errors import ValidationFailed
 from tinhso.core.text import nfc
+from tinhso.documents import control
 from tinhso.documents.models import DocumentForm
 from tinhso.documents.render import FormContent, datetime_vi
 
@@ -28,6 +31,8 @@ SIGNER_TITLES = {
     DocumentForm.SUPPLEMENT: "Người tiếp nhận",
     DocumentForm.REFUSAL: "Người tiếp nhận",
     DocumentForm.APOLOGY: "Thủ trưởng cơ quan",
+    DocumentForm.STOP: "Thủ trưởng cơ quan",
+    DocumentForm.CONTROL: "Bộ phận tiếp nhận và trả kết quả",
     DocumentForm.RESULT: "Thủ trưởng cơ quan",
 }
 
@@ -65,6 +70,13 @@ def _applicant_lines(dossier: Any) -> list[str]:
     return lines
 
 
+def _stop_reason(dossier: Any) -> str:
+    from tinhso.dossiers.models import Action
+
+    event = dossier.events.filter(action=Action.STOP).order_by("-at", "-id").first()
+    return event.note if event else ""
+
+
 def _components(dossier: Any, extra: dict[str, Any]) -> list[str]:
     given = extra.get("components")
     if given:
@@ -84,9 +96,10 @@ def build(form: str, *, dossier: Any, agency: Any, officer_name: str, issued_at:
         paragraphs.append("<b>1. Thành phần hồ sơ nộp gồm:</b>")
         paragraphs += [f"&nbsp;&nbsp;– {escape(x)}" for x in _components(dossier, extra)]
         paragraphs.append(_b("2. Số lượng hồ sơ:", "01 bộ"))
-        days = dossier.procedure.processing_days
+        from tinhso.workdays.deadlines import DeadlineRule
+
         paragraphs.append(_b("3. Thời gian giải quyết hồ sơ theo quy định là:",
-                             f"{days.normalize():f} ngày làm việc"))
+                             DeadlineRule.of(dossier.procedure).describe_vi()))
         paragraphs.append(_b("4. Thời gian nhận hồ sơ:", datetime_vi(dossier.received_at)))
         paragraphs.append(_b("5. Thời gian trả kết quả giải quyết hồ sơ:",
                              datetime_vi(dossier.due_at)))
@@ -126,6 +139,37 @@ def build(form: str, *, dossier: Any, agency: Any, officer_name: str, issued_at:
         paragraphs.append(f"Sự chậm trễ này đã gây phiền hà cho ông/bà (tổ chức). "
                           f"{escape(nfc(agency.name))} thành thật xin lỗi và hẹn trả kết quả "
                           f"vào <b>{datetime_vi(new_due)}</b>.")
+    elif form == DocumentForm.STOP:
+        reason = extra.get("reason") or _stop_reason(dossier)
+        if not reason:
+            _required(extra, "reason")
+        paragraphs.append(f"Ngày {datetime_vi(dossier.received_at or dossier.submitted_at)}, "
+                          f"{escape(nfc(agency.name))} tiếp nhận hồ sơ của:")
+        paragraphs += _applicant_lines(dossier)
+        paragraphs.append(f"{escape(nfc(agency.name))} thông báo <b>dừng giải quyết hồ sơ</b> "
+                          "nêu trên với lý do như sau:")
+        paragraphs.append(escape(nfc(str(reason))))
+        paragraphs.append("Xin thông báo để ông/bà (tổ chức) được biết. Thành phần hồ sơ đã nộp "
+                          "được trả lại theo yêu cầu của ông/bà (tổ chức).")
+    elif form == DocumentForm.CONTROL:
+        paragraphs.append(_b("Thủ tục:", f"{dossier.procedure.name} ({dossier.procedure.code})"))
+        paragraphs.append(_b("Người nộp:", dossier.applicant_name))
+        paragraphs.append(_b("Tiếp nhận lúc:", datetime_vi(dossier.received_at)))
+        paragraphs.append(_b("Hẹn trả kết quả theo quy định:",
+                             datetime_vi(dossier.original_due_at or dossier.due_at)))
+        if dossier.due_at and dossier.original_due_at and dossier.due_at != \
+                dossier.original_due_at:
+            paragraphs.append(_b("Hẹn lại (phiếu xin lỗi):", datetime_vi(dossier.due_at)))
+        paragraphs.append(_b("Kết quả giải quyết:", control.overall_vi(dossier)))
+        paragraphs += [escape(nfc(line)) for line in control.control_notes(dossier)]
+        return FormContent(
+            agency_parent=agency.parent.name if agency.parent_id else "",
+            agency=agency.name, place=place, title=DocumentForm.CONTROL.label,
+            number=str(extra.get("number", "")), issued_at=issued_at, paragraphs=paragraphs,
+            signer_title=SIGNER_TITLES[DocumentForm.CONTROL], signer_name=officer_name,
+            verify_url=verify_url, footer=footer, table=control.control_rows(dossier),
+            col_widths=control.COL_WIDTHS,
+        )
     elif form == DocumentForm.RESULT:
         title = extra.get("title") or f"Kết quả giải quyết: {dossier.procedure.name}"
         paragraphs.append(_b("Thủ tục:", f"{dossier.procedure.name} ({dossier.procedure.code})"))

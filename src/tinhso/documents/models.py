@@ -17,6 +17,11 @@ class DocumentForm(models.TextChoices):
     SUPPLEMENT = "02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
     REFUSAL = "03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ"
     APOLOGY = "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+    # 05–07 as numbered in Annex I of Circular 03/2025/TT-VPCP (which replaced the annex of
+    # Circular 01/2018/TT-VPCP); numbering UNCONFIRMED against the official text, docs/documents.md.
+    STOP = "05", "Thông báo dừng giải quyết hồ sơ"
+    CONTROL = "06", "Phiếu kiểm soát quá trình giải quyết hồ sơ"
+    REGISTER = "07", "Sổ theo dõi hồ sơ"
     RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
     CERTIFIED_COPY = "copy", "Bản sao chứng thực điện tử từ bản chính"
     FEE_RECEIPT = "bl", "Biên lai thu phí, lệ phí điện tử"
@@ -162,3 +167,52 @@ class DocumentJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_form_display()} — {self.get_state_display()}"
+
+
+class SignerPosition(models.TextChoices):
+    """Who may sign a certified copy (Decree 23/2015/NĐ-CP art. 5)."""
+
+    # Art. 5(2): at the commune People's Committee.
+    CHAIRMAN = "chairman", "Chủ tịch Ủy ban nhân dân"
+    VICE_CHAIRMAN = "vice_chairman", "Phó Chủ tịch Ủy ban nhân dân"
+    # Art. 5(1): at the (former) district Justice Office.
+    HEAD = "head", "Trưởng phòng Tư pháp"
+    DEPUTY_HEAD = "deputy_head", "Phó Trưởng phòng Tư pháp"
+    # Art. 5(4): notaries of a notary practice organisation.
+    NOTARY = "notary", "Công chứng viên"
+
+
+class CompetentSigner(models.Model):
+    """An official the agency has registered as competent to sign certified copies.
+
+    ``certified_copy_issue`` refuses anyone else (CERTIFIER_NOT_COMPETENT) while
+    TINHSO_CERTIFIED_COPY_SIGNERS_REQUIRED is on. Rows are never deleted: a signer leaving
+    office gets ``valid_to``, so the register keeps who was competent on a given day.
+    """
+
+    agency = models.ForeignKey("units.Agency", verbose_name="cơ quan chứng thực",
+                               on_delete=models.PROTECT, related_name="competent_signers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người ký",
+                             on_delete=models.PROTECT, related_name="signer_positions")
+    position = models.CharField("chức vụ", max_length=20, choices=SignerPosition.choices)
+    valid_from = models.DateField("từ ngày")
+    valid_to = models.DateField("đến ngày", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    objects = AgencyOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "người có thẩm quyền ký chứng thực"
+        verbose_name_plural = "người có thẩm quyền ký chứng thực"
+        ordering = ["agency", "position", "user"]
+        indexes = [models.Index(fields=["agency", "user"], name="signer_agency_user")]
+        constraints = [
+            # One open registration per official and agency, even under concurrent adds.
+            models.UniqueConstraint(fields=["agency", "user"],
+                                    condition=models.Q(valid_to__isnull=True),
+                                    name="signer_open_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_position_display()} ({self.agency})"

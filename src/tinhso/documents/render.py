@@ -22,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Frame, Paragraph
+from reportlab.platypus import Frame, Paragraph, Table, TableStyle
 
 from tinhso.core.text import nfc
 
@@ -109,6 +109,10 @@ class FormContent:
     verify_url: str
     stamps: list[StampSpec] = field(default_factory=list)
     footer: str = ""
+    # An optional table after the paragraphs (form 06): header row first, plain text cells;
+    # widths in points (None: equal columns over the text width).
+    table: list[list[str]] | None = None
+    col_widths: list[float] | None = None
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -200,6 +204,8 @@ def render_form(content: FormContent) -> bytes:
     for text in content.paragraphs:
         # Paragraph markup: callers give plain text; <b> is added by the form builders.
         story.append(Paragraph(nfc(text), styles["body"]))
+    if content.table:
+        story.append(grid(content.table, content.col_widths))
     # Body frame stops above the signer block, QR code and stamps at the bottom of the page.
     frame = Frame(MARGIN, 250, PAGE_W - 2 * MARGIN, y - 250, showBoundary=0,
                   leftPadding=0, rightPadding=0)
@@ -220,6 +226,26 @@ def render_form(content: FormContent) -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def grid(rows: list[list[str]], widths: list[float] | None = None,
+         width: float = PAGE_W - 2 * MARGIN, size: float = 8.5) -> Table:
+    """A bordered table of wrapped Vietnamese text; the header row bold and repeated."""
+    register_fonts()
+    cell = ParagraphStyle("cell", fontName=FONT, fontSize=size, leading=size * 1.3)
+    head = ParagraphStyle("head", parent=cell, fontName=FONT_BOLD, alignment=TA_CENTER)
+    data = [[Paragraph(escape(nfc(str(v))), head if i == 0 else cell) for v in row]
+            for i, row in enumerate(rows)]
+    n = max(len(r) for r in rows)
+    table = Table(data, colWidths=widths or [width / n] * n, repeatRows=1)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.93, 0.93, 0.93)),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
 
 
 def page_count(pdf: bytes) -> int:

@@ -20,12 +20,13 @@ from tinhso.accounts.models import AuditLog
 from tinhso.core import blobs
 from tinhso.core.errors import DomainError, PermissionDenied, ValidationFailed
 from tinhso.core.text import nfc
-from tinhso.documents import forms, render
+from tinhso.documents import forms, render, signers
 from tinhso.documents.models import (
     CertificationCounter,
     CertificationRegisterEntry,
     Document,
     DocumentForm,
+    SignerPosition,
 )
 from tinhso.signatures import conf, signing
 from tinhso.signatures.models import Certificate, CertificateKind
@@ -150,7 +151,9 @@ def document_issue(*, acting_user: Any, dossier: Any, form: str,
     ``doc_uuid`` fixes the document's uuid in advance (the issuing job's, see DocumentJob).
     """
     extra = dict(extra or {})
-    if form not in DocumentForm.values or form == DocumentForm.CERTIFIED_COPY:
+    # A certified copy has its own service; the register (07) covers an agency and a period.
+    if form not in DocumentForm.values or form in (DocumentForm.CERTIFIED_COPY,
+                                                   DocumentForm.REGISTER):
         raise ValidationFailed("DOCUMENT_FORM_INVALID", "Loại văn bản không hợp lệ.",
                                "Unknown document form.", {"form": form})
     agency = dossier.agency
@@ -221,6 +224,9 @@ def certified_copy_issue(
                                "The applicant's name and the original's description are required.")
     if not 1 <= copies <= 50:
         raise ValidationFailed("COPIES_INVALID", "Số bản không hợp lệ.", "Invalid copy count.")
+    # Decree 23/2015 art. 5: only the agency's registered chairman/vice-chairman (commune) or
+    # head/deputy (justice office) signs; checked before any work is done.
+    position = signers.require_competent(acting_user, agency)
     scan_pdf = copy_pdf.scan_to_pdf(scan_file)
     scan_pages = render.page_count(scan_pdf)
     pages = pages or scan_pages
@@ -237,6 +243,7 @@ def certified_copy_issue(
             scan_pdf, agency=agency, officer_name=acting_user.full_name or acting_user.username,
             number=number, book=book, when=now, pages=pages, applicant_name=applicant_name,
             description=description, verify_url=verify_url(doc_uuid), stamps=stamps,
+            officer_position=SignerPosition(position).label if position else "",
         )
         signed = _sign_all(certified, certs, stamps,
                            reason="Chứng thực bản sao đúng với bản chính",

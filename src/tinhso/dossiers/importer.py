@@ -135,6 +135,8 @@ class ParsedDossier:
     result_electronic: bool
     components_digitized: bool
     rating: int | None
+    # The procedure's clock pauses while the applicant carries out financial obligations.
+    payment_pauses_clock: bool = False
 
 
 # ------------------------------------------------------------------------------------------
@@ -175,6 +177,8 @@ class LineParser:
 
     def __init__(self) -> None:
         self.procedures: dict[str, int] = dict(Procedure.objects.values_list("code", "id"))
+        self.pausing: set[int] = set(Procedure.objects.filter(payment_pauses_clock=True)
+                                     .values_list("id", flat=True))
         self.agencies: dict[str, Agency] = {a.code: a for a in Agency.objects.all()}
         self.tz = calendar.local_tz()
         self.today = dt.date.today()
@@ -233,7 +237,7 @@ class LineParser:
             applicant_kind=kind, applicant_id_number=id_number, applicant_name=name,
             received_at=received_at, due_at=due_at, events=events, payments=payments,
             result_electronic=result_electronic, components_digitized=components_digitized,
-            rating=rating,
+            rating=rating, payment_pauses_clock=procedure_id in self.pausing,
         )
 
     def _applicant(self, value: Any) -> tuple[str, str, str]:
@@ -355,6 +359,49 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 # ------------------------------------------------------------------------------------------
 
 
+# Statuses with which a paused clock starts again (an end or a withdrawal leaves it stopped).
+RESUMING = frozenset({Status.RECEIVED, Status.PROCESSING})
+
+
+def _event_rows(p: ParsedDossier, dossier_id: int
+                ) -> tuple[list[dict[str, Any]], dt.datetime]:
+    """The event rows, and the appointment after the applicant's pauses.
+
+    As the live services do (dossiers.services._common.pause_clock/resume_clock): the office
+    time left at a supplement request (and, where the procedure says so, at a request to carry
+    out financial obligations) runs again from the applicant's answer, so the appointment
+    ``due_at`` of the file moves by the time the applicant took. The 766 index judges the
+    dossier against that shifted appointment, like a live one. A pause before reception, one
+    that the dossier ends in, or one that starts after the appointment has passed moves nothing.
+    """
+    rows: list[dict[str, Any]] = []
+    due = p.due_at
+    previous: int | None = None
+    pause_start: dt.datetime | None = None
+    for at, s in p.events:
+        data: dict[str, Any] = {"status": s}
+        if pause_start is not None and s not in (Status.SUPPLEMENT_REQUESTED,
+                                                 Status.PAYMENT_REQUESTED):
+            # The applicant's time does not count (766): keep it on the resuming event.
+            data["paused_office_seconds"] = calendar.office_seconds_between(
+                pause_start, at, agency=p.agency)
+            if s in RESUMING and pause_start >= p.received_at and due > pause_start:
+                left = calendar.office_seconds_between(pause_start, due, agency=p.agency)
+                due = calendar.add_office_seconds(at, left, agency=p.agency)
+                data["shifted_due_at"] = due.isoformat()
+            pause_start = None
+        if s == Status.SUPPLEMENT_REQUESTED or (
+                s == Status.PAYMENT_REQUESTED and p.payment_pauses_clock):
+            pause_start = pause_start or at
+        rows.append({
+            "dossier_id": dossier_id, "at": at, "actor_id": None, "action": Action.IMPORT.value,
+            "from_status": previous, "to_status": s, "note": "",
+            "due_at": due if at >= p.received_at else None, "data": data,
+        })
+        previous = s
+    return rows, due
+
+
 def build_rows(p: ParsedDossier, code: str, dossier_id: int
                ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """The dossier, its events and payments as {attname: Python value} rows."""
@@ -365,20 +412,22 @@ def build_rows(p: ParsedDossier, code: str, dossier_id: int
     # As the live services do: an online dossier was submitted at its first event, a counter
     # dossier at its reception.
     submitted_at = events[0][0] if events[0][1] == Status.NEW else p.received_at
+    rows, due = _event_rows(p, dossier_id)
     paused_at: dt.datetime | None = None
     remaining: int | None = None
-    if status == Status.SUPPLEMENT_REQUESTED and len(events) > 1 and \
-            events[-2][1] != Status.NEW:
-        # Awaiting a supplement: the clock is stopped with this much office time left.
+    if status in (Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED) and \
+            len(events) > 1 and events[-2][1] != Status.NEW and \
+            (status == Status.SUPPLEMENT_REQUESTED or p.payment_pauses_clock):
+        # Awaiting the applicant: the clock is stopped with this much office time left.
         paused_at = events[-1][0]
-        remaining = calendar.office_seconds_between(paused_at, p.due_at, agency=p.agency)
+        remaining = calendar.office_seconds_between(paused_at, due, agency=p.agency)
     dossier = {
         "id": dossier_id, "code": code, "procedure_id": p.procedure_id,
         "agency_id": p.agency.pk, "unit_id": p.agency.unit_id, "channel": p.channel,
         "status": status, "applicant_kind": p.applicant_kind,
         "applicant_id_number": p.applicant_id_number, "applicant_name": p.applicant_name,
-        "submitted_at": submitted_at, "received_at": p.received_at, "due_at": p.due_at,
-        "original_due_at": p.due_at, "finished_at": finished_at, "returned_at": returned_at,
+        "submitted_at": submitted_at, "received_at": p.received_at, "due_at": due,
+        "original_due_at": due, "finished_at": finished_at, "returned_at": returned_at,
         "paused_at": paused_at, "remaining_office_seconds": remaining,
         "supplement_count": sum(1 for _, s in events if s == Status.SUPPLEMENT_REQUESTED),
         "fee_amount": sum(amount for _, amount, _ in p.payments),
@@ -387,24 +436,6 @@ def build_rows(p: ParsedDossier, code: str, dossier_id: int
         "components_digitized": p.components_digitized, "rating": p.rating,
         "is_imported": True, "version": len(events),
     }
-    rows: list[dict[str, Any]] = []
-    previous: int | None = None
-    pause_start: dt.datetime | None = None
-    for at, s in events:
-        data: dict[str, Any] = {"status": s}
-        if pause_start is not None and s != Status.SUPPLEMENT_REQUESTED:
-            # The applicant's time does not count (766): keep it on the resuming event.
-            data["paused_office_seconds"] = calendar.office_seconds_between(
-                pause_start, at, agency=p.agency)
-            pause_start = None
-        if s == Status.SUPPLEMENT_REQUESTED:
-            pause_start = at
-        rows.append({
-            "dossier_id": dossier_id, "at": at, "actor_id": None, "action": Action.IMPORT.value,
-            "from_status": previous, "to_status": s, "note": "",
-            "due_at": p.due_at if at >= p.received_at else None, "data": data,
-        })
-        previous = s
     payments = [
         {"dossier_id": dossier_id, "amount": amount, "status": PaymentStatus.PAID.value,
          "online": online, "method": "online" if online else "counter",

@@ -1,4 +1,4 @@
-"""The one-stop forms a dossier's steps produce: 01 receipt, 02, 03, 04 and the result.
+"""The one-stop forms a dossier's steps produce: 01 receipt, 02–06 and the result.
 
 A transition commits first; its signed PDF is produced by a job (``tinhso.documents.issuing``),
 never in the request: signing takes ~0.1 s (PAdES B-LT with a time-stamp), and a signing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -63,9 +64,10 @@ def queue_filter(user: User, queue: str, at: dt.datetime | None = None) -> Q:
     if queue == "payment_pending":
         return Q(status=Status.PAYMENT_REQUESTED)
     if queue == "due_soon":
-        return Q(status__in=RUNNING, due_at__gte=at, due_at__lte=_due_soon_limit(user, at))
+        return Q(status__in=RUNNING, paused_at__isnull=True, due_at__gte=at,
+                 due_at__lte=_due_soon_limit(user, at))
     if queue == "overdue":
-        return Q(status__in=RUNNING, due_at__lt=at)
+        return Q(status__in=RUNNING, paused_at__isnull=True, due_at__lt=at)
     raise ValidationFailed("UNKNOWN_QUEUE", "Hàng đợi không tồn tại.", "Unknown queue.",
                              {"queue": queue, "known": sorted(QUEUES)})
 
@@ -110,8 +112,14 @@ def allowed_actions(user: User, dossier: Dossier, at: dt.datetime | None = None)
     if ids is not None and dossier.agency_id not in ids:
         return []
     roles = user.role_set
-    late = c.is_overdue(dossier, at)
-    if late and roles & {"receiver", "specialist", "leader"}:
+    # Form 04 (Decree 61/2018 art. 17 as amended): offered while the clock runs and a new
+    # appointment is still allowed — before the deadline too; a late dossier is blocked only
+    # while one is (services._common.require_not_late).
+    limit = int(getattr(settings, "TINHSO_APOLOGY_MAX", 1))
+    may_apologise = not limit or dossier.apology_count < limit
+    late = c.is_overdue(dossier, at) and may_apologise
+    if may_apologise and status in c.CLOCK_RUNNING and dossier.due_at is not None and \
+            roles & {"receiver", "specialist", "leader"}:
         actions.append(Action.APOLOGIZE)
     if status == Status.NEW and "receiver" in roles:
         actions += [Action.RECEIVE, Action.REFUSE, Action.REQUEST_SUPPLEMENT]

@@ -23,13 +23,16 @@ class IndicatorOut(Schema):
     ratio: float | None
     score: float | None
     max: float
+    no_data: bool = Field(..., description="chưa có dữ liệu (không có nguồn hoặc mẫu số 0)")
 
 
 class GroupOut(Schema):
     code: str
     name_vi: str
     score: float | None
-    max: float
+    max: float = Field(..., description="điểm tối đa danh nghĩa của nhóm (18/20/12/10/22/18)")
+    covered_max: float = Field(..., description="điểm tối đa của các chỉ số có dữ liệu")
+    no_data: bool
     indicators: list[IndicatorOut]
 
 
@@ -37,8 +40,13 @@ class IndexOut(Schema):
     scope: str
     from_: str = Field(..., alias="from")
     to: str
-    score: float | None = Field(..., description="tổng điểm các chỉ số có dữ liệu")
-    max: float = Field(..., description="tổng điểm tối đa của các chỉ số có dữ liệu")
+    score: float | None = Field(..., description="điểm trên thang 100 (chỉ số chưa có dữ liệu "
+                                                 "được 0 điểm), so sánh được với Cổng DVC "
+                                                 "quốc gia")
+    max: float = Field(..., description="100")
+    covered_score: float | None = Field(..., description="điểm các chỉ số có dữ liệu")
+    covered_max: float = Field(..., description="điểm tối đa của các chỉ số có dữ liệu")
+    covered_percent: float | None = Field(..., description="covered_score / covered_max × 100")
     groups: list[GroupOut]
 
 
@@ -55,8 +63,9 @@ class IndexQuery(Schema):
 def index(request: HttpRequest, q: Query[IndexQuery]) -> dict[str, Any]:
     """The 766 index of a scope over [from, to]. Unfinished dossiers are judged at the end of
     ``to`` (or of today when ``to`` is later; ``to`` in the answer is that day). Indicators
-    without data have null numerator, denominator, ratio and score; ``max`` of a group and of
-    the whole index sums only the indicators that have a score (docs/kpi.md)."""
+    without data have null numerator, denominator, ratio and score and ``no_data`` true; groups
+    keep their nominal maxima and the total is on the national 100-point scale, with the score
+    over the indicators that have data beside it (``covered_*``, docs/kpi.md)."""
     return selectors.kpi_index(request.user, q.scope, q.date_from, q.date_to)
 
 

@@ -183,7 +183,9 @@ def operational_queues(reach: Reach, now: dt.datetime | None = None, limit: int 
     Seven queries whatever the volume (indexes: dossier_agency_queue, dossier_assignee)."""
     now = now or timezone.now()
     horizon = add_working_days(now, 1)
-    base = reach_dossiers(reach).filter(status__in=RUNNING, due_at__isnull=False)
+    # A clock paused for financial obligations is neither due soon nor overdue.
+    base = reach_dossiers(reach).filter(status__in=RUNNING, due_at__isnull=False,
+                                        paused_at__isnull=True)
     due_soon = base.filter(due_at__gte=now, due_at__lte=horizon)
     overdue = base.filter(due_at__lt=now)
     supplement = reach_dossiers(reach).filter(status=Status.SUPPLEMENT_REQUESTED)

@@ -198,6 +198,8 @@ def _score(ind: IndicatorDef, value: Value) -> dict[str, Any]:
         "code": ind.code, "name_vi": ind.name_vi,
         "numerator": value.numerator, "denominator": value.denominator,
         "ratio": ratio, "score": score, "max": float(ind.max),
+        # No source in tinhso, or nothing to judge in the period (denominator 0).
+        "no_data": score is None,
     }
 
 
@@ -242,34 +244,46 @@ def indicator_values(d: DossierCounters, c: CatalogCounters, f: FeedbackCounters
 
 def build_index(scope_code: str, date_from: dt.date, date_to: dt.date,
                 values: dict[str, Value]) -> dict[str, Any]:
-    """The API document. Group/total ``max`` sum only the indicators that have a score; the
-    nominal maxima (100 in all) are in GROUPS and docs/kpi.md."""
+    """The API document on the national 100-point scale (issue 11, docs/kpi.md §4).
+
+    Groups keep their nominal maxima (18/20/12/10/22/18); an indicator without data is marked
+    ``no_data`` and earns nothing, so ``score`` out of ``max`` = 100 is read like the national
+    portal's figure. Beside it, ``covered_score`` / ``covered_max`` (and ``covered_percent``)
+    give the score over the indicators that have data only. A group with no data at all has
+    ``score`` None; the total is None only when no indicator has data.
+    """
     groups = []
     total_score = 0.0
-    total_max = 0.0
+    covered_max = 0.0
     any_score = False
     for group in GROUPS:
         indicators = [_score(ind, values.get(ind.code, NO_DATA)) for ind in group.indicators]
         scored = [i for i in indicators if i["score"] is not None]
         g_score = sum(i["score"] for i in scored) if scored else None
-        g_max = float(sum(i["max"] for i in scored))
+        g_covered = float(sum(i["max"] for i in scored))
         if g_score is not None:
             any_score = True
             total_score += g_score
-            total_max += g_max
+            covered_max += g_covered
         for i in indicators:
             if i["score"] is not None:
                 i["score"] = round(i["score"], SCORE_DIGITS)
         groups.append({
             "code": group.code, "name_vi": group.name_vi,
             "score": round(g_score, SCORE_DIGITS) if g_score is not None else None,
-            "max": g_max, "indicators": indicators,
+            "max": float(group.max), "covered_max": g_covered, "no_data": g_score is None,
+            "indicators": indicators,
         })
+    score = round(total_score, SCORE_DIGITS) if any_score else None
     return {
         "scope": scope_code,
         "from": date_from.isoformat(),
         "to": date_to.isoformat(),
-        "score": round(total_score, SCORE_DIGITS) if any_score else None,
-        "max": total_max,
+        "score": score,
+        "max": float(NOMINAL_MAX),
+        "covered_score": score,
+        "covered_max": covered_max,
+        "covered_percent": (round(total_score / covered_max * 100, SCORE_DIGITS)
+                            if any_score and covered_max else None),
         "groups": groups,
     }

@@ -10,7 +10,8 @@ The rules (docs/kpi.md §2):
 * end of processing ``e`` = ``Dossier.finished_at`` (first of refused/stopped/processed/returned);
 * appointment ``D`` = ``original_due_at`` (supplement pauses shift it, apologies don't);
 * the clock stops at ``c`` = the end, or the start of the pause the dossier was in when it ended,
-  or the start of the pause it is in now;
+  or the start of the pause it is in now (a supplement, or a payment where the procedure
+  pauses the clock for financial obligations);
 * it becomes overdue at ``o`` = the earliest of ``D`` (when ``D < c``) and the time of the second
   supplement request (766: more than one request ⇒ overdue);
 * finished on time ⇔ ``o`` is undefined; unfinished at a moment ``t`` is overdue ⇔ ``o < t``.
@@ -41,6 +42,9 @@ F_ON_TIME = 256
 F_EXCLUDED = 512
 
 RESULT_STATUSES = frozenset({Status.PROCESSED, Status.RETURNED})
+# Statuses in which the clock may be paused now: awaiting a supplement, or awaiting the
+# applicant's financial obligations where the procedure says so (paused_at set).
+PAUSABLE = frozenset({Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED})
 END_VALUES = frozenset(int(s) for s in END_OF_PROCESSING)
 
 # Fields of Dossier the profile reads (one .values() row is enough).
@@ -127,7 +131,7 @@ def overdue_moment(row: dict[str, Any], memory: Memory) -> dt.datetime | None:
     due = row["original_due_at"]
     if finished is not None:
         clock_stop: dt.datetime | None = memory.end_pause_started_at or finished
-    elif row["status"] == Status.SUPPLEMENT_REQUESTED and row["paused_at"] is not None:
+    elif row["status"] in PAUSABLE and row["paused_at"] is not None:
         clock_stop = row["paused_at"]
     else:
         clock_stop = None

@@ -59,7 +59,8 @@ def annotated(qs: QuerySet[Dossier]) -> QuerySet[Dossier]:
     ).annotate(
         clock_stop=Case(
             When(finished_at__isnull=False, then=Coalesce("end_pause", "finished_at")),
-            When(status=Status.SUPPLEMENT_REQUESTED, paused_at__isnull=False, then=F("paused_at")),
+            When(status__in=[Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED],
+                 paused_at__isnull=False, then=F("paused_at")),
             default=None, output_field=dt_field),
     ).annotate(
         o_due=Case(

@@ -85,7 +85,9 @@ def monthly_report_pdf(*, scope_label: str, month: dt.date, document: dict[str, 
           f"{dt.date.fromisoformat(document['to']):%d/%m/%Y})", "sub"),
         Spacer(1, 6 * mm),
         P(f"<b>Tổng điểm: {_num(document['score'])} / {_num(document['max'])}</b> "
-          "(điểm tối đa chỉ tính các chỉ số có dữ liệu; thang điểm đầy đủ là 100).", "p"),
+          "(thang 100 điểm của Cổng Dịch vụ công quốc gia; chỉ số chưa có dữ liệu được 0 "
+          f"điểm). Phần có dữ liệu: {_num(document['covered_score'])} / "
+          f"{_num(document['covered_max'])} điểm.", "p"),
         P("Tổng hợp", "h"),
     ]
     story.append(table([
@@ -97,9 +99,10 @@ def monthly_report_pdf(*, scope_label: str, month: dt.date, document: dict[str, 
     ], [25 * mm] * 7))
     story.append(P("Điểm theo nhóm chỉ số", "h"))
     story.append(table(
-        [["Nhóm", "Điểm", "Tối đa (có dữ liệu)"]]
-        + [[g["name_vi"], _num(g["score"]), _num(g["max"])] for g in document["groups"]],
-        [100 * mm, 30 * mm, 40 * mm]))
+        [["Nhóm", "Điểm", "Tối đa", "Tối đa có dữ liệu"]]
+        + [[g["name_vi"], _num(g["score"]), _num(g["max"]), _num(g["covered_max"])]
+           for g in document["groups"]],
+        [90 * mm, 25 * mm, 25 * mm, 35 * mm]))
     story.append(P("Chi tiết chỉ số", "h"))
     rows = [["Mã", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Điểm", "Tối đa"]]
     for g in document["groups"]:
@@ -108,7 +111,8 @@ def monthly_report_pdf(*, scope_label: str, month: dt.date, document: dict[str, 
                          _pct(i["ratio"]), _num(i["score"]), _num(i["max"])])
     story.append(table(rows, [38 * mm, 62 * mm, 16 * mm, 16 * mm, 18 * mm, 14 * mm, 14 * mm]))
     story.append(P("«—»: chưa có dữ liệu (nguồn dữ liệu chưa kết nối) hoặc không phát sinh "
-                   "trong kỳ; các chỉ số này không được tính điểm.", "p"))
+                   "trong kỳ; các chỉ số này được 0 điểm trên thang 100 điểm (so sánh được "
+                   "với Cổng Dịch vụ công quốc gia).", "p"))
     if ranking_rows:
         story.append(P(ranking_title, "h"))
         story.append(table(

@@ -73,7 +73,7 @@ def _dossier_alerts(now: dt.datetime) -> dict[str, int]:
     horizon = add_working_days(now, 1)
     counts = {"near_due": 0, "overdue": 0}
     candidates = list(
-        Dossier.objects.filter(status__in=RUNNING, due_at__isnull=False)
+        Dossier.objects.filter(status__in=RUNNING, due_at__isnull=False, paused_at__isnull=True)
         .filter(Q(due_at__gte=now, due_at__lte=horizon)
                 | Q(due_at__lt=now, due_at__gte=now - OVERDUE_LOOKBACK))
         .select_related("agency", "assignee")

@@ -17,7 +17,7 @@ from tinhso.accounts.models import User
 from tinhso.accounts.permissions import can_act_on_agency, is_active_official
 from tinhso.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from tinhso.dossiers.events import record_event
-from tinhso.dossiers.models import Action, Dossier, Status
+from tinhso.dossiers.models import Action, Dossier, DossierEvent, Status
 from tinhso.payments import conf, vnpay
 from tinhso.payments.fees import fee_for_dossier
 from tinhso.payments.ledger import ledger_collect
@@ -68,11 +68,17 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
     )
     from_status = dossier.status
     dossier.status = Status.PAYMENT_REQUESTED
-    c.save(dossier, "status")
+    data: dict[str, Any] = {"payment": payment.pk, "amount": amount,
+                            "resume_status": Status.PROCESSING}
+    if dossier.procedure.payment_pauses_clock and dossier.paused_at is None:
+        # Land procedures (Decree 101/2024/NĐ-CP): the applicant's time to carry out the
+        # financial obligations does not count; the clock pauses as for a supplement.
+        data["pauses_clock"] = True
+        data.update(c.pause_clock(dossier, at))
+    c.save(dossier, "status", "paused_at", "remaining_office_seconds")
     record_event(dossier, actor=acting_user, action=Action.REQUEST_PAYMENT,
                  from_status=from_status, to_status=Status.PAYMENT_REQUESTED, note=note.strip(),
-                 at=at, data={"payment": payment.pk, "amount": amount,
-                              "resume_status": Status.PROCESSING})
+                 at=at, data=data)
     return payment
 
 
@@ -117,7 +123,13 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
     ledger_collect(payment, at)
     dossier.status = Status.PROCESSING
     dossier.paid_online = dossier.paid_online or online
-    c.save(dossier, "status", "paid_online")
+    if dossier.paused_at is not None:
+        request = (DossierEvent.objects.filter(dossier=dossier, action=Action.REQUEST_PAYMENT)
+                   .order_by("-at", "-id").first())
+        # The appointment moves by the time the applicant took to pay.
+        c.resume_clock(dossier, at, request.data if request else {})
+    c.save(dossier, "status", "paid_online", "paused_at", "remaining_office_seconds",
+           "due_at", "original_due_at")
     record_event(dossier, actor=acting_user, action=Action.PAY,
                  from_status=Status.PAYMENT_REQUESTED, to_status=Status.PROCESSING, at=at,
                  data={"payment": payment.pk, "amount": payment.amount, "online": online})

@@ -254,14 +254,17 @@ class RegisterEntryOut(Schema):
         return verify_url(obj.document.uuid)
 
 
-@router.post("/certified-copies", response={201: RegisterEntryOut, 413: ErrorOut,
+@router.post("/certified-copies", response={201: RegisterEntryOut, 403: ErrorOut, 413: ErrorOut,
                                             422: ErrorOut})
 def certified_copy(
     request: HttpRequest, file: File[UploadedFile], description: Form[str],
     applicant_name: Form[str] = "", applicant_id_number: Form[str] = "",
     pages: Form[int | None] = None, copies: Form[int] = 1, dossier_code: Form[str] = "",
 ) -> Any:
-    """Officer uploads the scan of the presented original; returns the register entry."""
+    """Officer uploads the scan of the presented original; returns the register entry.
+
+    Only the agency's registered competent signers may certify (Decree 23/2015 art. 5):
+    anyone else gets 403 CERTIFIER_NOT_COMPETENT."""
     from tinhso.documents.services import certified_copy_issue
     from tinhso.dossiers.selectors import dossier_get_for_user
 

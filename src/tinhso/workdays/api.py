@@ -16,7 +16,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError
 
 from tinhso.core.errors import DomainError, NotFound, ValidationFailed
-from tinhso.workdays import calendar, selectors, services
+from tinhso.workdays import calendar, deadlines, selectors, services
 from tinhso.workdays.models import CalendarOverride
 from tinhso.workdays.permissions import require_calendar_editor
 
@@ -31,6 +31,10 @@ _SPACE_OFFSET = re.compile(r"^(.*T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::
 
 class DeadlineOut(Schema):
     due: str
+    # The rule applied: working_days, same_day or hours, and its Vietnamese wording.
+    kind: str
+    rule_vi: str
+    procedure: str | None = None
 
 
 class DayOut(Schema):
@@ -148,24 +152,41 @@ def _override_out(override: CalendarOverride) -> dict[str, object]:
 
 
 @router.get("/deadline", response={200: DeadlineOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
-            summary="Hạn giải quyết / due moment after N working days")
+            summary="Hạn giải quyết / due moment after N working days or under a procedure's rule")
 def deadline(request: HttpRequest, start: str | None = None, working_days: str | None = None,
-             agency: str | None = None) -> dict[str, str]:
+             agency: str | None = None, procedure: str | None = None) -> dict[str, object]:
     """Due moment = start + working_days × (daily office time) of office time.
 
     A start outside office time counts from the next office period. ``agency`` (identifier
     code) selects that agency's office hours; default 07:30–11:30, 13:30–17:30.
+    ``procedure`` (catalogue code) applies that procedure's deadline rule instead — working
+    days, same day with a 15:00 cut-off (Decree 23/2015 art. 7) or office hours — and then
+    ``working_days`` must be left out.
     """
     moment = parse_aware_datetime(start)
-    days = parse_working_days(working_days)
     office = None
     if agency:
         office = selectors.agency_for_office_hours(agency)
         if office is None:
             raise DomainError("AGENCY_NOT_FOUND", "Không tìm thấy cơ quan.",
                               "Agency not found.", {"agency": agency}, status=404)
-    due = calendar.add_working_days(moment, days, agency=office)
-    return {"due": due.isoformat()}
+    if procedure is not None:
+        if working_days is not None:
+            raise ValidationFailed(
+                "DEADLINE_PARAMETERS_CONFLICT",
+                "Chỉ dùng một trong hai: mã thủ tục (procedure) hoặc số ngày làm việc.",
+                "Give either procedure or working_days, not both.",
+                {"procedure": procedure, "working_days": working_days})
+        found = selectors.procedure_for_deadline(procedure)
+        if found is None:
+            raise DomainError("PROCEDURE_NOT_FOUND", "Không tìm thấy thủ tục hành chính.",
+                              "Procedure not found.", {"procedure": procedure}, status=404)
+        rule = deadlines.DeadlineRule.of(found)
+    else:
+        rule = deadlines.DeadlineRule(working_days=parse_working_days(working_days))
+    due = deadlines.due_moment(moment, rule, agency=office)
+    return {"due": due.isoformat(), "kind": rule.kind, "rule_vi": rule.describe_vi(),
+            "procedure": procedure}
 
 
 @router.get("/is-working-day", response={200: DayOut, 422: ErrorOut}, auth=None,

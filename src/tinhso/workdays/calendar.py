@@ -40,6 +40,7 @@ __all__ = [
     "invalidate_cache",
     "is_working_day",
     "local_tz",
+    "next_working_day",
     "next_working_moment",
     "office_periods",
     "office_seconds_between",
@@ -429,6 +430,12 @@ def next_working_moment(at: dt.datetime, *, agency: Agency | None = None) -> dt.
             if us < end:
                 return _join(ordinal, max(us, start))
     return _join(_nth_working_after(ordinal, 1), periods[0][0])
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The first working day strictly after ``day``."""
+    _cache.ensure_fresh()
+    return dt.date.fromordinal(_nth_working_after(day.toordinal(), 1))
 
 
 def add_office_seconds(

@@ -94,15 +94,73 @@ def require_applicant(user: User, dossier: Dossier) -> None:
 
 
 def is_overdue(dossier: Dossier, at: dt.datetime) -> bool:
+    # A paused clock (awaiting the applicant's financial obligations where the procedure
+    # says so) cannot run late.
     return (
         dossier.due_at is not None
         and dossier.status in CLOCK_RUNNING
+        and dossier.paused_at is None
         and at > dossier.due_at
     )
 
 
+def _remaining(at: dt.datetime, due: dt.datetime | None, dossier: Dossier) -> int | None:
+    """Office seconds left to ``due``; None once it has passed (a late dossier stays late)."""
+    if due is None or due <= at:
+        return None
+    return calendar.office_seconds_between(at, due, agency=dossier.agency)
+
+
+def pause_clock(dossier: Dossier, at: dt.datetime) -> dict[str, Any]:
+    """Stop the legal clock at ``at`` (the applicant's time does not count).
+
+    Returns what the event must keep to resume it: the office time left to the legal
+    appointment (``original_due_at``) and to the promised one (``due_at``). The caller saves
+    ``paused_at`` and ``remaining_office_seconds``.
+    """
+    data = {"remaining_original": _remaining(at, dossier.original_due_at, dossier),
+            "remaining_due": _remaining(at, dossier.due_at, dossier)}
+    dossier.paused_at = at
+    dossier.remaining_office_seconds = data["remaining_original"]
+    return data
+
+
+def resume_clock(dossier: Dossier, at: dt.datetime, info: dict[str, Any]) -> None:
+    """Restart a paused clock: both appointments move by the time spent waiting, and so does
+    the deadline of the step in progress (form 06 judges each step against it)."""
+    if dossier.paused_at is not None:
+        step = (DossierStep.objects.filter(dossier=dossier, index=dossier.current_step,
+                                           finished_at__isnull=True,
+                                           due_at__gt=dossier.paused_at)
+                .order_by("-started_at", "-id").first()
+                if dossier.current_step is not None else None)
+        if step is not None and step.due_at is not None:
+            left = calendar.office_seconds_between(dossier.paused_at, step.due_at,
+                                                   agency=dossier.agency)
+            step.due_at = calendar.add_office_seconds(at, left, agency=dossier.agency)
+            step.save(update_fields=["due_at"])
+        if info.get("remaining_original") is not None:
+            dossier.original_due_at = calendar.add_office_seconds(
+                at, info["remaining_original"], agency=dossier.agency)
+        if info.get("remaining_due") is not None:
+            dossier.due_at = calendar.add_office_seconds(
+                at, info["remaining_due"], agency=dossier.agency)
+    dossier.paused_at = None
+    dossier.remaining_office_seconds = None
+
+
 def require_not_late(dossier: Dossier, at: dt.datetime) -> None:
-    """A late dossier needs an apology with a new appointment (form 04) before it continues."""
+    """A late dossier needs an apology with a new appointment (form 04) before it continues.
+
+    Once the allowed new appointments are used up (TINHSO_APOLOGY_MAX, default one: Decree
+    61/2018 art. 17 as amended by Decree 107/2021), a dossier late again is not blocked: the
+    law offers no further appointment, and holding the work up would only make it later.
+    """
+    from django.conf import settings
+
+    limit = int(getattr(settings, "TINHSO_APOLOGY_MAX", 1))
+    if limit and dossier.apology_count >= limit:
+        return
     if is_overdue(dossier, at):
         raise Conflict(
             "APOLOGY_REQUIRED",
@@ -113,6 +171,15 @@ def require_not_late(dossier: Dossier, at: dt.datetime) -> None:
 
 
 def total_office_seconds(dossier: Dossier) -> int:
+    """The office time the steps share: the legal time actually given to this dossier.
+
+    For a same-day or hours procedure that is the office time from reception to its due
+    moment, not ``processing_days`` (a 16:00 copy has 9.5 office hours, a 08:00 one 9).
+    """
+    kind = getattr(dossier.procedure, "deadline_kind", "working_days")
+    if kind != "working_days" and dossier.received_at and dossier.original_due_at:
+        return calendar.office_seconds_between(dossier.received_at, dossier.original_due_at,
+                                               agency=dossier.agency)
     days = Decimal(dossier.procedure.processing_days)
     return int(round(days * calendar.office_seconds_per_day(dossier.agency)))
 

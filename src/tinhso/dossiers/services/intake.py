@@ -32,7 +32,7 @@ from tinhso.dossiers.models import (
 from tinhso.dossiers.paperwork import issue_after_commit
 from tinhso.dossiers.services import _common as c
 from tinhso.units.models import Agency
-from tinhso.workdays import calendar
+from tinhso.workdays import deadlines
 
 Files = Sequence[tuple[str, UploadedFile]]
 
@@ -247,7 +247,9 @@ def dossier_submit_online(
 
 
 def _start_clock(dossier: Dossier, at: Any) -> None:
-    due = calendar.add_working_days(at, dossier.procedure.processing_days, agency=dossier.agency)
+    # The procedure's deadline rule: working days, same day with a 15:00 cut-off, or hours.
+    due = deadlines.due_moment(at, deadlines.DeadlineRule.of(dossier.procedure),
+                               agency=dossier.agency)
     dossier.received_at = at
     dossier.due_at = due
     dossier.original_due_at = due

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 
 from tinhso.accounts.models import User
@@ -13,6 +14,7 @@ from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.dossiers.paperwork import issue_after_commit
 from tinhso.dossiers.services import _common as c
 from tinhso.dossiers.templates import effective_template, last_processing_index
+from tinhso.workdays import calendar
 
 PROCESSING_FROM = (Status.RECEIVED, Status.PROCESSING)
 
@@ -162,6 +164,8 @@ def dossier_return_result(*, acting_user: User, dossier: Dossier, note: str = ""
     c.save(dossier, "status", "returned_at")
     record_event(dossier, actor=acting_user, action=Action.RETURN_RESULT,
                  from_status=Status.PROCESSED, to_status=Status.RETURNED, note=note.strip(), at=at)
+    # The completed processing control sheet (form 06) goes into the dossier.
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="06")
     return dossier
 
 
@@ -183,33 +187,74 @@ def dossier_stop(*, acting_user: User, dossier: Dossier, reason: str,
     c.save(dossier, "status", "finished_at", "paused_at")
     record_event(dossier, actor=acting_user, action=Action.STOP, from_status=from_status,
                  to_status=Status.STOPPED, note=reason, at=at)
+    # Form 05 tells the applicant; form 06 closes the control sheet (Circular 03/2025 annex).
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="05",
+                       extra={"reason": reason})
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="06")
     return dossier
+
+
+def _apology_limit() -> int:
+    return int(getattr(settings, "TINHSO_APOLOGY_MAX", 1))
+
+
+def _notice_in_time(dossier: Dossier, at: dt.datetime) -> bool:
+    """Sent at least TINHSO_APOLOGY_LEAD_WORKING_DAYS working days before the due moment.
+
+    Decree 61/2018 art. 17 as amended by Decree 107/2021: the apology goes out "chậm nhất 01
+    ngày trước ngày hết hạn" (common reading; see docs/dossiers.md for what is UNCONFIRMED).
+    """
+    if dossier.due_at is None or at >= dossier.due_at:
+        return False
+    lead = int(getattr(settings, "TINHSO_APOLOGY_LEAD_WORKING_DAYS", 1))
+    needed = lead * calendar.office_seconds_per_day(dossier.agency)
+    return calendar.office_seconds_between(at, dossier.due_at, agency=dossier.agency) >= needed
 
 
 @transaction.atomic
 def dossier_apologize(*, acting_user: User, dossier: Dossier, new_due_at: dt.datetime,
                       reason: str) -> Dossier:
-    """Apology and new appointment for a late dossier (form 04); the legal date stays."""
+    """Apology and new appointment for a dossier that will be (or is) late (form 04).
+
+    The law wants it sent before the deadline, so it is accepted before the due moment; one
+    sent later (or less than the lead time before) is still accepted — refusing it would leave
+    the applicant without any notice — but recorded with ``notice_in_time = false``. The new
+    appointment may be set at most TINHSO_APOLOGY_MAX times (default once). The legal date
+    (``original_due_at``) never moves: the 766 index still counts the dossier late.
+    """
     reason = c.require_reason(reason)
     dossier = c.lock_dossier(dossier)
     c.require_official_on(acting_user, dossier, "receiver", "specialist", "leader")
+    c.require_status(dossier, "xin lỗi, hẹn lại / apologise", *sorted(c.CLOCK_RUNNING))
     at = c.now()
-    if not c.is_overdue(dossier, at):
-        raise Conflict("NOT_OVERDUE", "Hồ sơ chưa quá hạn nên không cần xin lỗi.",
-                       "The dossier is not overdue; no apology is needed.",
-                       {"due_at": dossier.due_at.isoformat() if dossier.due_at else None})
-    if new_due_at.tzinfo is None or new_due_at <= at:
-        raise ValidationFailed("INVALID_NEW_APPOINTMENT",
-                               "Ngày hẹn mới phải ở tương lai (kèm múi giờ).",
-                               "The new appointment must be in the future (with an offset).",
-                               {"new_due_at": new_due_at.isoformat()})
-    old_due = dossier.due_at
+    limit = _apology_limit()
+    if limit and dossier.apology_count >= limit:
+        raise Conflict(
+            "APOLOGY_LIMIT_REACHED",
+            f"Hồ sơ đã được hẹn lại ngày trả kết quả {dossier.apology_count} lần; theo quy định "
+            f"chỉ được hẹn lại không quá {limit} lần.",
+            f"The return date was already re-appointed {dossier.apology_count} time(s); at "
+            f"most {limit} new appointment(s) are allowed.",
+            {"apology_count": dossier.apology_count, "max": limit},
+        )
+    current_due = dossier.due_at
+    if new_due_at.tzinfo is None or new_due_at <= at or \
+            (current_due is not None and new_due_at <= current_due):
+        raise ValidationFailed(
+            "INVALID_NEW_APPOINTMENT",
+            "Ngày hẹn mới phải ở tương lai, sau ngày hẹn hiện tại (kèm múi giờ).",
+            "The new appointment must be in the future and after the current one "
+            "(with an offset).",
+            {"new_due_at": new_due_at.isoformat(),
+             "due_at": current_due.isoformat() if current_due else None})
+    in_time = _notice_in_time(dossier, at)
     dossier.due_at = new_due_at
     dossier.apology_count += 1
     c.save(dossier, "due_at", "apology_count")
     record_event(dossier, actor=acting_user, action=Action.APOLOGIZE, from_status=dossier.status,
                  to_status=dossier.status, note=reason, at=at,
-                 data={"old_due_at": old_due.isoformat() if old_due else None})
+                 data={"old_due_at": current_due.isoformat() if current_due else None,
+                       "new_due_at": new_due_at.isoformat(), "notice_in_time": in_time})
     issue_after_commit(acting_user=acting_user, dossier=dossier, form="04",
                        extra={"reason": reason, "new_due_at": new_due_at})
     return dossier

@@ -13,14 +13,6 @@ from tinhso.dossiers.models import Action, AttachmentKind, Dossier, DossierEvent
 from tinhso.dossiers.paperwork import issue_after_commit
 from tinhso.dossiers.services import _common as c
 from tinhso.dossiers.services.intake import Files, attach_files, check_files, validate_form_data
-from tinhso.workdays import calendar
-
-
-def _remaining(at: Any, due: Any, dossier: Dossier) -> int | None:
-    """Office seconds left to ``due``; None once it has passed (a late dossier stays late)."""
-    if due is None or due <= at:
-        return None
-    return calendar.office_seconds_between(at, due, agency=dossier.agency)
 
 
 @transaction.atomic
@@ -38,10 +30,7 @@ def dossier_request_supplement(*, acting_user: User, dossier: Dossier, reason: s
     c.require_not_late(dossier, at)
     data: dict[str, Any] = {"resume_status": dossier.status}
     if dossier.status in c.CLOCK_RUNNING:
-        data["remaining_original"] = _remaining(at, dossier.original_due_at, dossier)
-        data["remaining_due"] = _remaining(at, dossier.due_at, dossier)
-        dossier.paused_at = at
-        dossier.remaining_office_seconds = data["remaining_original"]
+        data.update(c.pause_clock(dossier, at))
     from_status = dossier.status
     dossier.status = Status.SUPPLEMENT_REQUESTED
     dossier.supplement_count += 1
@@ -78,17 +67,9 @@ def dossier_supplement(*, acting_user: User, dossier: Dossier, files: Files,
         )
         info = request.data if request else {}
         at = c.now()
-        if dossier.paused_at is not None:
-            if info.get("remaining_original") is not None:
-                dossier.original_due_at = calendar.add_office_seconds(
-                    at, info["remaining_original"], agency=dossier.agency)
-            if info.get("remaining_due") is not None:
-                dossier.due_at = calendar.add_office_seconds(
-                    at, info["remaining_due"], agency=dossier.agency)
+        c.resume_clock(dossier, at, info)
         resume = int(info.get("resume_status", Status.PROCESSING))
         dossier.status = resume
-        dossier.paused_at = None
-        dossier.remaining_office_seconds = None
         fields = ["status", "paused_at", "remaining_office_seconds", "due_at",
                   "original_due_at"]
         if form_data is not None:

@@ -37,6 +37,23 @@ def workdays(value: Any) -> str:
     return _("%(n)s ngày làm việc") % {"n": text}
 
 
+@register.filter
+def deadline(procedure: Any) -> str:
+    """The procedure's time limit in words: working days, same day with its cut-off (Decree
+    23/2015 art. 7), or office hours (docs/workdays.md, "Deadline kinds")."""
+    kind = getattr(procedure, "deadline_kind", "working_days")
+    if kind == "same_day":
+        from tinhso.workdays.deadlines import DeadlineRule
+
+        cutoff = DeadlineRule.of(procedure).effective_cutoff()
+        return _("Trong ngày (nhận sau %(t)s: ngày làm việc tiếp theo)") % {
+            "t": cutoff.strftime("%H:%M")}
+    if kind == "hours" and procedure.processing_hours is not None:
+        text = f"{Decimal(procedure.processing_hours).normalize():f}".replace(".", ",")
+        return _("%(n)s giờ làm việc") % {"n": text}
+    return workdays(procedure.processing_days)
+
+
 @register.simple_tag(takes_context=True)
 def query(context: template.Context, **changes: Any) -> str:
     """The current GET query with some keys replaced (None/"" removes them); cursors dropped."""
