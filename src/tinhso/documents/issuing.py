@@ -26,10 +26,14 @@ from tinhso.documents.models import Document, DocumentForm, DocumentJob, IssueSt
 
 logger = logging.getLogger(__name__)
 
-FORM_FOR_ACTION: dict[str, str] = {
-    "receive": DocumentForm.RECEIPT, "create_direct": DocumentForm.RECEIPT,
-    "request_supplement": DocumentForm.SUPPLEMENT, "refuse": DocumentForm.REFUSAL,
-    "apologize": DocumentForm.APOLOGY, "approve": DocumentForm.RESULT,
+# The forms each step produces: stopping a dossier gives the stop notice (05) and closes the
+# processing control sheet (06); returning the result closes the sheet too.
+FORMS_FOR_ACTION: dict[str, tuple[str, ...]] = {
+    "receive": (DocumentForm.RECEIPT,), "create_direct": (DocumentForm.RECEIPT,),
+    "request_supplement": (DocumentForm.SUPPLEMENT,), "refuse": (DocumentForm.REFUSAL,),
+    "apologize": (DocumentForm.APOLOGY,), "approve": (DocumentForm.RESULT,),
+    "stop": (DocumentForm.STOP, DocumentForm.CONTROL),
+    "return_result": (DocumentForm.CONTROL,),
 }
 ACTION_FOR_FORM: dict[str, tuple[str, ...]] = {
     DocumentForm.RECEIPT: ("receive", "create_direct"),
@@ -37,9 +41,12 @@ ACTION_FOR_FORM: dict[str, tuple[str, ...]] = {
     DocumentForm.REFUSAL: ("refuse",),
     DocumentForm.APOLOGY: ("apologize",),
     DocumentForm.RESULT: ("approve",),
+    DocumentForm.STOP: ("stop",),
+    DocumentForm.CONTROL: ("return_result", "stop"),
 }
 TYPES = {"dossier.received", "dossier.supplement_requested", "dossier.refused",
-         "dossier.apologized", "dossier.approved"}
+         "dossier.apologized", "dossier.approved", "dossier.stopped",
+         "dossier.result_returned"}
 CLAIM = dt.timedelta(minutes=5)
 
 
@@ -48,32 +55,32 @@ def extra_for(event: Any, form: str) -> dict[str, Any]:
     note = event.note or ""
     if form == DocumentForm.SUPPLEMENT:
         return {"items": [line for line in note.splitlines() if line.strip()], "reason": note}
-    if form == DocumentForm.REFUSAL:
+    if form in (DocumentForm.REFUSAL, DocumentForm.STOP):
         return {"reason": note}
     if form == DocumentForm.APOLOGY:
         return {"reason": note, "new_due_at": event.due_at.isoformat() if event.due_at else None}
     return {}
 
 
-def _wanted(event: Any) -> str | None:
-    """The form this step produces, or None (no form, or issuing is off, or no official)."""
+def wanted_forms(event: Any) -> tuple[str, ...]:
+    """The forms this step produces (none when issuing is off or no official acted)."""
     if not getattr(settings, "TINHSO_ISSUE_DOCUMENTS", True):
-        return None
-    form = FORM_FOR_ACTION.get(event.action)
-    if form is None:
-        return None
-    if form == DocumentForm.RESULT and not event.dossier.result_electronic:
-        return None
+        return ()
     actor = event.actor
     if actor is None or not getattr(actor, "is_official", False):
-        return None
-    return form
+        return ()
+    return tuple(form for form in FORMS_FOR_ACTION.get(event.action, ())
+                 if form != DocumentForm.RESULT or event.dossier.result_electronic)
 
 
-def job_for_event(event: Any) -> DocumentJob | None:
-    """Create (or find) the job of this step; safe to call any number of times."""
-    form = _wanted(event)
-    if form is None:
+def jobs_for_event(event: Any) -> list[DocumentJob]:
+    return [job for form in wanted_forms(event)
+            if (job := job_for_event(event, form)) is not None]
+
+
+def job_for_event(event: Any, form: str) -> DocumentJob | None:
+    """Create (or find) the job of this step and form; safe to call any number of times."""
+    if form not in wanted_forms(event):
         return None
     try:
         with transaction.atomic():
@@ -161,9 +168,9 @@ def handle_event(event: Any) -> None:
                      .filter(pk=dossier_event_id).first())
     if dossier_event is None:
         return
-    job = job_for_event(dossier_event)
-    if job is not None and job.state == IssueState.PENDING:
-        document_job_run(job_id=job.pk)
+    for job in jobs_for_event(dossier_event):
+        if job.state == IssueState.PENDING:
+            document_job_run(job_id=job.pk)
 
 
 def _require_official_of(user: Any, dossier: Any) -> None:

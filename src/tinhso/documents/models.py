@@ -140,6 +140,7 @@ class DocumentJob(models.Model):
     form = models.CharField("loại văn bản", max_length=8, choices=[
         (f.value, f.label) for f in (DocumentForm.RECEIPT, DocumentForm.SUPPLEMENT,
                                      DocumentForm.REFUSAL, DocumentForm.APOLOGY,
+                                     DocumentForm.STOP, DocumentForm.CONTROL,
                                      DocumentForm.RESULT)])
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người ký", null=True,
                               blank=True, on_delete=models.SET_NULL, related_name="+")

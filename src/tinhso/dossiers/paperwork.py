@@ -29,9 +29,9 @@ def issue_after_commit(*, acting_user: Any, dossier: Any, form: str,
     # The dossier row is locked by the step's transaction: its last event is this step's.
     event = (DossierEvent.objects.select_related("dossier", "actor")
              .filter(dossier_id=dossier.pk).order_by("-id").first())
-    if event is None or issuing.FORM_FOR_ACTION.get(event.action) != form:
+    if event is None:
         return
-    job = issuing.job_for_event(event)
+    job = issuing.job_for_event(event, form)
     if job is None:
         return
     job_id = job.pk
