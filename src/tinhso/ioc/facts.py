@@ -1,7 +1,8 @@
 """Keeping DailyFact/MonthlyFact current with the dossier event log, rebuilding and verifying.
 
-Every dossier event reaches :func:`on_dossier_event` (or :func:`on_dossier_events_bulk` for the
-importer and the generator) inside the event's own transaction, through
+Every dossier event reaches :func:`on_dossier_event` through the outbox (consumer "ioc",
+tinhso.ioc.consumer, in a worker after the event's transaction committed); the importer and
+the generator hand their batches to :func:`on_dossier_events_bulk` through
 ``tinhso.core.hooks``. The handler recomputes the dossier's profile, subtracts what the dossier
 contributed before and adds what it contributes now: facts can never disagree with committed
 events, and the cost of an event is a handful of statements whatever the number of dossiers.
@@ -185,13 +186,17 @@ def _complained_ids(dossier_ids: Iterable[int]) -> set[int]:
 
 
 def on_dossier_event(dossier: Dossier, event: DossierEvent) -> None:
-    """Subscriber for one event (registered in IocConfig.ready)."""
+    """Apply one event (the "ioc" outbox consumer). ``dossier`` is the row as it is NOW,
+    possibly already changed by later events: each later event recomputes the profile from the
+    row and the memory, so once every event is applied the facts equal the rebuild's."""
     state = DossierFactState.objects.filter(pk=dossier.pk).first()
     if state is None:
         # First event we see for this dossier: replay whatever the log already holds, so a
         # dossier that predates the subscription is still counted exactly once.
         earlier = list(
-            DossierEvent.objects.filter(dossier_id=dossier.pk).exclude(pk=event.pk)
+            # Only the events before this one: with the outbox, later ones may already be in
+            # the log and will be delivered after it.
+            DossierEvent.objects.filter(dossier_id=dossier.pk, pk__lt=event.pk)
             .order_by("at", "id").values_list("action", "at", "to_status")
         )
         ordered = sorted([*earlier, (event.action, event.at, event.to_status)],

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -67,12 +67,17 @@ class Command(BaseCommand):
         if not every:
             once()
             return
-        from tinhso.core.periodic import run_every
-
         self.stdout.write(f"Quét cảnh báo mỗi {every:g} giây (Ctrl+C để dừng) / scanning every "
                           f"{every:g} s (Ctrl+C to stop).")
         try:
-            run_every(every, once, threading.Event(), name="scan-alerts")
+            while True:  # a foreground loop; the job consumers run the scan periodically anyway
+                try:
+                    once()
+                except Exception as exc:  # the next round is on time
+                    self.stderr.write(f"scan failed: {exc}")
+                finally:
+                    connections.close_all()
+                time.sleep(every)
         except KeyboardInterrupt:
             self.stdout.write("Đã dừng / stopped.")
 
