@@ -64,14 +64,24 @@ def _outbox_cursors_at_end(request):
     transactional = "transactional_db" in request.fixturenames or (
         marker is not None and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,))))
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from tinhso.outbox.models import ConsumerCursor
     from tinhso.outbox.registry import consumer_names
 
+    start_cursors_at_end(consumer_names())
+
+
+def start_cursors_at_end(names) -> None:
+    """Put the consumers' cursors after every outbox id used so far (PostgreSQL)."""
+    from django.db import connection
+
+    from tinhso.outbox.models import ConsumerCursor
+
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cur:
         cur.execute("SELECT last_value, is_called FROM outbox_outboxevent_id_seq")
         last, called = cur.fetchone()
     position = last if called else last - 1
-    for name in consumer_names():
+    for name in names:
         ConsumerCursor.objects.update_or_create(name=name, defaults={"position": position})
 
 

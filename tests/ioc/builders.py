@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tinhso.core import hooks
-from tinhso.ioc import facts
 from tinhso.dossiers.models import Action, Channel, Dossier, DossierEvent, Status
+from tinhso.ioc import facts
 from tinhso.workdays.calendar import add_office_seconds, add_working_days, office_seconds_between
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -52,9 +52,9 @@ def event_publish(*, type: str, aggregate_type: str, aggregate_id: str | int,  #
 
 def _nudge_on_commit() -> None:
     """Wake the dispatcher once per transaction, after it commits."""
-    if connection.in_atomic_block:
-        if any(func is _nudge for _, func, _ in connection.run_on_commit):
-            return
+    if connection.in_atomic_block and any(
+            func is _nudge for _, func, _ in connection.run_on_commit):
+        return
     transaction.on_commit(_nudge)
 
 

@@ -71,7 +71,7 @@ def _tinhso(*args: str) -> list[str]:
 def _start_consumer() -> subprocess.Popen[bytes]:
     # A child process, not a thread: Huey's consumer wants the main thread for its signals,
     # and a crash of one does not take the other down. It exits if this process dies.
-    return subprocess.Popen(_tinhso("worker", "--parent-pid", str(os.getpid())))
+    return subprocess.Popen(_tinhso("worker", "--parent-pid", str(os.getpid())))  # noqa: S603
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
@@ -102,7 +102,7 @@ def _serve_processes(workers: int, host: str, port: int, threads: int, proxy: st
     sock.set_inheritable(True)
     argv = ["serve", "--fd", str(sock.fileno()), "--threads", str(threads),
             "--trusted-proxy", proxy]
-    children = [subprocess.Popen(_tinhso(*argv), pass_fds=[sock.fileno()])
+    children = [subprocess.Popen(_tinhso(*argv), pass_fds=[sock.fileno()])  # noqa: S603
                 for _ in range(workers)]
     try:
         _wait_any(children)
