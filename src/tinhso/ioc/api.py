@@ -40,6 +40,10 @@ class IndexOut(Schema):
     score: float | None = Field(..., description="tổng điểm các chỉ số có dữ liệu")
     max: float = Field(..., description="tổng điểm tối đa của các chỉ số có dữ liệu")
     groups: list[GroupOut]
+    data_up_to: str = Field(..., description="dữ liệu đến: mọi sự kiện trước thời điểm này "
+                                             "đã được tính (ISO 8601)")
+    lag_seconds: float = Field(..., description="độ trễ của số liệu so với sự kiện mới nhất "
+                                                "(giây; 0 khi không có sự kiện chờ)")
 
 
 class IndexQuery(Schema):
@@ -56,8 +60,14 @@ def index(request: HttpRequest, q: Query[IndexQuery]) -> dict[str, Any]:
     """The 766 index of a scope over [from, to]. Unfinished dossiers are judged at the end of
     ``to`` (or of today when ``to`` is later; ``to`` in the answer is that day). Indicators
     without data have null numerator, denominator, ratio and score; ``max`` of a group and of
-    the whole index sums only the indicators that have a score (docs/kpi.md)."""
-    return selectors.kpi_index(request.user, q.scope, q.date_from, q.date_to)
+    the whole index sums only the indicators that have a score (docs/kpi.md). The figures
+    follow the dossier events through the outbox within seconds: ``data_up_to`` and
+    ``lag_seconds`` say how current they are."""
+    from tinhso.ioc.consumer import freshness
+
+    fresh = freshness()
+    return {**selectors.kpi_index(request.user, q.scope, q.date_from, q.date_to),
+            "data_up_to": fresh.up_to.isoformat(), "lag_seconds": round(fresh.lag_seconds, 1)}
 
 
 class SeriesPoint(Schema):

@@ -49,6 +49,12 @@ def _lock(name: str) -> ConsumerCursor:
     return cursor
 
 
+def hold_consumer(name: str) -> ConsumerCursor:
+    """Lock consumer ``name``'s cursor until the caller's transaction ends: no dispatcher
+    delivers to it meanwhile (e.g. while the IOC facts are rebuilt)."""
+    return _lock(name)
+
+
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
