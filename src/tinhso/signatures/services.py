@@ -575,6 +575,21 @@ def crl_current(ca: CertificateAuthority) -> bytes:
     return bytes(ca.crl_der)
 
 
+def crl_refresh_due(*, margin: dt.timedelta = dt.timedelta(hours=2)) -> list[str]:
+    """Republish every CA's CRL that expires within ``margin`` (the hourly periodic job, so a
+    CRL nobody asked for does not lapse). Idempotent: the due check is repeated under the CA's
+    row lock, so two job consumers running it at once publish one CRL, not two."""
+    published = []
+    for ca_id in CertificateAuthority.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            ca = CertificateAuthority.objects.select_for_update().get(pk=ca_id)
+            if ca.crl_next_update is not None and ca.crl_next_update - timezone.now() > margin:
+                continue
+            crl_publish(ca=ca)
+            published.append(ca.name)
+    return published
+
+
 # --- Trust anchors ---------------------------------------------------------------------------
 
 
