@@ -41,6 +41,9 @@ class Command(BaseCommand):
             return
         if workers < 1:
             raise CommandError("--workers phải ≥ 1 / must be at least 1.")
+        # SIGTERM (systemd, docker stop) ends serving like Ctrl+C: the finally below runs and
+        # stops the job consumer and the server processes.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
         self.stdout.write(f"tinhso: http://{host}:{port}/  (Ctrl+C để dừng)")
         consumer = None
         if not no_worker and settings.TINHSO_SERVE_WORKER:
@@ -53,9 +56,15 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"{workers} tiến trình máy chủ / server processes.")
                 _serve_processes(workers, host, port, threads, proxy)
+        except KeyboardInterrupt:
+            self.stdout.write("Đã dừng / stopped.")
         finally:
             if consumer is not None:
                 _stop(consumer)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _hidden() -> str:
@@ -106,8 +115,6 @@ def _serve_processes(workers: int, host: str, port: int, threads: int, proxy: st
                 for _ in range(workers)]
     try:
         _wait_any(children)
-    except KeyboardInterrupt:
-        pass
     finally:
         for child in children:
             if child.poll() is None:
@@ -121,11 +128,7 @@ def _serve_processes(workers: int, host: str, port: int, threads: int, proxy: st
 
 
 def _wait_any(children: list[subprocess.Popen[bytes]]) -> None:
-    """Return when a child exits (then all are stopped) or on Ctrl+C/SIGTERM."""
-    def _term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _term)
+    """Return when a server child exits (then all are stopped); Ctrl+C/SIGTERM interrupt."""
     pids = {child.pid for child in children}
     while True:
         pid, _ = os.wait()  # the job consumer may exit too: only a server child ends serving
