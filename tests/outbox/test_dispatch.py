@@ -109,3 +109,22 @@ def test_nudged_after_commit(consumer):
         assert seen == []
     assert seen == [event.pk]
 
+
+
+@pytest.mark.django_db
+def test_a_batch_keeps_the_effects_before_a_failure(consumer, monkeypatch):
+    """Several events per transaction (batch=5): a failure on the third keeps the first two
+    (each handler call has its savepoint) and stops the cursor before the third."""
+    from tinhso.outbox import registry
+
+    seen, fail_on = consumer
+    registry._consumers["test"] = registry.Consumer(
+        "test", registry._consumers["test"].handler, frozenset({"feedback.received"}), 5)
+    events = publish(6)
+    fail_on.add(events[2].pk)
+    assert run_consumer("test") == 2
+    assert seen == [events[0].pk, events[1].pk] and effects() == 2
+    cursor = ConsumerCursor.objects.get(name="test")
+    assert cursor.position == events[1].pk and cursor.failing_event_id == events[2].pk
+    fail_on.clear()
+    assert run_consumer("test") == 4 and effects() == 6

@@ -14,5 +14,5 @@ class IocConfig(AppConfig):
         from tinhso.ioc.facts import on_dossier_events_bulk
         from tinhso.outbox.registry import register_consumer
 
-        register_consumer(consumer.NAME, consumer.handle, types=consumer.TYPES)
+        register_consumer(consumer.NAME, consumer.handle, types=consumer.TYPES, batch=100)
         subscribe_dossier_events_bulk(on_dossier_events_bulk)

@@ -110,60 +110,65 @@ def _deliverable(cursor: ConsumerCursor) -> list[tuple[int, str]]:
     return []
 
 
-class _HandlerFailed(Exception):
-    def __init__(self, event_pk: int, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.event_pk = event_pk
-        self.error = error
-        self.trace = "".join(traceback.format_exception(error))
+@dataclass
+class _Failure:
+    event_pk: int
+    error: BaseException
+    trace: str
 
 
-def _step(consumer: Consumer) -> int | None:
-    """One transaction: deliver the next wanted event (moving past unwanted ones). Returns 1
-    when an event was delivered, 0 when only unwanted events were passed, None when there is
-    nothing deliverable now."""
+def _step(consumer: Consumer, limit: int) -> tuple[int | None, _Failure | None]:
+    """One transaction: deliver up to ``min(consumer.batch, limit)`` wanted events, moving past
+    unwanted ones. Returns (delivered, failure): delivered is None when nothing was
+    deliverable. Each handler call has its own savepoint: when one raises, the events before it
+    keep their effects, the cursor stops before it and the error is stored with it."""
     with transaction.atomic():
         cursor = _lock(consumer.name)
-        horizon = (cursor.horizon_id, cursor.horizon_xmax)
+        before = (cursor.position, cursor.horizon_id, cursor.horizon_xmax)
         rows = _deliverable(cursor)
-        now = timezone.now()
-        target: int | None = None
+        wanted = [event_id for event_id, type_ in rows if consumer.wants(type_)]
+        wanted = wanted[:max(1, min(consumer.batch, limit))]
+        events = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=wanted)} if wanted else {}
+        delivered = 0
+        failure: _Failure | None = None
         for event_id, type_ in rows:
-            if consumer.wants(type_):
-                target = event_id
-                break
-            cursor.position = event_id
-        if target is None:
-            if rows or (cursor.horizon_id, cursor.horizon_xmax) != horizon:
-                cursor.updated_at = now
-                cursor.save()
-            return 0 if rows else None
-        event = OutboxEvent.objects.get(pk=target)
-        try:
-            with transaction.atomic():
-                consumer.handler(event)
-        except Exception as exc:
-            raise _HandlerFailed(event.pk, exc) from exc
-        cursor.position = event.pk
-        cursor.delivered += 1
-        cursor.last_event_at = event.occurred_at
-        cursor.updated_at = now
-        cursor.failures = 0
-        cursor.failing_event_id = None
-        cursor.last_error = ""
-        cursor.save()
-        return 1
-
-
-def _record_failure(name: str, failure: _HandlerFailed) -> None:
-    with transaction.atomic():
-        cursor = _lock(name)
-        cursor.failures += 1
-        cursor.failing_event_id = failure.event_pk
-        cursor.last_error = failure.trace[-4000:]
-        cursor.last_error_at = timezone.now()
-        cursor.save(update_fields=["failures", "failing_event_id", "last_error",
-                                   "last_error_at"])
+            if event_id in events:
+                event = events[event_id]
+                try:
+                    with transaction.atomic():
+                        consumer.handler(event)
+                except Exception as exc:
+                    failure = _Failure(event.pk, exc, "".join(traceback.format_exception(exc)))
+                    break
+                delivered += 1
+                cursor.last_event_at = event.occurred_at
+                cursor.position = event_id
+                if delivered == len(wanted):
+                    break
+            elif consumer.wants(type_):
+                break  # beyond this batch
+            else:
+                cursor.position = event_id  # not for this consumer: pass it
+        now = timezone.now()
+        if failure is not None:
+            cursor.failures += 1
+            cursor.failing_event_id = failure.event_pk
+            cursor.last_error = failure.trace[-4000:]
+            cursor.last_error_at = now
+        elif delivered:
+            cursor.failures = 0
+            cursor.failing_event_id = None
+            cursor.last_error = ""
+        if delivered or failure or (cursor.position, cursor.horizon_id,
+                                    cursor.horizon_xmax) != before:
+            cursor.delivered += delivered
+            cursor.updated_at = now
+            cursor.save()
+        if not rows:
+            return None, None
+        if not delivered and failure is None and cursor.position == before[0]:
+            return None, None
+        return delivered, failure
 
 
 def run_consumer(name: str, *, limit: int = 500) -> int:
@@ -177,16 +182,14 @@ def run_consumer(name: str, *, limit: int = 500) -> int:
     for _ in range(limit * 2 + SCAN):
         if delivered >= limit:
             break
-        try:
-            outcome = _step(consumer)
-        except _HandlerFailed as failure:
+        count, failure = _step(consumer, limit - delivered)
+        if count is None:
+            break
+        delivered += count
+        if failure is not None:
             logger.error("Outbox consumer %s failed on event %s: %s", name, failure.event_pk,
                          failure.error)
-            _record_failure(name, failure)
             break
-        if outcome is None:
-            break
-        delivered += outcome
     return delivered
 
 
