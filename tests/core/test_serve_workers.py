@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import factories
+from tests.outbox.test_processes import delivered, submit_and_receive, token_for, wait_for
 from tests.processes import STARTUP_SECONDS, database_url, free_port
 
 pytestmark = pytest.mark.slow
@@ -32,6 +34,10 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process tree from /proc")
 def test_several_servers_and_a_consumer_start_and_stop_together(transactional_db, tmp_path):
+    agency = factories.make_agency(unit=factories.make_province())
+    procedure = factories.make_procedure(agencies=[agency])
+    tokens = (token_for(factories.make_citizen()),
+              token_for(factories.make_official(agency, "receiver")))
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url(), "TINHSO_VAR_DIR": str(tmp_path),
            "TINHSO_ALERT_SCAN_SECONDS": "0", "TINHSO_JOBS_URL": "",
@@ -50,6 +56,9 @@ def test_several_servers_and_a_consumer_start_and_stop_together(transactional_db
             time.sleep(0.1)
         assert len(pids) == 3  # two servers sharing the port and one job consumer
         assert all(_healthy(port) for _ in range(10))
+        # The consumer beside the servers delivers the outbox: the IOC facts follow at once.
+        submit_and_receive(f"http://127.0.0.1:{port}", tokens, procedure, agency, 2)
+        wait_for(lambda: delivered() == 4, "the embedded consumer to apply the events")
         proc.terminate()
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, out
