@@ -38,6 +38,61 @@ def _fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _jobs_run_at_once():
+    # Huey's immediate mode: a task runs when it is enqueued, in the test's thread. Tests that
+    # need a real worker start a `tinhso worker` process (tests/outbox/test_processes.py).
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
+@pytest.fixture(autouse=True)
+def _outbox_cursors_at_end(request):
+    """PostgreSQL keeps its sequences when a test's transaction rolls back, so every test would
+    start with a gap in the outbox ids before its first event, which the dispatcher must wait
+    out (tinhso.outbox.dispatch). Each test's consumers start after the ids already used."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    from django.db import connection
+
+    if not connection.settings_dict["ENGINE"].endswith("postgresql"):
+        return
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,))))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tinhso.outbox.registry import consumer_names
+
+    start_cursors_at_end(consumer_names())
+
+
+def start_cursors_at_end(names) -> None:
+    """Put the consumers' cursors after every outbox id used so far (PostgreSQL)."""
+    from django.db import connection
+
+    from tinhso.outbox.models import ConsumerCursor
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT last_value, is_called FROM outbox_outboxevent_id_seq")
+        last, called = cur.fetchone()
+    position = last if called else last - 1
+    for name in names:
+        ConsumerCursor.objects.update_or_create(name=name, defaults={"position": position})
+
+
+@pytest.fixture
+def drain():
+    """Deliver the outbox to its consumers now (what the worker does within seconds)."""
+    from tinhso.outbox.dispatch import drain_outbox
+
+    return drain_outbox
+
+
 @pytest.fixture
 def province(db):
     return factories.make_province()

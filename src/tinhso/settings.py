@@ -97,7 +97,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # ships Swagger UI's files: the API docs work offline
+    "huey.contrib.djhuey",
     "tinhso.core",
+    "tinhso.outbox",
+    "tinhso.jobs",
     "tinhso.units",
     "tinhso.accounts",
     "tinhso.catalog",
@@ -109,7 +112,6 @@ INSTALLED_APPS = [
     "tinhso.ioc",
     "tinhso.feedback",
     "tinhso.notifications",
-    "huey.contrib.djhuey",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -270,8 +272,36 @@ TINHSO_PUBLIC_URL = os.environ.get("TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")
 # Province shown by the demo data and the UI.
 TINHSO_PROVINCE_CODE = os.environ.get("TINHSO_PROVINCE_CODE", "70")
 
-# `tinhso serve` scans the IOC alerts (near due, overdue, thresholds) this often; 0 disables
-# the in-process scanner (run `tinhso ioc scan-alerts --every N` or cron instead).
+# Background jobs (Huey, docs/jobs.md). Embedded default: a SQLite queue file under var/ and a
+# consumer inside `tinhso serve`. TINHSO_JOBS_URL=redis://… puts the queue in Redis, shared by
+# `tinhso worker` processes on any number of machines.
+TINHSO_JOBS_URL = os.environ.get("TINHSO_JOBS_URL", "").strip()
+TINHSO_JOBS_WORKERS = env_int("TINHSO_JOBS_WORKERS", 2)
+TINHSO_JOBS_RETRIES = env_int("TINHSO_JOBS_RETRIES", 3)
+TINHSO_JOBS_RETRY_DELAY = env_int("TINHSO_JOBS_RETRY_DELAY", 10)
+# Whether `tinhso serve` runs a job consumer beside the web server. Default: yes with the
+# embedded SQLite queue, no with Redis (separate `tinhso worker` processes do the work).
+TINHSO_SERVE_WORKER = env_bool("TINHSO_SERVE_WORKER", not TINHSO_JOBS_URL)
+if TINHSO_JOBS_WORKERS < 1:
+    raise ImproperlyConfigured("TINHSO_JOBS_WORKERS must be at least 1.")
+if TINHSO_JOBS_URL.startswith(("redis://", "rediss://", "unix://")):
+    HUEY: dict[str, object] = {
+        "huey_class": "huey.PriorityRedisHuey", "name": "tinhso", "url": TINHSO_JOBS_URL,
+        "results": False, "immediate": False, "utc": True,
+    }
+elif TINHSO_JOBS_URL:
+    raise ImproperlyConfigured(f"TINHSO_JOBS_URL={TINHSO_JOBS_URL!r}: only redis:// is supported "
+                               "(leave it empty for the embedded SQLite queue).")
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey", "name": "tinhso",
+        "filename": str(VAR_DIR / "jobs.sqlite3"), "results": False, "immediate": False,
+        "utc": True,
+    }
+HUEY["consumer"] = {"workers": TINHSO_JOBS_WORKERS, "worker_type": "thread", "periodic": True}
+
+# The IOC alert scan (near due, overdue, thresholds) runs as a periodic job this often, rounded
+# up to whole minutes (Huey's periodic granularity); 0 disables it (`tinhso ioc scan-alerts`).
 TINHSO_ALERT_SCAN_SECONDS = env_int("TINHSO_ALERT_SCAN_SECONDS", 300)
 if TINHSO_ALERT_SCAN_SECONDS < 0:
     raise ImproperlyConfigured("TINHSO_ALERT_SCAN_SECONDS must be 0 (off) or a number of seconds.")
@@ -280,11 +310,6 @@ if TINHSO_ALERT_SCAN_SECONDS < 0:
 TINHSO_CSC_SANDBOX = env_bool("TINHSO_CSC_SANDBOX", DEBUG and not PRODUCTION)
 if TINHSO_CSC_SANDBOX and PRODUCTION:
     raise ImproperlyConfigured("TINHSO_CSC_SANDBOX must be off with TINHSO_PRODUCTION=true.")
-
-# Background jobs. Minimal placeholder of the `notify` branch: tasks run at once in the calling
-# process (immediate mode). The `jobs` branch owns the real configuration (SQLite storage by
-# default, Redis in production, `tinhso worker`); it replaces this block.
-HUEY = {"huey_class": "huey.MemoryHuey", "name": "tinhso", "immediate": True}
 
 # Notifications (docs/notifications.md). SMS is off until TINHSO_SMS_URL names a gateway; for
 # development run `tinhso sms-sandbox --port 8200` and set TINHSO_SMS_URL=http://127.0.0.1:8200.

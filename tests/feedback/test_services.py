@@ -12,6 +12,7 @@ from tinhso.feedback import services
 from tinhso.feedback.models import FeedbackEvent, FeedbackStatus
 from tinhso.feedback.selectors import feedback_get_for_user, feedback_visible_to
 from tinhso.ioc.models import DossierFactState
+from tinhso.outbox.dispatch import drain_outbox
 
 
 def submit(user, agency, **kw):
@@ -134,8 +135,12 @@ def test_feedback_about_a_dossier(clock, citizen, agency, procedure, handler):
     f = services.feedback_submit(acting_user=citizen, title="Chậm", content="Quá hạn",
                                  dossier_code=dossier.code)
     assert f.agency == agency and f.dossier == dossier
+    # The IOC learns of it through the outbox ("ioc" consumer), not in this transaction.
+    assert DossierFactState.objects.get(pk=dossier.pk).complained is False
+    drain_outbox()
     assert DossierFactState.objects.get(pk=dossier.pk).complained is True
     services.feedback_refuse(acting_user=handler, feedback=f, reason="Trùng")
+    drain_outbox()
     assert DossierFactState.objects.get(pk=dossier.pk).complained is False
 
 

@@ -1,6 +1,6 @@
 """Build dossiers and their event logs directly (no dossier services), following the lifecycle
 contract (/tmp/dossier-contract.md): each event updates the dossier row the way the services do,
-writes a DossierEvent and calls the in-transaction hooks, like ``record_event`` does."""
+writes a DossierEvent and applies it to the facts, as the "ioc" outbox consumer does."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tinhso.core import hooks
 from tinhso.dossiers.models import Action, Channel, Dossier, DossierEvent, Status
+from tinhso.ioc import facts
 from tinhso.workdays.calendar import add_office_seconds, add_working_days, office_seconds_between
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -137,7 +138,8 @@ def apply_event(dossier: Dossier, when: dt.datetime, action: str, to_status: int
         dossier=dossier, at=when, action=action, from_status=prev, to_status=target,
         due_at=dossier.due_at, data=data,
     )
-    hooks.dossier_event_recorded(dossier, event)
+    # The effect of the "ioc" outbox consumer, applied at once (the builder has no outbox).
+    facts.on_dossier_event(dossier, event)
     return event
 
 

@@ -140,7 +140,8 @@ def test_concurrent_scans_notify_once(world, leader, settings, monkeypatch):
 
 
 def test_scan_alerts_every_keeps_scanning_until_interrupted(monkeypatch, capsys):
-    from tinhso.core import periodic
+    from django.db import connections
+
     from tinhso.ioc import tasks
 
     calls: list[int] = []
@@ -152,7 +153,7 @@ def test_scan_alerts_every_keeps_scanning_until_interrupted(monkeypatch, capsys)
         return {"near_due": 0, "overdue": len(calls), "total": len(calls)}
 
     monkeypatch.setattr(tasks, "scan_alerts", fake_scan)
-    monkeypatch.setattr(periodic.connections, "close_all", lambda: None)
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     call_command("ioc", "scan-alerts", "--every", "0.001")
     out = capsys.readouterr().out
     assert len(calls) == 3
@@ -160,20 +161,16 @@ def test_scan_alerts_every_keeps_scanning_until_interrupted(monkeypatch, capsys)
     assert "Đã dừng / stopped." in out
 
 
-def test_serve_starts_the_alert_scanner(settings, monkeypatch, capsys):
-    import waitress
+def test_the_alert_scan_is_a_periodic_job():
+    """The job consumers (`tinhso worker`, the one beside `tinhso serve`) schedule the scan;
+    no thread of the server does it any more."""
+    from huey.contrib.djhuey import HUEY
 
     from tinhso.ioc import tasks
 
-    real_start = tasks.start_periodic
-    started: list[float] = []
-    monkeypatch.setattr(tasks, "start_periodic",
-                        lambda seconds, job, name: started.append(seconds) or object())
-    monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
-    settings.TINHSO_ALERT_SCAN_SECONDS = 120
-    call_command("serve")
-    assert started == [120] and "mỗi 120 giây" in capsys.readouterr().out
-    monkeypatch.setattr(tasks, "start_periodic", real_start)
-    settings.TINHSO_ALERT_SCAN_SECONDS = 0  # off: no thread, no message
-    call_command("serve")
-    assert "mỗi" not in capsys.readouterr().out
+    periodic = {HUEY._registry.task_to_string(t) for t in HUEY._registry._periodic_tasks}
+    assert "tinhso.ioc.tasks.scan_alerts_logged" in periodic
+    # Every 300 s by default: every 5 minutes, not every minute.
+    task = tasks.scan_alerts_periodic.s()
+    assert task.validate_datetime(dt.datetime(2026, 3, 2, 9, 5))
+    assert not task.validate_datetime(dt.datetime(2026, 3, 2, 9, 6))

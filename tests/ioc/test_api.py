@@ -31,7 +31,8 @@ def test_index_shape(world, some_dossiers):
     assert res.status_code == 200
     doc = res.json()
     assert list(doc) == ["scope", "from", "to", "score", "max", "covered_score", "covered_max",
-                         "covered_percent", "groups"]
+                         "covered_percent", "groups", "data_up_to", "lag_seconds"]
+    assert doc["lag_seconds"] == 0  # the builder applies its events at once
     assert (doc["scope"], doc["from"], doc["to"]) == ("70", "2026-01-01", "2026-01-31")
     assert [g["code"] for g in doc["groups"]] == [
         "G1_PUBLICITY", "G2_PROGRESS", "G3_ONLINE", "G4_PAYMENT", "G5_DIGITIZATION",

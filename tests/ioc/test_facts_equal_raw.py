@@ -13,6 +13,7 @@ from tinhso.dossiers.models import Dossier
 from tinhso.feedback import services as feedback_services
 from tinhso.ioc.facts import rebuild, verify
 from tinhso.ioc.selectors import kpi_from_facts, kpi_from_raw
+from tinhso.outbox.dispatch import drain_outbox
 
 SCOPES = [
     "legacy3:70", "current2:75", "689", "691", "legacy3:25001", "current2:26001", "26002",
@@ -61,6 +62,7 @@ def populate(world, rng: random.Random, n: int) -> None:
                 handler = w.admin
                 feedback_services.feedback_refuse(acting_user=handler, feedback=petition,
                                                   reason="Trùng lặp")
+    drain_outbox()  # the petitions reach the facts through the "ioc" consumer
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -1,4 +1,5 @@
-"""The facts follow the real dossier services (record_event → hooks), not only the builder."""
+"""The facts follow the real dossier services (record_event → outbox → "ioc" consumer), not
+only the builder."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from tinhso.dossiers import services
 from tinhso.ioc.facts import verify
 from tinhso.ioc.models import DailyFact
 from tinhso.ioc.selectors import kpi_from_facts, kpi_from_raw
+from tinhso.outbox.dispatch import drain_outbox
+from tinhso.outbox.models import OutboxEvent
 
 MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
@@ -71,6 +74,9 @@ def test_lifecycles_through_the_services(citizen, procedure, agency, officers, c
     services.dossier_refuse(acting_user=officers["receiver"], dossier=five,
                             reason="Sai thẩm quyền")
 
+    # Nothing in the services' transactions wrote facts: they follow through the outbox.
+    assert not DailyFact.objects.exists()
+    assert drain_outbox()["ioc"] == OutboxEvent.objects.filter(type__startswith="dossier.").count()
     assert DailyFact.objects.exists()
     assert verify() == []
     scope = f"agency:{agency.code}"

@@ -1,9 +1,12 @@
 """Explicit in-transaction subscribers to dossier events.
 
-Apps that keep derived data current with the event log (the IOC's daily facts) register a
-callable here in their ``AppConfig.ready``. ``record_event`` calls every subscriber inside the
-same transaction as the event row, so derived data can never disagree with committed events.
-Subscribers must only write their own derived tables; business decisions stay in services.
+Derived data follows the dossier events through the outbox now (tinhso.outbox, consumers in a
+worker: a bug there cannot roll back a legal act). What remains here:
+
+* bulk subscribers: the importer and the demo generator hand whole batches of events to them
+  inside their own (bulk) transaction; the IOC's set-based fact computation is one;
+* single-event subscribers, called by ``record_event`` inside the event's transaction: none in
+  the platform; only for derived data that must never lag (prefer an outbox consumer).
 """
 
 from __future__ import annotations

@@ -137,6 +137,15 @@ def _store(*, doc_uuid: uuid_lib.UUID, pdf: bytes, form: str, agency: Any, dossi
                             object_id=str(doc.uuid),
                             data={"form": form, "sha256": sha, "signers": doc.signers,
                                   "dossier": dossier.code if dossier else None})
+    from tinhso.outbox.services import event_publish
+
+    event_publish(
+        type="document.issued", aggregate_type="document", aggregate_id=doc.pk,
+        agency_id=getattr(agency, "pk", None), actor_id=getattr(acting_user, "pk", None),
+        payload={"document_id": doc.pk, "uuid": str(doc.uuid), "form": form,
+                 "dossier_id": getattr(dossier, "pk", None),
+                 "dossier_code": dossier.code if dossier else None, "sha256": sha,
+                 "signed_at": signed_at.isoformat()})
     return doc
 
 

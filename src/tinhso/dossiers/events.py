@@ -1,4 +1,5 @@
-"""The only writer of dossier events: append one row and notify in-transaction subscribers."""
+"""The only writer of dossier events: append one row, publish it to the outbox, and notify the
+in-transaction subscribers (none are left in the platform; kept for extensions)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from django.utils import timezone
 
 from tinhso.core.hooks import dossier_event_recorded
 from tinhso.dossiers.models import Dossier, DossierEvent
+from tinhso.outbox.catalog import DOSSIER_ACTION_TYPES
+from tinhso.outbox.services import event_publish
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def record_event(
@@ -32,6 +39,19 @@ def record_event(
         note=note,
         due_at=dossier.due_at,
         data=data or {},
+    )
+    event_publish(
+        type=DOSSIER_ACTION_TYPES[str(action)], aggregate_type="dossier",
+        aggregate_id=dossier.pk, agency_id=dossier.agency_id, actor_id=event.actor_id,
+        occurred_at=event.at,
+        payload={
+            "dossier_id": dossier.pk, "code": dossier.code,
+            "procedure_code": dossier.procedure.code, "agency_id": dossier.agency_id,
+            "dossier_event_id": event.pk, "action": str(action), "from_status": from_status,
+            "to_status": int(to_status), "at": event.at.isoformat(),
+            "due_at": _iso(event.due_at), "note": note, "actor_id": event.actor_id,
+            "data": event.data, "step": dossier.current_step,
+        },
     )
     dossier_event_recorded(dossier, event)
     return event

@@ -88,14 +88,17 @@ def _save(feedback: Feedback, *fields: str) -> None:
     feedback.save(update_fields=[*fields, "version"])
 
 
-def _sync_complaint(dossier_id: int | None) -> None:
-    """Keep the IOC's "dossier with a complaint" flag in step (same transaction)."""
-    if dossier_id is None:
-        return
-    from tinhso.feedback.selectors import dossiers_with_complaints
-    from tinhso.ioc.facts import set_complained
+def _publish(feedback: Feedback, type_: str, *, actor: Any, at: dt.datetime) -> None:
+    """The domain event (outbox, same transaction). The IOC's "dossier with a complaint" flag
+    follows feedback.received/refused through its consumer, no longer in this transaction."""
+    from tinhso.outbox.services import event_publish
 
-    set_complained(dossier_id, bool(dossiers_with_complaints([dossier_id])))
+    event_publish(
+        type=type_, aggregate_type="feedback", aggregate_id=feedback.pk,
+        agency_id=feedback.agency_id, actor_id=getattr(actor, "pk", None), occurred_at=at,
+        payload={"feedback_id": feedback.pk, "code": feedback.code, "kind": feedback.kind,
+                 "agency_id": feedback.agency_id, "dossier_id": feedback.dossier_id,
+                 "status": feedback.status, "at": at.isoformat()})
 
 
 @transaction.atomic
@@ -158,7 +161,7 @@ def feedback_submit(*, acting_user: Any, title: str, content: str,
     feedback.save(update_fields=["code"])
     _event(feedback, actor=acting_user, action=FeedbackAction.SUBMIT, from_status="", at=at,
            data={"agency": agency.code, "dossier": dossier.code if dossier else None})
-    _sync_complaint(feedback.dossier_id)
+    _publish(feedback, "feedback.received", actor=acting_user, at=at)
     return feedback
 
 
@@ -180,7 +183,7 @@ def feedback_refuse(*, acting_user: Any, feedback: Feedback, reason: str,
     _save(feedback, "status", "handled_at", "handled_by", "handled_on_time", "refusal_reason")
     _event(feedback, actor=acting_user, action=FeedbackAction.REFUSE, from_status=previous,
            note=reason, at=at)
-    _sync_complaint(feedback.dossier_id)
+    _publish(feedback, "feedback.refused", actor=acting_user, at=at)
     return feedback
 
 
@@ -255,6 +258,7 @@ def feedback_resolve(*, acting_user: Any, feedback: Feedback, resolution: str,
           "publish_due_at")
     _event(feedback, actor=acting_user, action=FeedbackAction.RESOLVE, from_status=previous,
            note=resolution, at=at)
+    _publish(feedback, "feedback.answered", actor=acting_user, at=at)
     return feedback
 
 

@@ -48,6 +48,10 @@ class IndexOut(Schema):
     covered_max: float = Field(..., description="điểm tối đa của các chỉ số có dữ liệu")
     covered_percent: float | None = Field(..., description="covered_score / covered_max × 100")
     groups: list[GroupOut]
+    data_up_to: str = Field(..., description="dữ liệu đến: mọi sự kiện trước thời điểm này "
+                                             "đã được tính (ISO 8601)")
+    lag_seconds: float = Field(..., description="độ trễ của số liệu so với sự kiện mới nhất "
+                                                "(giây; 0 khi không có sự kiện chờ)")
 
 
 class IndexQuery(Schema):
@@ -65,8 +69,14 @@ def index(request: HttpRequest, q: Query[IndexQuery]) -> dict[str, Any]:
     ``to`` (or of today when ``to`` is later; ``to`` in the answer is that day). Indicators
     without data have null numerator, denominator, ratio and score and ``no_data`` true; groups
     keep their nominal maxima and the total is on the national 100-point scale, with the score
-    over the indicators that have data beside it (``covered_*``, docs/kpi.md)."""
-    return selectors.kpi_index(request.user, q.scope, q.date_from, q.date_to)
+    over the indicators that have data beside it (``covered_*``, docs/kpi.md). The figures
+    follow the dossier events through the outbox within seconds: ``data_up_to`` and
+    ``lag_seconds`` say how current they are."""
+    from tinhso.ioc.consumer import freshness
+
+    fresh = freshness()
+    return {**selectors.kpi_index(request.user, q.scope, q.date_from, q.date_to),
+            "data_up_to": fresh.up_to.isoformat(), "lag_seconds": round(fresh.lag_seconds, 1)}
 
 
 class SeriesPoint(Schema):

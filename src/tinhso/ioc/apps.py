@@ -7,9 +7,12 @@ class IocConfig(AppConfig):
     verbose_name = "Trung tâm điều hành thông minh (IOC)"
 
     def ready(self) -> None:
-        # The daily facts follow the dossier event log inside each event's transaction.
-        from tinhso.core.hooks import subscribe_dossier_events, subscribe_dossier_events_bulk
-        from tinhso.ioc.facts import on_dossier_event, on_dossier_events_bulk
+        # The daily facts are a projection of the outbox (consumer "ioc", in a worker); bulk
+        # loads hand their batches over in their own transaction.
+        from tinhso.core.hooks import subscribe_dossier_events_bulk
+        from tinhso.ioc import consumer
+        from tinhso.ioc.facts import on_dossier_events_bulk
+        from tinhso.outbox.registry import register_consumer
 
-        subscribe_dossier_events(on_dossier_event)
+        register_consumer(consumer.NAME, consumer.handle, types=consumer.TYPES, batch=100)
         subscribe_dossier_events_bulk(on_dossier_events_bulk)

@@ -1,7 +1,8 @@
 """Keeping DailyFact/MonthlyFact current with the dossier event log, rebuilding and verifying.
 
-Every dossier event reaches :func:`on_dossier_event` (or :func:`on_dossier_events_bulk` for the
-importer and the generator) inside the event's own transaction, through
+Every dossier event reaches :func:`on_dossier_event` through the outbox (consumer "ioc",
+tinhso.ioc.consumer, in a worker after the event's transaction committed); the importer and
+the generator hand their batches to :func:`on_dossier_events_bulk` through
 ``tinhso.core.hooks``. The handler recomputes the dossier's profile, subtracts what the dossier
 contributed before and adds what it contributes now: facts can never disagree with committed
 events, and the cost of an event is a handful of statements whatever the number of dossiers.
@@ -185,13 +186,19 @@ def _complained_ids(dossier_ids: Iterable[int]) -> set[int]:
 
 
 def on_dossier_event(dossier: Dossier, event: DossierEvent) -> None:
-    """Subscriber for one event (registered in IocConfig.ready)."""
+    """Apply one event (the "ioc" outbox consumer). ``dossier`` is the row as it is NOW,
+    possibly already changed by later events: each later event recomputes the profile from the
+    row and the memory, so once every event is applied the facts equal the rebuild's."""
     state = DossierFactState.objects.filter(pk=dossier.pk).first()
+    if state is not None and state.last_event_id >= event.pk:
+        return  # already counted (by a rebuild, a bulk load or an earlier delivery)
     if state is None:
         # First event we see for this dossier: replay whatever the log already holds, so a
         # dossier that predates the subscription is still counted exactly once.
         earlier = list(
-            DossierEvent.objects.filter(dossier_id=dossier.pk).exclude(pk=event.pk)
+            # Only the events before this one: with the outbox, later ones may already be in
+            # the log and will be delivered after it.
+            DossierEvent.objects.filter(dossier_id=dossier.pk, pk__lt=event.pk)
             .order_by("at", "id").values_list("action", "at", "to_status")
         )
         ordered = sorted([*earlier, (event.action, event.at, event.to_status)],
@@ -208,6 +215,7 @@ def on_dossier_event(dossier: Dossier, event: DossierEvent) -> None:
     apply_delta(diff(contributions(old_profile, old_complained),
                      contributions(new_profile, memory.complained)))
     _fill_state(state, new_profile, memory)
+    state.last_event_id = event.pk
     if created:
         state.save(force_insert=True)
     else:
@@ -233,6 +241,7 @@ def _bulk_chunk(ids: list[int], batch: dict[int, list[DossierEvent]]) -> None:
             if r["id"] in wanted}
     missing = [i for i in ids if i not in states]
     history: dict[int, list[tuple[str, dt.datetime, int]]] = {}
+    last_ids: dict[int, int] = {}
     complained: set[int] = set()
     if missing:
         complained = _complained_ids(missing)
@@ -241,12 +250,13 @@ def _bulk_chunk(ids: list[int], batch: dict[int, list[DossierEvent]]) -> None:
             DossierEvent.objects.filter(**_id_filter(missing, "dossier_id")).values("dossier_id")
             .annotate(n=Count("id")).order_by().values_list("dossier_id", "n"))
         incomplete = [i for i in missing if counts.get(i, 0) > len(batch[i])]
-        for dossier_id, action, at, to_status in (
+        for dossier_id, action, at, to_status, event_id in (
             DossierEvent.objects.filter(dossier_id__in=incomplete)
             .order_by("dossier_id", "at", "id")
-            .values_list("dossier_id", "action", "at", "to_status")
+            .values_list("dossier_id", "action", "at", "to_status", "id")
         ):
             history.setdefault(dossier_id, []).append((action, at, to_status))
+            last_ids[dossier_id] = max(last_ids.get(dossier_id, 0), event_id)
     delta: Contribution = {}
     to_create: list[DossierFactState] = []
     to_update: list[DossierFactState] = []
@@ -255,18 +265,24 @@ def _bulk_chunk(ids: list[int], batch: dict[int, list[DossierEvent]]) -> None:
         if row is None:
             continue
         state = states.get(dossier_id)
+        batch_last = max((e.pk or 0) for e in batch[dossier_id])
         if state is None:
             events = history.get(dossier_id) or [(e.action, e.at, e.to_status)
                                                  for e in batch[dossier_id]]
             memory = _replay(events, complained=dossier_id in complained)
             old, old_complained = EMPTY, False
             state = DossierFactState(dossier_id=dossier_id)
+            state.last_event_id = max(batch_last, last_ids.get(dossier_id, 0))
             to_create.append(state)
         else:
+            fresh = [e for e in batch[dossier_id] if (e.pk or 0) > state.last_event_id]
+            if not fresh:
+                continue
             memory = _memory_of(state)
-            for e in batch[dossier_id]:
+            for e in fresh:
                 memory.advance(e.action, e.at, e.to_status)
             old, old_complained = _profile_of(state), state.complained
+            state.last_event_id = max(state.last_event_id, batch_last)
             to_update.append(state)
         new = compute_profile(row, memory)
         merge(delta, diff(contributions(old, old_complained),
@@ -307,7 +323,7 @@ def insert_states(states: list[DossierFactState]) -> None:
 STATE_FIELDS = [
     "agency_id_key", "unit_id_key", "procedure_id_key", "received_day", "finished_day",
     "overdue_day", "refused_day", "flags", "fee_amount", "request_count", "second_request_at",
-    "pause_started_at", "end_seen", "end_pause_started_at", "complained",
+    "pause_started_at", "end_seen", "end_pause_started_at", "complained", "last_event_id",
 ]
 
 
@@ -333,8 +349,9 @@ def refresh_dossier(dossier_id: int) -> None:
     if row is None:
         return
     state = DossierFactState.objects.filter(pk=dossier_id).first()
-    events = list(DossierEvent.objects.filter(dossier_id=dossier_id).order_by("at", "id")
-                  .values_list("action", "at", "to_status"))
+    logged = list(DossierEvent.objects.filter(dossier_id=dossier_id).order_by("at", "id")
+                  .values_list("action", "at", "to_status", "id"))
+    events = [(action, at, to_status) for action, at, to_status, _ in logged]
     memory = _replay(events, complained=bool(_complained_ids([dossier_id])))
     new = compute_profile(row, memory)
     if state is None:
@@ -344,6 +361,7 @@ def refresh_dossier(dossier_id: int) -> None:
         old, old_complained = _profile_of(state), state.complained
     apply_delta(diff(contributions(old, old_complained), contributions(new, memory.complained)))
     _fill_state(state, new, memory)
+    state.last_event_id = max((i for *_, i in logged), default=0)
     state.save()
 
 
@@ -353,8 +371,9 @@ def refresh_dossier(dossier_id: int) -> None:
 
 
 def _expected_chunks(dossier_filter: dict[str, Any] | None = None, chunk: int = CHUNK
-                     ) -> Iterator[list[tuple[int, Profile, Memory]]]:
-    """(dossier id, profile, memory) for every dossier, from the raw tables, by id chunks."""
+                     ) -> Iterator[list[tuple[int, Profile, Memory, int]]]:
+    """(dossier id, profile, memory, newest event id) for every dossier, from the raw tables,
+    by id chunks."""
     qs = Dossier.objects.filter(**(dossier_filter or {})).order_by("id")
     last = 0
     while True:
@@ -364,16 +383,19 @@ def _expected_chunks(dossier_filter: dict[str, Any] | None = None, chunk: int = 
         ids = [r["id"] for r in rows]
         last = ids[-1]
         events: dict[int, list[tuple[str, dt.datetime, int]]] = defaultdict(list)
-        for dossier_id, action, at, to_status in (
+        last_ids: dict[int, int] = {}
+        for dossier_id, action, at, to_status, event_id in (
             DossierEvent.objects.filter(dossier_id__in=ids).order_by("dossier_id", "at", "id")
-            .values_list("dossier_id", "action", "at", "to_status")
+            .values_list("dossier_id", "action", "at", "to_status", "id")
         ):
             events[dossier_id].append((action, at, to_status))
+            last_ids[dossier_id] = max(last_ids.get(dossier_id, 0), event_id)
         complained = _complained_ids(ids)
         out = []
         for row in rows:
             memory = _replay(events.get(row["id"], []), complained=row["id"] in complained)
-            out.append((row["id"], compute_profile(row, memory), memory))
+            out.append((row["id"], compute_profile(row, memory), memory,
+                        last_ids.get(row["id"], 0)))
         yield out
 
 
@@ -385,8 +407,14 @@ class RebuildReport:
 
 
 def rebuild(progress: Any = None) -> RebuildReport:
-    """Recompute every fact and every dossier state from the dossiers and their event log."""
+    """Recompute every fact and every dossier state from the dossiers and their event log.
+
+    The "ioc" outbox consumer is held (its cursor row locked) meanwhile; events it delivers
+    afterwards that the rebuild already counted are skipped (``last_event_id``)."""
+    from tinhso.outbox.dispatch import hold_consumer
+
     with transaction.atomic():
+        hold_consumer("ioc")
         DailyFact.objects.all().delete()
         MonthlyFact.objects.all().delete()
         OpenMonthFact.objects.all().delete()
@@ -395,10 +423,11 @@ def rebuild(progress: Any = None) -> RebuildReport:
         for batch in _expected_chunks():
             delta: Contribution = {}
             states = []
-            for dossier_id, profile, memory in batch:
+            for dossier_id, profile, memory, last_event_id in batch:
                 merge(delta, contributions(profile, memory.complained))
-                states.append(_fill_state(DossierFactState(dossier_id=dossier_id), profile,
-                                          memory))
+                state = _fill_state(DossierFactState(dossier_id=dossier_id), profile, memory)
+                state.last_event_id = last_event_id
+                states.append(state)
             apply_delta(delta)
             insert_states(states)
             count += len(batch)
@@ -447,7 +476,7 @@ def verify(limit: int = 50, agencies_per_pass: int = 50) -> list[Difference]:
         group = agency_ids[start:start + agencies_per_pass]
         expected_daily: Contribution = {}
         for batch in _expected_chunks({"agency_id__in": group}):
-            for _, profile, memory in batch:
+            for _, profile, memory, _ in batch:
                 merge(expected_daily, contributions(profile, memory.complained))
         expected_monthly: Contribution = {}
         expected_open: Contribution = {}

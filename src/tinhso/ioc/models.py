@@ -162,6 +162,10 @@ class DossierFactState(models.Model):
     end_pause_started_at = models.DateTimeField(null=True)
     # Maintained by the feedback app: a (non-refused) petition names this dossier.
     complained = models.BooleanField(default=False)
+    # The newest DossierEvent counted: an event delivered again (after a rebuild or a bulk load
+    # that already counted it) is recognised and skipped. A dossier's events are written one
+    # transaction at a time (its row is locked), so their ids grow in delivery order.
+    last_event_id = models.BigIntegerField(default=0)
     objects = DossierFactStateQuerySet.as_manager()
 
     class Meta:

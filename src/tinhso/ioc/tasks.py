@@ -10,9 +10,9 @@ It creates notifications (in the app and by e-mail) for:
 
 Each notification names its event in ``key`` (e.g. ``overdue:<dossier>:<due moment>``): the
 unique constraint turns a repeated scan into a no-op, and an apology's new appointment is a new
-event that is announced again. So the scan may run in every server process at once:
-``tinhso serve`` starts ``start_alert_scanner()`` (every ``TINHSO_ALERT_SCAN_SECONDS``), and
-``tinhso ioc scan-alerts --every N`` runs it in a process of its own.
+event that is announced again. So the scan may run in several job consumers at once: it is a
+Huey periodic task (every ``TINHSO_ALERT_SCAN_SECONDS``, rounded up to whole minutes), and
+``tinhso ioc scan-alerts`` runs it once by hand.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tinhso.accounts.models import Role, User
-from tinhso.core.periodic import PeriodicJob, start_periodic
 from tinhso.dossiers.models import Dossier, Status
 from tinhso.ioc.models import Notification, NotificationKind
 from tinhso.ioc.notifications import notify
@@ -222,9 +221,15 @@ def scan_alerts_logged() -> dict[str, int]:
     return report
 
 
-def start_alert_scanner(seconds: float | None = None) -> PeriodicJob | None:
-    """Scan the alerts in a daemon thread of this process every ``seconds`` (default
-    ``TINHSO_ALERT_SCAN_SECONDS``); ``None`` when that is 0."""
-    if seconds is None:
-        seconds = settings.TINHSO_ALERT_SCAN_SECONDS
-    return start_periodic(seconds, scan_alerts_logged, name="scan-alerts")
+def _alert_scan_crontab() -> Any:
+    from huey import crontab
+
+    minutes = max(1, -(-settings.TINHSO_ALERT_SCAN_SECONDS // 60))
+    return crontab(minute=f"*/{minutes}" if minutes < 60 else "0")
+
+
+if settings.TINHSO_ALERT_SCAN_SECONDS > 0:
+    from huey.contrib.djhuey import db_periodic_task
+
+    # Idempotent (notifications are unique per event): two consumers may both run it.
+    scan_alerts_periodic = db_periodic_task(_alert_scan_crontab())(scan_alerts_logged)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import DomainError
 from tinhso.ioc import exports
+from tinhso.ioc.consumer import freshness
 from tinhso.ioc.dashboard import month_end, ranking, series_for_scope, summary
 from tinhso.ioc.drilldown import (
     METRICS,
@@ -183,6 +184,7 @@ def overview_context(page: Page) -> dict[str, Any]:
         "drillable": DRILLABLE, "refresh": REFRESH_SECONDS,
         "query": page.query(), "switch": page.structure_switch(),
         "breadcrumbs": page.breadcrumbs(),
+        "fresh": freshness(),
     }
 
 

@@ -133,6 +133,12 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
     record_event(dossier, actor=acting_user, action=Action.PAY,
                  from_status=Status.PAYMENT_REQUESTED, to_status=Status.PROCESSING, at=at,
                  data={"payment": payment.pk, "amount": payment.amount, "online": online})
+    event_publish(
+        type="payment.settled", aggregate_type="payment", aggregate_id=payment.pk,
+        agency_id=dossier.agency_id, actor_id=getattr(acting_user, "pk", None), occurred_at=at,
+        payload={"payment_id": payment.pk, "dossier_id": dossier.pk, "dossier_code": dossier.code,
+                 "amount": payment.amount, "online": online, "method": payment.method,
+                 "reference": payment.reference, "at": at.isoformat()})
     return payment
 
 
@@ -289,3 +295,4 @@ def _apply_ipn(params: Mapping[str, str], remote_addr: str, *,
 # Imported last on purpose: tinhso.dossiers.services re-exports this module's services, so when
 # this module is imported first, the dossier package must find them already defined.
 from tinhso.dossiers.services import _common as c  # noqa: E402
+from tinhso.outbox.services import event_publish  # noqa: E402

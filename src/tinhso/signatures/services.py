@@ -225,7 +225,24 @@ def _issue_certificate(
            data={"serial": certificate.serial, "kind": kind, "key_storage": key_storage,
                  "auto": acting_user is None,
                  **({"renewed_from": renewed_from.serial} if renewed_from else {})})
+    _publish_certificate("certificate.issued", certificate, actor=acting_user,
+                         renewed_from=renewed_from.serial if renewed_from else None,
+                         not_after=certificate.not_after.isoformat())
     return certificate
+
+
+def _publish_certificate(type_: str, certificate: Certificate, *, actor: Any,
+                         **extra: Any) -> None:
+    from tinhso.outbox.services import event_publish
+
+    event_publish(
+        type=type_, aggregate_type="certificate", aggregate_id=certificate.pk,
+        agency_id=certificate.holder_agency_id, actor_id=getattr(actor, "pk", None),
+        payload={"certificate_id": certificate.pk, "serial": certificate.serial,
+                 "kind": certificate.kind, "ca": certificate.ca.name,
+                 "holder_user_id": certificate.holder_user_id,
+                 "holder_agency_id": certificate.holder_agency_id,
+                 "at": timezone.now().isoformat(), **extra})
 
 
 def _load_csr(csr_pem: str) -> x509.CertificateSigningRequest:
@@ -443,6 +460,7 @@ def certificate_revoke(*, acting_user: Any, certificate: Certificate, reason: st
     _event(CertificateAction.REVOKE, actor=acting_user, certificate=cert, ca=cert.ca,
            from_status=previous, to_status=cert.status, reason=nfc(note or reason),
            data={"reason_code": reason})
+    _publish_certificate("certificate.revoked", cert, actor=acting_user, reason=reason)
     crl_publish(ca=cert.ca)
     # A revoked key must not sign again from a warm cache in this process.
     keystore.forget(cert.fingerprint)
@@ -555,6 +573,21 @@ def crl_current(ca: CertificateAuthority) -> bytes:
     ):
         return crl_publish(ca=ca)
     return bytes(ca.crl_der)
+
+
+def crl_refresh_due(*, margin: dt.timedelta = dt.timedelta(hours=2)) -> list[str]:
+    """Republish every CA's CRL that expires within ``margin`` (the hourly periodic job, so a
+    CRL nobody asked for does not lapse). Idempotent: the due check is repeated under the CA's
+    row lock, so two job consumers running it at once publish one CRL, not two."""
+    published = []
+    for ca_id in CertificateAuthority.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            ca = CertificateAuthority.objects.select_for_update().get(pk=ca_id)
+            if ca.crl_next_update is not None and ca.crl_next_update - timezone.now() > margin:
+                continue
+            crl_publish(ca=ca)
+            published.append(ca.name)
+    return published
 
 
 # --- Trust anchors ---------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""The one place that defines the platform's domain event types and their payload schemas.
+
+These are the platform's public events (the LGSP will publish them to other agencies): change a
+payload only by adding optional fields. docs/events.md describes them for people; a test keeps
+that page and this module in step. Every payload is checked against its JSON schema when it is
+published (``tinhso.outbox.services.event_publish``), so a consumer can rely on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Dossier lifecycle: DossierEvent.action -> event type (one event per DossierEvent).
+DOSSIER_ACTION_TYPES: dict[str, str] = {
+    "submit": "dossier.submitted",
+    "create_direct": "dossier.received",
+    "receive": "dossier.received",
+    "refuse": "dossier.refused",
+    "request_supplement": "dossier.supplement_requested",
+    "supplement": "dossier.supplemented",
+    "assign": "dossier.assigned",
+    "forward": "dossier.forwarded",
+    "return_to_step": "dossier.returned_to_step",
+    "request_payment": "dossier.payment_requested",
+    "pay": "dossier.paid",
+    "approve": "dossier.approved",
+    "return_result": "dossier.result_returned",
+    "withdraw": "dossier.withdrawn",
+    "stop": "dossier.stopped",
+    "apologize": "dossier.apologized",
+    "rate": "dossier.rated",
+    "import": "dossier.imported",
+}
+
+_ID = {"type": "integer"}
+_OPT_ID = {"type": ["integer", "null"]}
+_STR = {"type": "string"}
+_TIME = {"type": "string", "format": "date-time"}
+_OPT_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(required),
+            "properties": {**required, **(optional or {})}, "additionalProperties": True}
+
+
+DOSSIER_PAYLOAD = _object({
+    "dossier_id": _ID, "code": _STR, "procedure_code": _STR, "agency_id": _ID,
+    "dossier_event_id": _ID, "action": {"enum": sorted(DOSSIER_ACTION_TYPES)},
+    "from_status": _OPT_ID, "to_status": _ID, "at": _TIME, "due_at": _OPT_TIME,
+    "note": _STR, "actor_id": _OPT_ID, "data": {"type": "object"}, "step": _OPT_ID,
+})
+
+PAYMENT_PAYLOAD = _object({
+    "payment_id": _ID, "dossier_id": _ID, "dossier_code": _STR, "amount": _ID,
+    "online": {"type": "boolean"}, "method": _STR, "reference": _STR, "at": _TIME,
+})
+
+DOCUMENT_PAYLOAD = _object({
+    "document_id": _ID, "uuid": _STR, "form": _STR, "dossier_id": _OPT_ID,
+    "dossier_code": {"type": ["string", "null"]}, "sha256": _STR, "signed_at": _TIME,
+})
+
+CERTIFICATE_PAYLOAD = _object({
+    "certificate_id": _ID, "serial": _STR, "kind": _STR, "ca": _STR,
+    "holder_user_id": _OPT_ID, "holder_agency_id": _OPT_ID, "at": _TIME,
+}, {"reason": _STR, "renewed_from": {"type": ["string", "null"]}, "not_after": _TIME})
+
+FEEDBACK_PAYLOAD = _object({
+    "feedback_id": _ID, "code": _STR, "kind": _STR, "agency_id": _ID, "dossier_id": _OPT_ID,
+    "status": _STR, "at": _TIME,
+})
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    aggregate_type: str
+    schema: dict[str, Any]
+    description_vi: str
+    description_en: str
+
+
+# Vietnamese names of the dossier event types (the UI's words for the lifecycle steps).
+_DOSSIER_VI = {
+    "dossier.submitted": "Nộp hồ sơ trực tuyến",
+    "dossier.received": "Tiếp nhận hồ sơ",
+    "dossier.refused": "Từ chối tiếp nhận",
+    "dossier.supplement_requested": "Yêu cầu bổ sung",
+    "dossier.supplemented": "Bổ sung hồ sơ",
+    "dossier.assigned": "Phân công",
+    "dossier.forwarded": "Chuyển bước",
+    "dossier.returned_to_step": "Trả về bước trước",
+    "dossier.payment_requested": "Yêu cầu thanh toán",
+    "dossier.paid": "Thanh toán",
+    "dossier.approved": "Phê duyệt, hoàn thành xử lý",
+    "dossier.result_returned": "Trả kết quả",
+    "dossier.withdrawn": "Rút hồ sơ",
+    "dossier.stopped": "Dừng xử lý",
+    "dossier.apologized": "Xin lỗi, hẹn lại ngày trả",
+    "dossier.rated": "Đánh giá",
+    "dossier.imported": "Nhập từ hệ thống cũ",
+}
+
+
+def _dossier_types() -> dict[str, EventType]:
+    out: dict[str, EventType] = {}
+    for action, name in DOSSIER_ACTION_TYPES.items():
+        if name not in out:  # receive and create_direct share "dossier.received"
+            out[name] = EventType(name, "dossier", DOSSIER_PAYLOAD, _DOSSIER_VI[name],
+                                  f"dossier lifecycle step ({action})")
+    return out
+
+
+_OTHERS = [
+    EventType("payment.settled", "payment", PAYMENT_PAYLOAD, "Đã thanh toán phí, lệ phí",
+              "a requested fee was paid (counter or gateway)"),
+    EventType("payment.refunded", "payment", PAYMENT_PAYLOAD, "Đã hoàn tiền",
+              "a payment was refunded"),
+    EventType("document.issued", "document", DOCUMENT_PAYLOAD, "Đã phát hành văn bản có ký số",
+              "a signed PDF (one-stop form, result, certified copy) was issued"),
+    EventType("certificate.issued", "certificate", CERTIFICATE_PAYLOAD,
+              "Đã cấp chứng thư số", "a certificate was issued or renewed"),
+    EventType("certificate.revoked", "certificate", CERTIFICATE_PAYLOAD,
+              "Đã thu hồi chứng thư số", "a certificate was revoked"),
+    EventType("feedback.received", "feedback", FEEDBACK_PAYLOAD,
+              "Đã nhận phản ánh, kiến nghị", "a citizen filed feedback"),
+    EventType("feedback.refused", "feedback", FEEDBACK_PAYLOAD,
+              "Từ chối tiếp nhận phản ánh", "feedback was refused"),
+    EventType("feedback.answered", "feedback", FEEDBACK_PAYLOAD,
+              "Đã trả lời phản ánh, kiến nghị", "feedback was answered"),
+]
+
+
+EVENT_TYPES: dict[str, EventType] = {**_dossier_types(), **{t.name: t for t in _OTHERS}}
+DOSSIER_TYPES: frozenset[str] = frozenset(DOSSIER_ACTION_TYPES.values())
