@@ -35,6 +35,9 @@ UNSCOPED: dict[str, str] = {
     "workdays.CalendarOverride": "the public working-day calendar",
     "dossiers.DailySequence": "a counter (last number per agency and day), never listed",
     "documents.CertificationCounter": "a counter (last number per agency and year), never listed",
+    "outbox.ConsumerCursor": "a consumer's position in the event stream (ids and errors only)",
+    "jobs.JobFailure": "operators' record of failed background jobs (task names, ids, errors), "
+                       "read in the admin by superusers only",
     "payments.ReceiptCounter": "a counter (last receipt number per agency, year and series)",
     "payments.FeeRule": "the public fee schedule of the procedure catalogue",
     "payments.FeeExemption": "the public list of exempted groups of the fee schedule",
@@ -355,6 +358,14 @@ def _signer(w: World) -> Any:
                                           position="head", valid_from=w.now.date())
 
 
+def _outbox_event(w: World) -> Any:
+    from tinhso.outbox.models import OutboxEvent
+
+    return OutboxEvent.objects.create(type="dossier.received", occurred_at=w.now,
+                                      aggregate_type="dossier", aggregate_id="1",
+                                      agency_id=w.agency_a.pk, payload={})
+
+
 def _doc_job(w: World) -> Any:
     from tinhso.documents.models import DocumentJob
 
@@ -402,6 +413,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "documents.Document": (lambda w: w.document, AGENCY_A),
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
     "documents.DocumentJob": (_doc_job, AGENCY_A),
+    "outbox.OutboxEvent": (_outbox_event, AGENCY_A),
     "documents.CompetentSigner": (_signer, AGENCY_A),
     # A person's messages are theirs alone (not even a province admin reads them).
     "notifications.Notification": (_notice, {"citizen_a"}),

@@ -119,7 +119,8 @@ def test_control_sheet_pdf_is_signed(citizen, procedure, agency, staff, clock,
 
 
 def test_stop_issues_forms_05_and_06(citizen, procedure, agency, staff, clock,
-                                     pki_ready, tmp_path, django_capture_on_commit_callbacks):
+                                     pki_ready, tmp_path, django_capture_on_commit_callbacks,
+                                     drain):
     dossier = dossier_services.dossier_create_direct(
         acting_user=staff["receiver"], procedure_code=procedure.code, applicant_kind="citizen",
         applicant_id_number=factories.VALID_ID_NUMBER, applicant_name="Trần Thị Bình",
@@ -127,6 +128,7 @@ def test_stop_issues_forms_05_and_06(citizen, procedure, agency, staff, clock,
     with django_capture_on_commit_callbacks(execute=True):
         dossier_services.dossier_stop(acting_user=staff["leader"], dossier=dossier,
                                       reason="Người nộp đề nghị dừng do trùng hồ sơ")
+    drain()  # the worker's part: the "documents" consumer issues the forms of each step
     forms = set(Document.objects.filter(dossier=dossier).values_list("form", flat=True))
     assert {"05", "06"} <= forms
     stop = Document.objects.get(dossier=dossier, form="05")

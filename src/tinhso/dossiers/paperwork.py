@@ -5,9 +5,11 @@ never in the request: signing takes ~0.1 s (PAdES B-LT with a time-stamp), and a
 problem — the provincial CA not initialised, a revoked agency certificate — must not undo or
 block the legal act itself. The job's state (đang ký / đã ký / lỗi) shows on the dossier page.
 
-``issue_after_commit`` writes the step's job row in the step's own transaction (so the job
-cannot be lost) and enqueues it after the commit. With the outbox installed, its "documents"
-consumer issues the same job instead, and this function does nothing.
+``issue_after_commit`` writes the step's job row in the step's own transaction (so the page shows
+"đang ký" at once) and enqueues it after the commit (so it is signed within moments). The
+outbox's "documents" consumer is the safety net: if the process dies between the commit and the
+enqueue, it finds the same job from the step's event and runs it. Both paths meet on the job's
+claim and its pre-chosen document uuid, so a step never gets two documents.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ def issue_after_commit(*, acting_user: Any, dossier: Any, form: str,
     from tinhso.documents import issuing
     from tinhso.dossiers.models import DossierEvent
 
-    if _outbox_installed():
-        return
     # The dossier row is locked by the step's transaction: its last event is this step's.
     event = (DossierEvent.objects.select_related("dossier", "actor")
              .filter(dossier_id=dossier.pk).order_by("-id").first())
@@ -36,9 +36,3 @@ def issue_after_commit(*, acting_user: Any, dossier: Any, form: str,
         return
     job_id = job.pk
     transaction.on_commit(lambda: issuing.enqueue(job_id))
-
-
-def _outbox_installed() -> bool:
-    from django.apps import apps
-
-    return apps.is_installed("tinhso.outbox")

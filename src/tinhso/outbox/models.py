@@ -7,6 +7,8 @@ import uuid
 
 from django.db import models
 
+from tinhso.outbox.querysets import OutboxEventQuerySet
+
 
 class OutboxEvent(models.Model):
     """One domain event. ``id`` is the delivery order; ``event_id`` the idempotency key that
@@ -21,6 +23,7 @@ class OutboxEvent(models.Model):
     agency_id = models.BigIntegerField(null=True, blank=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict)
+    objects = OutboxEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sự kiện (outbox)"
