@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "tinhso.documents",
     "tinhso.ioc",
     "tinhso.feedback",
+    "tinhso.iot",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -253,6 +254,15 @@ if TINHSO_ALERT_SCAN_SECONDS < 0:
 TINHSO_CSC_SANDBOX = env_bool("TINHSO_CSC_SANDBOX", DEBUG and not PRODUCTION)
 if TINHSO_CSC_SANDBOX and PRODUCTION:
     raise ImproperlyConfigured("TINHSO_CSC_SANDBOX must be off with TINHSO_PRODUCTION=true.")
+
+# Smart-agriculture IoT (docs/iot.md): the MQTT broker tinhso manages, raw-reading retention.
+TINHSO_MQTT_HOST = env_str("TINHSO_MQTT_HOST", "127.0.0.1")
+TINHSO_MQTT_PORT = env_int("TINHSO_MQTT_PORT", 1883)
+TINHSO_MQTT_ADMIN_USER = env_str("TINHSO_MQTT_ADMIN_USER", "tinhso-admin")
+TINHSO_MQTT_ADMIN_PASSWORD = env_str("TINHSO_MQTT_ADMIN_PASSWORD", "tinhso-admin-dev")
+TINHSO_MQTT_INGEST_USER = env_str("TINHSO_MQTT_INGEST_USER", "tinhso-ingest")
+TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD", "tinhso-ingest-dev")
+TINHSO_IOT_RETENTION_DAYS = env_int("TINHSO_IOT_RETENTION_DAYS", 400)
 
 LOGGING = {
     "version": 1,

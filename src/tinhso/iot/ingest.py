@@ -1,0 +1,143 @@
+"""Storing telemetry: raw readings once, roll-ups added to in the same transaction.
+
+``store`` inserts with ``ON CONFLICT DO NOTHING RETURNING`` (SQLite ≥ 3.35 and PostgreSQL), so
+only the rows really inserted are added to the hourly/daily roll-ups: a duplicate, a replay or
+a concurrent writer of the same (device, key, ts) changes nothing twice. Roll-up rows are
+upserted in sorted order so concurrent transactions lock them in the same order (no deadlock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest, Left
+from django.utils import timezone
+
+from tinhso.iot.errors import BadPayload
+from tinhso.iot.models import Device, Sensor
+from tinhso.iot.payloads import Point
+
+INSERT_READINGS = ("INSERT INTO iot_reading (device_id, key, ts, value) VALUES {values}"
+                   " ON CONFLICT (device_id, key, ts) DO NOTHING RETURNING device_id, key, ts")
+CHUNK = 400  # rows per statement: 4 parameters each, far below SQLite's variable limit
+_known_sensors: set[tuple[int, str]] = set()
+
+
+@dataclass
+class Stored:
+    received: int = 0
+    inserted: int = 0
+
+
+def ms_to_dt(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+def hour_bucket(ts: dt.datetime) -> dt.datetime:
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
+def day_bucket(ts: dt.datetime) -> dt.datetime:
+    """Midnight of the local (province) day holding ts, as UTC: farmers' days, not UTC's."""
+    local = ts.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
+def _param(ts: dt.datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(ts)
+
+
+def _insert_readings(rows: Sequence[tuple[int, str, dt.datetime, float]]
+                     ) -> list[tuple[int, str, dt.datetime, float]]:
+    """Insert; return the rows that were new (not already stored)."""
+    by_param = {(d, k, _param(ts)): (d, k, ts, v) for d, k, ts, v in rows}
+    inserted = []
+    items = list(by_param.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start:start + CHUNK]
+            params: list[object] = []
+            for (d, k, p), (_, _, _, v) in chunk:
+                params += [d, k, p, v]
+            # Only placeholders are joined in; every value is a parameter.
+            sql = INSERT_READINGS.format(values=",".join(["(%s, %s, %s, %s)"] * len(chunk)))
+            cursor.execute(sql, params)
+            for d, k, ts in cursor.fetchall():
+                ref = ts if isinstance(ts, str) else _param(ts)
+                inserted.append(by_param[(d, k, ref)])
+    return inserted
+
+
+def _add_to_rollups(rows: Iterable[tuple[int, str, dt.datetime, float]]) -> None:
+    acc: dict[tuple[int, str, str, dt.datetime], list[float]] = {}
+    for d, k, ts, v in rows:
+        for period, bucket in (("h", hour_bucket(ts)), ("d", day_bucket(ts))):
+            cur = acc.get((d, k, period, bucket))
+            if cur is None:
+                acc[(d, k, period, bucket)] = [1, v, v, v]
+            else:
+                cur[0] += 1
+                cur[1] += v
+                cur[2] = min(cur[2], v)
+                cur[3] = max(cur[3], v)
+    least, greatest = (("LEAST", "GREATEST") if connection.vendor == "postgresql"
+                       else ("MIN", "MAX"))
+    items = sorted(acc.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), CHUNK // 2):
+            chunk = items[start:start + CHUNK // 2]
+            params: list[object] = []
+            for (d, k, period, bucket), (n, total, low, high) in chunk:
+                params += [d, k, period, _param(bucket), n, total, low, high]
+            cursor.execute(
+                "INSERT INTO iot_rollup (device_id, key, period, bucket, count, total, low, high)"  # noqa: S608,E501
+                " VALUES " + ",".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+                + " ON CONFLICT (device_id, key, period, bucket) DO UPDATE SET"
+                " count = iot_rollup.count + excluded.count,"
+                " total = iot_rollup.total + excluded.total,"
+                f" low = {least}(iot_rollup.low, excluded.low),"
+                f" high = {greatest}(iot_rollup.high, excluded.high)",
+                params,
+            )
+
+
+def _learn_sensors(rows: Iterable[tuple[int, str, dt.datetime, float]]) -> None:
+    new = {(d, k) for d, k, _, _ in rows} - _known_sensors
+    if new:
+        Sensor.objects.bulk_create([Sensor(device_id=d, key=k) for d, k in sorted(new)],
+                                   ignore_conflicts=True)
+        _known_sensors.update(new)
+
+
+def store(batch: dict[int, list[Point]], *, received_at: dt.datetime | None = None) -> Stored:
+    """Store the points of several devices in one transaction; return what was new."""
+    now = received_at or timezone.now()
+    rows = [(device_id, key, ms_to_dt(ms), value)
+            for device_id, points in batch.items() for ms, key, value in points]
+    result = Stored(received=len(rows))
+    if not rows:
+        return result
+    with transaction.atomic():
+        inserted = _insert_readings(rows)
+        result.inserted = len(inserted)
+        _add_to_rollups(inserted)
+        _learn_sensors(inserted)
+        # Monotonic: an older batch committed late never moves last_seen_at backwards.
+        Device.objects.filter(pk__in=sorted(batch)).update(
+            last_seen_at=Greatest(F("last_seen_at"), Value(now)))
+        Device.objects.filter(pk__in=sorted(batch), last_seen_at__isnull=True).update(
+            last_seen_at=now)
+    return result
+
+
+def count_bad_payload(device_id: int, error: BadPayload) -> None:
+    """Count a rejected message on its device (outside the failed write: it must persist)."""
+    reason = f"{error.code}: {error.message_en}"[:300]
+    Device.objects.filter(pk=device_id).update(bad_payloads=F("bad_payloads") + 1,
+                                               last_error=Left(Value(reason), 300))
