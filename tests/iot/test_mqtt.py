@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from tinhso.iot import services

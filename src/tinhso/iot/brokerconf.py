@@ -43,5 +43,6 @@ def write_config(directory: Path, *, port: int, admin_user: str, admin_password:
                        check=True, capture_output=True, timeout=30)
     conf = directory / "mosquitto.conf"
     conf.write_text(TEMPLATE.read_text().format(
-        user=getpass.getuser(), port=port, bind=bind, plugin=plugin, dynsec_file=dynsec, data_dir=directory / "data"))
+        user=getpass.getuser(), port=port, bind=bind, plugin=plugin, dynsec_file=dynsec,
+        data_dir=directory / "data"))
     return conf

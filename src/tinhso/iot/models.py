@@ -249,9 +249,13 @@ class Alarm(models.Model):
         verbose_name_plural = "cảnh báo"
         ordering = ["-created_at", "-id"]
         constraints = [
+            # Two partial constraints rather than nulls_distinct=False, which SQLite lacks.
+            models.UniqueConstraint(fields=["rule", "parcel"],
+                                    condition=models.Q(active=True, device__isnull=True),
+                                    name="iot_alarm_one_active_parcel"),
             models.UniqueConstraint(fields=["rule", "parcel", "device"],
-                                    condition=models.Q(active=True), name="iot_alarm_one_active",
-                                    nulls_distinct=False),
+                                    condition=models.Q(active=True, device__isnull=False),
+                                    name="iot_alarm_one_active_device"),
         ]
         indexes = [models.Index(fields=["active", "commune"], name="iot_alarm_commune")]
 
