@@ -58,7 +58,9 @@ def _insert_readings(rows: Sequence[tuple[int, str, dt.datetime, float]]
     """Insert; return the rows that were new (not already stored)."""
     by_param = {(d, k, _param(ts)): (d, k, ts, v) for d, k, ts, v in rows}
     inserted = []
-    items = list(by_param.items())
+    # Sorted: concurrent writers of overlapping readings lock index entries in the same order
+    # (unsorted, two of them deadlock; tests/iot/test_storage.py races four).
+    items = sorted(by_param.items(), key=lambda item: (item[0][0], item[0][1], item[1][2]))
     with connection.cursor() as cursor:
         for start in range(0, len(items), CHUNK):
             chunk = items[start:start + CHUNK]
