@@ -93,14 +93,23 @@ def parcel_set_stage(*, acting_user: Any, parcel: Parcel, stage: str) -> Parcel:
     return parcel
 
 
-def _push_device(device_id: int, username: str, token: str) -> None:
+def _push_device(device_id: int, username: str, token: str) -> bool:
     try:
         with broker.Dynsec() as dynsec:
             dynsec.put_device(username, token)
     except (broker.BrokerError, OSError) as exc:
         log.warning("broker not updated for %s: %s", username, exc)
-        return
-    Device.objects.filter(pk=device_id, is_active=True).update(broker_synced=True)
+        return False
+    return Device.objects.filter(pk=device_id, is_active=True).update(broker_synced=True) == 1
+
+
+def device_push_to_broker(*, device: Device, token: str) -> bool:
+    """Give the broker a device's current token now (the token is only known right after
+    ``device_add``/``device_rotate_token``); True when the broker took it."""
+    if Device.objects.filter(pk=device.pk, token_hash=token_hash(token),
+                             is_active=True).exists():
+        return _push_device(device.pk, device.mqtt_username, token)
+    return False
 
 
 def device_add(*, acting_user: Any, parcel: Parcel, name: str,

@@ -74,6 +74,9 @@ class Command(BaseCommand):
         p.add_argument("--speed", type=float, default=0.0,
                        help="simulated seconds per real second (0 = as fast as possible)")
         p.add_argument("--seed", type=int, default=16)
+        p.add_argument("--direct", action="store_true",
+                       help="store directly (no broker), e.g. for `make run` on a laptop")
+        p.add_argument("--if-empty", action="store_true", help="do nothing if the demo exists")
 
     def handle(self, *args: Any, subcommand: str, **o: Any) -> None:
         handler = getattr(self, "_" + subcommand.replace("-", "_"), None)
@@ -215,5 +218,6 @@ class Command(BaseCommand):
         from tinhso.iot import simulator
 
         report = simulator.run(days=o["days"], step_minutes=o["step_minutes"],
-                               speed=o["speed"], seed=o["seed"], out=self.stderr.write)
+                               speed=o["speed"], seed=o["seed"], direct=o["direct"],
+                               if_empty=o["if_empty"], out=self.stderr.write)
         self._out(report)
