@@ -259,9 +259,12 @@ if TINHSO_CSC_SANDBOX and PRODUCTION:
 TINHSO_MQTT_HOST = env_str("TINHSO_MQTT_HOST", "127.0.0.1")
 TINHSO_MQTT_PORT = env_int("TINHSO_MQTT_PORT", 1883)
 TINHSO_MQTT_ADMIN_USER = env_str("TINHSO_MQTT_ADMIN_USER", "tinhso-admin")
-TINHSO_MQTT_ADMIN_PASSWORD = env_str("TINHSO_MQTT_ADMIN_PASSWORD", "tinhso-admin-dev")
+# No development password in production: the broker features then refuse to start (BrokerError).
+TINHSO_MQTT_ADMIN_PASSWORD = env_str("TINHSO_MQTT_ADMIN_PASSWORD",
+                                     "" if PRODUCTION else "tinhso-admin-dev")
 TINHSO_MQTT_INGEST_USER = env_str("TINHSO_MQTT_INGEST_USER", "tinhso-ingest")
-TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD", "tinhso-ingest-dev")
+TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD",
+                                      "" if PRODUCTION else "tinhso-ingest-dev")
 TINHSO_IOT_RETENTION_DAYS = env_int("TINHSO_IOT_RETENTION_DAYS", 400)
 
 LOGGING = {

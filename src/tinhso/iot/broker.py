@@ -53,9 +53,11 @@ class Dynsec:
                  user: str | None = None, password: str | None = None) -> None:
         self.host = host or settings.TINHSO_MQTT_HOST
         self.port = port or settings.TINHSO_MQTT_PORT
+        password = password or settings.TINHSO_MQTT_ADMIN_PASSWORD
+        if not password or not settings.TINHSO_MQTT_INGEST_PASSWORD:
+            raise BrokerError("set TINHSO_MQTT_ADMIN_PASSWORD and TINHSO_MQTT_INGEST_PASSWORD")
         self.client = _new_client(f"tinhso-admin-{uuid.uuid4().hex[:8]}")
-        self.client.username_pw_set(user or settings.TINHSO_MQTT_ADMIN_USER,
-                                    password or settings.TINHSO_MQTT_ADMIN_PASSWORD)
+        self.client.username_pw_set(user or settings.TINHSO_MQTT_ADMIN_USER, password)
         self._answers: dict[str, dict[str, Any]] = {}
         self._cond = threading.Condition()
         self._ready = threading.Event()

@@ -67,8 +67,10 @@ class Ingestor:
         self._last_eval = time.monotonic()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=False, protocol=mqtt.MQTTv311)
-        self.client.username_pw_set(user or settings.TINHSO_MQTT_INGEST_USER,
-                                    password or settings.TINHSO_MQTT_INGEST_PASSWORD)
+        password = password or settings.TINHSO_MQTT_INGEST_PASSWORD
+        if not password:
+            raise broker.BrokerError("set TINHSO_MQTT_INGEST_PASSWORD")
+        self.client.username_pw_set(user or settings.TINHSO_MQTT_INGEST_USER, password)
         self.client.manual_ack_set(True)
         self.client.max_queued_messages_set(0)
         self.client.on_connect = self._on_connect
@@ -173,4 +175,8 @@ class Ingestor:
         self._last_eval = time.monotonic()
         touched, self._touched = self._touched, set()
         for parcel in Parcel.objects.filter(pk__in=touched).select_related("farm"):
-            alarms.evaluate_parcel(parcel)
+            try:
+                alarms.evaluate_parcel(parcel)
+            except DatabaseError as exc:  # the periodic task will check it again
+                log.warning("alarm check of parcel %s failed: %s", parcel.pk, exc)
+                close_old_connections()
