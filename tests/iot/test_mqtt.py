@@ -169,3 +169,32 @@ def test_messages_received_but_not_stored_before_a_crash_are_delivered_again(
         sender.disconnect()
     assert sorted(Reading.objects.filter(device=device).values_list("value", flat=True)) == [
         float(i) for i in range(20)]
+
+
+def test_two_ingestion_processes_share_the_load(parcel, broker_settings,
+                                                django_capture_on_commit_callbacks):
+    device, token = make_device(parcel, "Trạm chia tải", django_capture_on_commit_callbacks)
+    group = uuid.uuid4().hex[:6]
+    pair = [Ingestor(client_id=f"ingest-{group}-{i}", evaluate_every=0, share=group)
+            for i in range(2)]
+    for ing in pair:
+        ing.start()
+        assert ing.subscribed.wait(WAIT)
+    sender, _ = connect(broker_settings, device.mqtt_username, token)
+    for i in range(40):
+        publish(sender, device_topic(device.mqtt_username),
+                {"ts": T0 + i, "values": {"rain": 1}})
+    sender.disconnect()
+    deadline = time.monotonic() + WAIT
+    while sum(ing.counters.messages for ing in pair) < 40:
+        assert time.monotonic() < deadline, "timed out"
+        for ing in pair:
+            batch = ing._take()
+            if batch:
+                ing._handle(batch)
+    for ing in pair:
+        ing.client.disconnect()
+        ing.client.loop_stop()
+    assert Reading.objects.filter(device=device).count() == 40
+    assert all(ing.counters.messages > 0 for ing in pair)  # both took a share, none twice
+    assert sum(ing.counters.messages for ing in pair) == 40

@@ -22,6 +22,7 @@ from django.conf import settings
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC = CONTROL_TOPIC + "/response"
 TELEMETRY_FILTER = "v1/devices/+/telemetry"
+SHARED_FILTER = "$share/+/" + TELEMETRY_FILTER  # several ingestion processes share the load
 INGEST_ROLE = "tinhso-ingest"
 TIMEOUT = 10.0
 
@@ -126,6 +127,8 @@ class Dynsec:
             {"command": "createRole", "rolename": INGEST_ROLE},
             {"command": "addRoleACL", "rolename": INGEST_ROLE, "acltype": "subscribePattern",
              "topic": TELEMETRY_FILTER, "allow": True},
+            {"command": "addRoleACL", "rolename": INGEST_ROLE, "acltype": "subscribePattern",
+             "topic": SHARED_FILTER, "allow": True},
             {"command": "addRoleACL", "rolename": INGEST_ROLE, "acltype": "publishClientReceive",
              "topic": TELEMETRY_FILTER, "allow": True},
             {"command": "createClient", "username": user,

@@ -50,6 +50,7 @@ class Ingestor:
                  user: str | None = None, password: str | None = None,
                  client_id: str = "tinhso-ingest", batch_max: int = 500,
                  evaluate_every: float = 60.0, record_delays: bool = False,
+                 share: str = "",
                  on_batch: Callable[[Counters], None] | None = None) -> None:
         self.host = host or settings.TINHSO_MQTT_HOST
         self.port = port or settings.TINHSO_MQTT_PORT
@@ -57,6 +58,10 @@ class Ingestor:
         self.evaluate_every = evaluate_every
         self.record_delays = record_delays
         self.on_batch = on_batch
+        # A shared subscription ($share/<group>/…): the broker spreads messages over every
+        # ingestion process of the group, each with its own persistent session.
+        self.topic = f"$share/{share}/{broker.TELEMETRY_FILTER}" if share else (
+            broker.TELEMETRY_FILTER)
         self.counters = Counters()
         self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.stop_event = threading.Event()
@@ -82,7 +87,7 @@ class Ingestor:
         if getattr(reason, "is_failure", False):
             log.error("broker refused the ingestion service: %s", reason)
             return
-        client.subscribe(broker.TELEMETRY_FILTER, qos=1)
+        client.subscribe(self.topic, qos=1)
 
     # --- the loop --------------------------------------------------------------------------
     def start(self) -> None:

@@ -64,6 +64,10 @@ class Command(BaseCommand):
         p = sub.add_parser("ingest", help="the MQTT ingestion service (runs until stopped)")
         p.add_argument("--batch", type=int, default=500)
         p.add_argument("--evaluate-every", type=float, default=60.0, metavar="SECONDS")
+        p.add_argument("--share", default="", metavar="GROUP",
+                       help="join a shared subscription: several processes split the load")
+        p.add_argument("--client-id", default="tinhso-ingest",
+                       help="the persistent session's id (one per process)")
         sub.add_parser("evaluate", help="check the threshold alarm rules of every parcel")
         sub.add_parser("check-offline", help="raise/clear device-offline alarms")
         p = sub.add_parser("maintain", help="create partitions ahead; apply retention")
@@ -188,7 +192,8 @@ class Command(BaseCommand):
     def _ingest(self, **o: Any) -> None:
         from tinhso.iot.mqtt_ingest import Ingestor
 
-        ingestor = Ingestor(batch_max=o["batch"], evaluate_every=o["evaluate_every"])
+        ingestor = Ingestor(batch_max=o["batch"], evaluate_every=o["evaluate_every"],
+                            share=o["share"], client_id=o["client_id"])
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: ingestor.stop_event.set())
         ingestor.start()
