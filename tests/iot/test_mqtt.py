@@ -198,3 +198,19 @@ def test_two_ingestion_processes_share_the_load(parcel, broker_settings,
     assert Reading.objects.filter(device=device).count() == 40
     assert all(ing.counters.messages > 0 for ing in pair)  # both took a share, none twice
     assert sum(ing.counters.messages for ing in pair) == 40
+
+
+def test_timestamp_less_messages_in_one_batch_are_all_kept(parcel, ingestor, broker_settings,
+                                                           django_capture_on_commit_callbacks):
+    device, token = make_device(parcel, "Trạm không đồng hồ", django_capture_on_commit_callbacks)
+    client, _ = connect(broker_settings, device.mqtt_username, token)
+    for i in range(5):
+        publish(client, device_topic(device.mqtt_username), {"rain": i})
+    client.disconnect()
+    deadline = time.monotonic() + WAIT
+    while ingestor.inbox.qsize() < 5:  # let all five arrive, then store them as one batch
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    ingestor._handle(ingestor._take())
+    assert sorted(Reading.objects.filter(device=device).values_list("value", flat=True)) == [
+        0.0, 1.0, 2.0, 3.0, 4.0]

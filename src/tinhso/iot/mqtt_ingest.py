@@ -134,14 +134,18 @@ class Ingestor:
         now = timezone.now()
         now_ms = int(now.timestamp() * 1000)
         points: dict[int, list[payloads.Point]] = {}
+        stamp: dict[int, int] = {}  # per device: the receipt time given to timestamp-less data
         for msg in batch:
             device_id = self._device_id(broker.username_from_topic(msg.topic))
             if device_id is None:
                 self.counters.unknown += 1
                 continue
+            # Two timestamp-less messages of one device in one batch get distinct times (1 ms
+            # apart), else the second would look like a duplicate of the first.
+            stamp[device_id] = max(now_ms, stamp.get(device_id, 0) + 1)
             try:
-                points.setdefault(device_id, []).extend(payloads.parse(msg.payload,
-                                                                       now_ms=now_ms))
+                points.setdefault(device_id, []).extend(payloads.parse(
+                    msg.payload, now_ms=stamp[device_id]))
             except BadPayload as exc:
                 self.counters.bad += 1
                 ingest.count_bad_payload(device_id, exc)
