@@ -155,10 +155,14 @@ def test_concurrent_evaluations_raise_one_alarm(commune):
         t.start()
     for t in threads:
         t.join(30)
-    # SQLite serialises writers ("database is locked" may be raised and is a retryable
-    # failure there); PostgreSQL must run them all and still raise exactly one alarm.
+    # PostgreSQL must run them all and raise exactly one alarm. SQLite serialises writers: on a
+    # loaded machine one may give up with "database is locked" (a retryable failure, what the
+    # periodic task does next time): retry once here, then exactly one alarm either way.
     if connection.vendor == "postgresql":
         assert errors == []
+    else:
+        assert all("locked" in str(e) for e in errors), errors
+        alarms.evaluate_parcel(parcel)
     assert Alarm.objects.filter(active=True).count() == 1
     assert AlarmNotice.objects.count() == 0  # no owner, no officer: nobody to tell
 
