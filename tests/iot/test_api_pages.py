@@ -102,6 +102,9 @@ def test_ioc_pages(client, world, parcel, commune):
     html = page.content.decode()
     assert page.status_code == 200
     assert "Nguy cơ bệnh chết nhanh hồ tiêu" in html and 'data-commune="Xã Lộc Ninh"' in html
+    # SVG numbers with a decimal point, whatever the locale (Vietnamese writes "30,5").
+    import re
+    assert re.search(r'<circle cx="[0-9]+(\.[0-9]+)?" cy="[0-9]+(\.[0-9]+)?" r="[0-9]+"', html)
     chart = get(client, world["owner"], f"/ioc/nong-nghiep/thua/{parcel.pk}/", ngay="365")
     assert chart.status_code == 200 and 'data-chart="soil_moisture"' in chart.content.decode()
     assert get(client, world["stranger"], f"/ioc/nong-nghiep/thua/{parcel.pk}/").status_code \
