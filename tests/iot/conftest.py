@@ -36,6 +36,12 @@ def make_commune(code: str = "25432", name: str = "Xã Lộc Ninh") -> AdminUnit
 
 @pytest.fixture
 def commune(db) -> AdminUnit:
+    # The seeded alarm rules are data-migration rows: a transactional test elsewhere in the
+    # suite flushes them, so put back whatever is missing.
+    from tinhso.iot.models import AlarmCondition, AlarmRule
+    from tinhso.iot.rules_seed import seed
+
+    seed(AlarmRule, AlarmCondition)
     return make_commune()
 
 

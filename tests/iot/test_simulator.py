@@ -16,6 +16,10 @@ from tinhso.iot.mqtt_ingest import Ingestor
 
 @pytest.fixture
 def communes(db):
+    from tinhso.iot.models import AlarmCondition, AlarmRule
+    from tinhso.iot.rules_seed import seed
+
+    seed(AlarmRule, AlarmCondition)  # flushed by transactional tests elsewhere in the suite
     return [make_commune(code=c, name=n) for c, n in
             [("25450", "Xã Lộc Ninh"), ("25480", "Xã Bù Đăng"), ("25490", "Xã Đồng Phú")]]
 

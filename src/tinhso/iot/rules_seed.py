@@ -48,3 +48,19 @@ RULES: list[dict[str, Any]] = [
      "stages": "", "duration_hours": 1, "severity": "warning",
      "advice": "Kiểm tra nguồn điện, sóng di động của trạm.", "source": "", "conditions": []},
 ]
+
+
+def seed(rule_model: Any, condition_model: Any) -> int:
+    """Create the rules whose code is missing (existing ones, maybe edited, are left alone);
+    return how many were created. Models are passed in so migrations can use their own."""
+    created_count = 0
+    for spec in RULES:
+        spec = dict(spec)
+        conditions = spec.pop("conditions")
+        rule, created = rule_model.objects.get_or_create(code=spec.pop("code"), defaults=spec)
+        if created:
+            created_count += 1
+            for key, aggregate, op, threshold in conditions:
+                condition_model.objects.create(rule=rule, key=key, aggregate=aggregate, op=op,
+                                               threshold=threshold)
+    return created_count

@@ -4,18 +4,9 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from tinhso.iot.rules_seed import RULES
+    from tinhso.iot.rules_seed import seed as seed_rules
 
-    AlarmRule = apps.get_model("iot", "AlarmRule")
-    AlarmCondition = apps.get_model("iot", "AlarmCondition")
-    for spec in RULES:
-        spec = dict(spec)
-        conditions = spec.pop("conditions")
-        rule, created = AlarmRule.objects.get_or_create(code=spec.pop("code"), defaults=spec)
-        if created:
-            for key, aggregate, op, threshold in conditions:
-                AlarmCondition.objects.create(rule=rule, key=key, aggregate=aggregate, op=op,
-                                              threshold=threshold)
+    seed_rules(apps.get_model("iot", "AlarmRule"), apps.get_model("iot", "AlarmCondition"))
 
 
 class Migration(migrations.Migration):
