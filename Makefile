@@ -27,6 +27,7 @@ run: $(STAMP)
 	$(BIN)/tinhso pki init --if-missing
 	$(BIN)/tinhso demo --if-empty
 	$(BIN)/tinhso demo-accounts
+	$(BIN)/tinhso iot simulate --direct --if-empty
 	$(BIN)/tinhso serve --host $(HOST) --port $(PORT)
 
 ## test: install the dev extras and run the whole suite (DATABASE_URL selects the database)

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "tinhso.ioc",
     "tinhso.feedback",
     "tinhso.notifications",
+    "tinhso.iot",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -345,6 +346,19 @@ if TINHSO_APOLOGY_LEAD_WORKING_DAYS < 0 or TINHSO_APOLOGY_MAX < 0:
 # Certified copies may be signed only by an agency's registered competent signers (Decree
 # 23/2015/NĐ-CP art. 5: at a commune, the chairman or a vice-chairman).
 TINHSO_CERTIFIED_COPY_SIGNERS_REQUIRED = env_bool("TINHSO_CERTIFIED_COPY_SIGNERS_REQUIRED", True)
+
+# Smart-agriculture IoT (docs/iot.md): the MQTT broker tinhso manages, raw-reading retention.
+TINHSO_MQTT_HOST = env_str("TINHSO_MQTT_HOST", "127.0.0.1")
+TINHSO_MQTT_PORT = env_int("TINHSO_MQTT_PORT", 1883)
+TINHSO_MQTT_ADMIN_USER = env_str("TINHSO_MQTT_ADMIN_USER", "tinhso-admin")
+# No development password in production: the broker features then refuse to start (BrokerError).
+TINHSO_MQTT_ADMIN_PASSWORD = env_str("TINHSO_MQTT_ADMIN_PASSWORD",
+                                     "" if PRODUCTION else "tinhso-admin-dev")
+TINHSO_MQTT_INGEST_USER = env_str("TINHSO_MQTT_INGEST_USER", "tinhso-ingest")
+TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD",
+                                      "" if PRODUCTION else "tinhso-ingest-dev")
+TINHSO_IOT_RETENTION_DAYS = env_int("TINHSO_IOT_RETENTION_DAYS", 400)
+
 
 # Logs: one line per record on stderr, JSON (TINHSO_LOG_FORMAT=json, the default in production)
 # or text; every record carries the request id. One line per request from "tinhso.request" at

@@ -99,6 +99,9 @@ PUBLIC: dict[str, frozenset[str]] = {
     "api/v1/accounts/register/organisation": POST,
     "api/v1/dossiers/track": POST,
     "api/v1/signatures/verify": POST,
+    # Sensor stations post telemetry with their device token in the path (hashed, locked out
+    # after repeated unknown tokens): the token is the credential.
+    "api/v1/iot/<token>/telemetry": POST,
     # --- Django admin: its own sign-in page (and the password-reset links it may show).
     "admin/login/": ANY,
     "admin/logout/": ANY,  # POST only; signing out nobody redirects to the login page
@@ -127,6 +130,7 @@ CSRF_EXEMPT: dict[str, frozenset[str]] = {
     "api/v1/accounts/register/organisation": POST,
     "api/v1/dossiers/track": POST,
     "api/v1/signatures/verify": POST,
+    "api/v1/iot/<token>/telemetry": POST,  # device token, no session
 }
 
 # Where "please sign in" redirects may point.

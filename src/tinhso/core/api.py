@@ -115,6 +115,7 @@ def register_routers() -> None:
     from tinhso.dossiers.api import router as dossiers_router
     from tinhso.feedback.api import router as feedback_router
     from tinhso.ioc.api import router as ioc_router
+    from tinhso.iot.api import router as iot_router
     from tinhso.notifications.api import router as notifications_router
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
@@ -132,6 +133,7 @@ def register_routers() -> None:
     api.add_router("/feedback", feedback_router)
     api.add_router("/notifications", notifications_router)
     api.add_router("/documents", documents_router)
+    api.add_router("/iot", iot_router)
 
 
 register_routers()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tinhso.ioc import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("thong-bao/", views.notifications, name="notifications"),
     path("thong-bao/<int:notification_id>/da-doc/", views.notification_read,
          name="notification_read"),
+    path("nong-nghiep/", include("tinhso.iot.urls")),
 ]

@@ -1,0 +1,34 @@
+"""Periodic work of the IoT app, as plain functions (scheduled with the job system at merge;
+until then run by ``tinhso iot evaluate|check-offline|maintain``). They only call services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from tinhso.iot import alarms, partitions
+from tinhso.iot.models import Parcel
+
+
+def evaluate_alarms() -> dict[str, int]:
+    """Every parcel with an active device: raise, refresh or clear its threshold alarms."""
+    total = {"parcels": 0, "raised": 0, "cleared": 0}
+    parcels = Parcel.objects.filter(devices__is_active=True).distinct().select_related("farm")
+    for parcel in parcels.iterator():
+        stats = alarms.evaluate_parcel(parcel)
+        total["parcels"] += 1
+        total["raised"] += stats["raised"]
+        total["cleared"] += stats["cleared"]
+    return total
+
+
+def check_offline() -> dict[str, int]:
+    """Devices silent longer than the offline rule's duration: raise/clear their alarms."""
+    return alarms.evaluate_offline()
+
+
+def maintain(*, retention_days: int | None = None) -> dict[str, object]:
+    """Create the coming months' partitions (PostgreSQL) and drop raw readings past retention."""
+    days = settings.TINHSO_IOT_RETENTION_DAYS if retention_days is None else retention_days
+    created = partitions.ensure_partitions(months_ahead=2)
+    removed = partitions.apply_retention(days=days) if days > 0 else 0
+    return {"partitions_created": created, "readings_removed": removed}
