@@ -35,6 +35,8 @@ UNSCOPED: dict[str, str] = {
     "workdays.CalendarOverride": "the public working-day calendar",
     "dossiers.DailySequence": "a counter (last number per agency and day), never listed",
     "documents.CertificationCounter": "a counter (last number per agency and year), never listed",
+    "iot.AlarmRule": "agronomic alarm rules (thresholds per crop and stage), no personal data",
+    "iot.AlarmCondition": "the conditions of the agronomic alarm rules",
     "outbox.ConsumerCursor": "a consumer's position in the event stream (ids and errors only)",
     "jobs.JobFailure": "operators' record of failed background jobs (task names, ids, errors), "
                        "read in the admin by superusers only",
@@ -165,6 +167,7 @@ class World:
 
 AGENCY_A_AND_APPLICANT = {"official_a", "citizen_a", "province_admin"}
 AGENCY_A = {"official_a", "province_admin"}
+FARM = {"citizen_a", "province_admin"}
 
 
 def _dossier(w: World) -> Any:
@@ -358,6 +361,72 @@ def _signer(w: World) -> Any:
                                           position="head", valid_from=w.now.date())
 
 
+def _farm(w: World) -> Any:
+    from tinhso.iot.models import Farm
+
+    return Farm.objects.create(name="Vườn tiêu", owner_kind="household",
+                               owner_name="Nguyễn Văn An", owner=w.users["citizen_a"],
+                               commune=w.province)
+
+
+def _parcel(w: World) -> Any:
+    from tinhso.iot.models import Parcel
+
+    return Parcel.objects.create(farm=_farm(w), name="Thửa 1", area_ha=1, crop="pepper")
+
+
+def _device(w: World) -> Any:
+    from tinhso.iot.models import Device
+
+    n = next(_seq)
+    return Device.objects.create(parcel=_parcel(w), name="Trạm 1", token_prefix=f"p{n}",
+                                 token_hash=f"{n:064d}", mqtt_username=f"dev-{n}")
+
+
+def _sensor(w: World) -> Any:
+    from tinhso.iot.models import Sensor
+
+    return Sensor.objects.create(device=_device(w), key="soil_moisture")
+
+
+def _reading(w: World) -> Any:
+    from tinhso.iot.models import Reading
+
+    return Reading.objects.create(device=_device(w), key="soil_moisture", ts=w.now, value=1)
+
+
+def _rollup(w: World) -> Any:
+    from tinhso.iot.models import Rollup
+
+    return Rollup.objects.create(device=_device(w), key="soil_moisture", period="h",
+                                 bucket=w.now, count=1, total=1, low=1, high=1)
+
+
+def _alarm(w: World) -> Any:
+    from tinhso.iot.models import Alarm, AlarmRule
+
+    parcel = _parcel(w)
+    rule = AlarmRule.objects.first() or AlarmRule.objects.create(
+        code=f"r{next(_seq)}", name="Nguy cơ", crop="pepper", severity="major",
+        duration_hours=1)
+    return Alarm.objects.create(rule=rule, parcel=parcel, farm=parcel.farm,
+                                commune=w.province, crop="pepper", severity="major",
+                                created_at=w.now, last_seen_at=w.now)
+
+
+def _officer(w: World) -> Any:
+    from tinhso.iot.models import AgriOfficer
+
+    return AgriOfficer.objects.create(user=w.users["official_a"], commune=w.province)
+
+
+def _alarm_notice(w: World) -> Any:
+    from tinhso.iot.models import AlarmNotice
+
+    return AlarmNotice.objects.create(alarm=_alarm(w), event="raised",
+                                      recipient=w.users["citizen_a"], reason="owner")
+
+
 def _outbox_event(w: World) -> Any:
     from tinhso.outbox.models import OutboxEvent
 
@@ -414,6 +483,17 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
     "documents.DocumentJob": (_doc_job, AGENCY_A),
     "outbox.OutboxEvent": (_outbox_event, AGENCY_A),
+    # A farm and all on it: its owner (citizen A), the commune's agricultural officers (none of
+    # the users here) and province admins.
+    "iot.Farm": (_farm, FARM),
+    "iot.Parcel": (_parcel, FARM),
+    "iot.Device": (_device, FARM),
+    "iot.Sensor": (_sensor, FARM),
+    "iot.Reading": (_reading, FARM),
+    "iot.Rollup": (_rollup, FARM),
+    "iot.Alarm": (_alarm, FARM),
+    "iot.AlarmNotice": (_alarm_notice, FARM),
+    "iot.AgriOfficer": (_officer, {"official_a", "province_admin"}),
     "documents.CompetentSigner": (_signer, AGENCY_A),
     # A person's messages are theirs alone (not even a province admin reads them).
     "notifications.Notification": (_notice, {"citizen_a"}),

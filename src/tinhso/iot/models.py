@@ -12,6 +12,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tinhso.iot.querysets import (
+    AgriOfficerQuerySet,
+    AlarmNoticeQuerySet,
+    AlarmQuerySet,
+    DeviceChildQuerySet,
+    DeviceQuerySet,
+    FarmQuerySet,
+    ParcelQuerySet,
+)
+
 
 class OwnerKind(models.TextChoices):
     HOUSEHOLD = "household", "Hộ gia đình"
@@ -45,6 +55,7 @@ class Farm(models.Model):
     commune = models.ForeignKey("units.AdminUnit", verbose_name="xã, phường",
                                 on_delete=models.PROTECT, related_name="farms")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = FarmQuerySet.as_manager()
 
     class Meta:
         verbose_name = "trang trại"
@@ -66,6 +77,7 @@ class Parcel(models.Model):
     planting_year = models.PositiveSmallIntegerField("năm trồng", null=True, blank=True)
     stage = models.CharField("giai đoạn", max_length=12, choices=Stage.choices,
                              default=Stage.VEGETATIVE)
+    objects = ParcelQuerySet.as_manager()
 
     class Meta:
         verbose_name = "thửa đất"
@@ -93,6 +105,7 @@ class Device(models.Model):
     last_error = models.CharField("lỗi gần nhất", max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    objects = DeviceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "thiết bị"
@@ -109,6 +122,7 @@ class Sensor(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="sensors")
     key = models.CharField("khoá", max_length=40)
     unit = models.CharField("đơn vị", max_length=20, blank=True)
+    objects = DeviceChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = "cảm biến"
@@ -129,6 +143,7 @@ class Reading(models.Model):
     key = models.CharField(max_length=40)
     ts = models.DateTimeField()
     value = models.FloatField()
+    objects = DeviceChildQuerySet.as_manager()
 
 
 class Rollup(models.Model):
@@ -145,6 +160,7 @@ class Rollup(models.Model):
     total = models.FloatField()
     low = models.FloatField()
     high = models.FloatField()
+    objects = DeviceChildQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["period", "bucket"], name="iot_rollup_bucket")]
@@ -243,6 +259,7 @@ class Alarm(models.Model):
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+")
     details = models.JSONField(default=dict, blank=True)
+    objects = AlarmQuerySet.as_manager()
 
     class Meta:
         verbose_name = "cảnh báo"
@@ -269,6 +286,7 @@ class AgriOfficer(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="agri_communes")
     commune = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+")
+    objects = AgriOfficerQuerySet.as_manager()
 
     class Meta:
         verbose_name = "cán bộ nông nghiệp xã"
@@ -286,6 +304,7 @@ class AlarmNotice(models.Model):
                                   related_name="+")
     reason = models.CharField(max_length=20)  # owner | officer
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = AlarmNoticeQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alarm", "event", "recipient"],

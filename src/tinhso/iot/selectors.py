@@ -84,3 +84,10 @@ def ioc_summary(user: Any) -> dict[str, Any]:
             "active": list(active.order_by("-created_at")[:50]),
             "history": list(alarms_for(user).filter(active=False)
                             .order_by("-cleared_at")[:50])}
+
+
+def communes_by_id(ids: list[int]) -> dict[int, Any]:
+    """The communes (public directory data) with their coordinates, for the map."""
+    from tinhso.units.models import AdminUnit
+
+    return AdminUnit.objects.in_bulk(ids)

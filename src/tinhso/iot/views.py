@@ -67,10 +67,8 @@ def _map(communes: dict[int, dict[str, Any]], units: dict[int, Any]) -> list[dic
 
 @_login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    from tinhso.units.models import AdminUnit
-
     data = selectors.ioc_summary(request.user)
-    units = AdminUnit.objects.in_bulk(list(data["communes"]))
+    units = selectors.communes_by_id(list(data["communes"]))
     severities = [(s.value, s.label) for s in Severity]
     communes = sorted(data["communes"].values(), key=lambda e: (-sum(e["alarms"].values()),
                                                                e["name"]))
