@@ -103,6 +103,7 @@ def test_backup_during_writes_restores_everything(tmp_path):
         assert before <= set(restored["codes"])  # every dossier committed before the backup
         assert restored["bad"] == [] and restored["attachments"] == len(restored["codes"])
         _tinhso(dst, "migrate", "--noinput")
+        _tinhso(dst, "check-integrity")  # every referenced file exists with its size and hash
         _tinhso(dst, "ioc", "verify")
         # Restore refuses a non-empty installation.
         again = _tinhso(dst, "restore", str(archive), check=False)

@@ -31,6 +31,7 @@ def test_readyz_says_little_to_the_public_and_all_to_operators(db, operator_toke
     assert public.status_code == 503 and public.json() == {"status": "fail"}
     detailed = client.get("/readyz", **operator_token).json()
     assert detailed["checks"]["database"]["ok"] and detailed["checks"]["cache"]["ok"]
+    assert detailed["checks"]["jobs"]["ok"]
     assert not detailed["checks"]["ca_key"]["ok"]
     assert "PKI" in detailed["checks"]["ca_key"]["detail"]
 
@@ -67,6 +68,9 @@ def test_metrics_count_requests_by_route_and_read_the_domain(db, operator_token,
     assert "tinhso_http_request_duration_seconds_bucket" in text
     assert 'tinhso_dossiers_open{status="2"} 0.0' in text
     assert "tinhso_payments_pending 0.0" in text
+    assert 'tinhso_outbox_pending{consumer="ioc"}' in text
+    assert 'tinhso_outbox_lag_seconds{consumer="notifications"}' in text
+    assert "tinhso_jobs_queued" in text and "tinhso_jobs_failed 0.0" in text
 
 
 def test_request_id_is_echoed_or_made(db):

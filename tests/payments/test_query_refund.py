@@ -325,3 +325,13 @@ def test_api_query_and_refund(paid_twice, officers, citizen, outsider, awaiting)
     detail = _client(citizen).get(f"/api/v1/payments/{awaiting.payment.pk}").json()
     refunds = {a["txn_ref"]: a["refunds"] for a in detail["attempts"]}
     assert [r["status"] for r in refunds[second.txn_ref]] == ["succeeded"]
+
+
+def test_a_refund_is_a_public_event(paid_twice, officers):
+    from tinhso.outbox.models import OutboxEvent
+
+    _, second = paid_twice
+    gateway.payment_refund(acting_user=officers["receiver"], attempt=second,
+                           reason="Thanh toán trùng")
+    event = OutboxEvent.objects.get(type="payment.refunded")
+    assert event.payload["amount"] == FEE and event.payload["payment_id"] == second.payment_id

@@ -154,3 +154,17 @@ def test_receipts_api_and_register(paid, officers, citizen, outsider):
     lines = csv_text.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Cơ quan,Ký hiệu mẫu") and len(lines) == 3
     assert "0000001" in lines[1] and "Đã hủy" in lines[1] and "0000002" in lines[2]
+
+
+def test_a_settled_payment_gets_its_receipt_from_the_outbox(citizen, agency, officers,
+                                                            media_root, drain):
+    h.init_pki()
+    case = make_awaiting(citizen, agency, officers["receiver"])
+    services.payment_confirm(acting_user=officers["receiver"], payment=case.payment,
+                             online=False, method="cash", amount=case.payment.amount)
+    assert not Receipt.objects.exists()  # nothing signed in the request
+    drain()
+    receipt = Receipt.objects.get(payment=case.payment)
+    assert receipt.status == ReceiptStatus.ISSUED and receipt.method == "cash"
+    drain()  # delivered again: still one
+    assert Receipt.objects.filter(payment=case.payment).count() == 1

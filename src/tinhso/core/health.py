@@ -78,9 +78,16 @@ def _check_ca_key() -> str:
     return "ok"
 
 
+def _check_jobs() -> str:
+    """The job queue's storage answers (the SQLite file or Redis)."""
+    from huey.contrib.djhuey import HUEY
+
+    return f"{HUEY.pending_count()} queued"
+
+
 CHECKS: dict[str, Callable[[], str]] = {
     "database": _check_database, "cache": _check_cache, "disk": _check_disk,
-    "ca_key": _check_ca_key,
+    "ca_key": _check_ca_key, "jobs": _check_jobs,
 }
 
 
@@ -144,8 +151,42 @@ class DomainCollector(Collector):
                                 "Bank transfers waiting for an officer",
                                 value=StatementLine.objects.filter(
                                     status__in=REVIEW_STATUSES).count())
+        yield from _backbone_gauges()
         for extra in EXTRA_GAUGES:
             yield from extra()
+
+
+def _backbone_gauges() -> Iterator[GaugeMetricFamily]:
+    """Jobs, the outbox's consumers and notification deliveries."""
+    from django.utils import timezone
+    from huey.contrib.djhuey import HUEY
+
+    from tinhso.jobs.models import JobFailure
+    from tinhso.notifications.models import Delivery, DeliveryState
+    from tinhso.outbox.selectors import backlogs
+
+    yield GaugeMetricFamily("tinhso_jobs_queued", "Jobs waiting in the queue",
+                            value=HUEY.pending_count())
+    yield GaugeMetricFamily("tinhso_jobs_failed", "Failed jobs not retried yet",
+                            value=JobFailure.objects.filter(retried_at__isnull=True).count())
+    pending = GaugeMetricFamily("tinhso_outbox_pending", "Events a consumer has not applied",
+                                labels=["consumer"])
+    lag = GaugeMetricFamily("tinhso_outbox_lag_seconds",
+                            "Age of the oldest event a consumer has not applied",
+                            labels=["consumer"])
+    failing = GaugeMetricFamily("tinhso_outbox_consumer_failures",
+                                "Failures of a consumer on its current event",
+                                labels=["consumer"])
+    now = timezone.now()
+    for b in backlogs():
+        pending.add_metric([b.name], b.pending)
+        age = (now - b.oldest_pending_at).total_seconds() if b.oldest_pending_at else 0.0
+        lag.add_metric([b.name], max(0.0, age))
+        failing.add_metric([b.name], b.failures)
+    yield from (pending, lag, failing)
+    yield GaugeMetricFamily("tinhso_notification_deliveries_failed",
+                            "Notification deliveries that gave up",
+                            value=Delivery.objects.filter(state=DeliveryState.FAILED).count())
 
 
 # Apps add scrape-time gauges here (job queue depth, outbox lag, notification failures).

@@ -1,9 +1,11 @@
-"""Periodic work of the IoT app, as plain functions (scheduled with the job system at merge;
-until then run by ``tinhso iot evaluate|check-offline|maintain``). They only call services."""
+"""Periodic work of the IoT app: plain functions (also run by ``tinhso iot evaluate|
+check-offline|maintain``) and their Huey schedules below. They only call services."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
 
 from tinhso.iot import alarms, partitions
 from tinhso.iot.models import Parcel
@@ -32,3 +34,21 @@ def maintain(*, retention_days: int | None = None) -> dict[str, object]:
     created = partitions.ensure_partitions(months_ahead=2)
     removed = partitions.apply_retention(days=days) if days > 0 else 0
     return {"partitions_created": created, "readings_removed": removed}
+
+
+# --- Scheduled by the job system (Huey) -------------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def evaluate_alarms_periodically() -> None:
+    evaluate_alarms()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def check_offline_periodically() -> None:
+    check_offline()
+
+
+@db_periodic_task(crontab(hour="2", minute="40"))
+def maintain_daily() -> None:
+    maintain()

@@ -21,6 +21,7 @@ from tinhso.accounts.models import User
 from tinhso.core.errors import Conflict, DomainError, ValidationFailed
 from tinhso.dossiers.models import Status
 from tinhso.dossiers.services._common import require_official_on
+from tinhso.outbox.services import event_publish
 from tinhso.payments import conf, vnpay, vnpay_api
 from tinhso.payments.ledger import ledger_refund
 from tinhso.payments.models import (
@@ -259,9 +260,18 @@ def _refund_record(*, refund: Refund, answer: dict[str, str]) -> Refund:
     refund.transaction_no = answer.get("vnp_TransactionNo", "")[:40]
     refund.transaction_status = answer.get("vnp_TransactionStatus", "")[:4]
     refund.save()
+    attempt = PaymentAttempt.objects.select_for_update(of=("self",)).select_related(
+        "payment__dossier").get(pk=refund.attempt_id)
     if succeeded:
         ledger_refund(refund, at)
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=refund.attempt_id)
+        dossier = attempt.payment.dossier
+        event_publish(
+            type="payment.refunded", aggregate_type="payment", aggregate_id=attempt.payment_id,
+            agency_id=dossier.agency_id, actor_id=refund.requested_by_id, occurred_at=at,
+            payload={"payment_id": attempt.payment_id, "dossier_id": dossier.pk,
+                     "dossier_code": dossier.code, "amount": refund.amount, "online": True,
+                     "method": attempt.gateway, "reference": refund.transaction_no,
+                     "at": at.isoformat()})
     PaymentAttemptEvent.objects.create(
         attempt=attempt, at=at, kind=AttemptEventKind.REFUND, from_status=attempt.status,
         to_status=attempt.status, rsp_code=code[:4], actor=refund.requested_by,

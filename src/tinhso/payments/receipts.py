@@ -190,3 +190,25 @@ def receipts_issue_missing(*, limit: int = 500, since: dt.datetime | None = None
         receipt_issue(payment=payment)
         issued += 1
     return issued
+
+
+def handle_event(event: Any) -> None:
+    """The outbox's "receipts" consumer: the receipt of a settled payment, once.
+
+    A receipt that cannot be signed now (no CA yet, the agency's certificate revoked) is logged
+    and left to the hourly catch-up (``receipts_catch_up``): the stream is never blocked.
+    """
+    import logging
+
+    from tinhso.core.errors import DomainError
+
+    if not getattr(settings, "TINHSO_ISSUE_DOCUMENTS", True):
+        return
+    payment = Payment.objects.filter(pk=(event.payload or {}).get("payment_id")).first()
+    if payment is None or payment.status != PaymentStatus.PAID:
+        return
+    try:
+        receipt_issue(payment=payment)
+    except DomainError as exc:
+        logging.getLogger(__name__).warning("receipt of payment %s not issued: %s %s",
+                                            payment.pk, exc.code, exc.message_en)
