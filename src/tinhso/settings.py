@@ -115,6 +115,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL and lone surrogates in any string, too large a body: refused before any view runs.
+    "tinhso.core.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Vietnamese first: English only when the user chooses it (not from the browser's header).
     "tinhso.portal.middleware.ChosenLanguageMiddleware",
@@ -235,6 +237,14 @@ TINHSO_ALLOWED_UPLOAD_TYPES = env_list(
     "TINHSO_ALLOWED_UPLOAD_TYPES", ["application/pdf", "image/jpeg", "image/png"]
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = TINHSO_MAX_UPLOAD_BYTES + 1024 * 1024
+# A whole request (all files of a dossier together) larger than this is refused with 413
+# before it is read.
+TINHSO_MAX_REQUEST_BYTES = env_int("TINHSO_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
+# Under /api/, a CSRF failure is the JSON error CSRF_FAILED (core/http_errors.py).
+CSRF_FAILURE_VIEW = "tinhso.core.http_errors.csrf_failure"
+
+# The largest amount (đồng) an official may ask an applicant to pay in one payment request.
+TINHSO_MAX_PAYMENT_AMOUNT = env_int("TINHSO_MAX_PAYMENT_AMOUNT", 10_000_000_000)
 
 # The address citizens and other systems reach this platform at: used in QR codes, CRL/OCSP
 # URLs inside certificates, payment return/IPN URLs and e-mailed links.

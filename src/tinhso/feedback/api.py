@@ -9,9 +9,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tinhso.core.errors import NotFound, ValidationFailed
+from tinhso.core.paging import bounded_pagination
 from tinhso.feedback import selectors, services
 from tinhso.feedback.models import Feedback, FeedbackAction, FeedbackKind
 
@@ -107,7 +108,7 @@ def submit(request: HttpRequest, payload: FeedbackIn) -> Any:
 
 
 @router.get("/", response=list[FeedbackOut], summary="Phản ánh, kiến nghị tôi được xem")
-@paginate(LimitOffsetPagination)
+@paginate(bounded_pagination(100, default=100))
 def feedback_list(request: HttpRequest, status: str | None = None,
                   queue: str | None = None) -> Any:
     qs = (selectors.feedback_queue(request.user, queue, timezone.now()) if queue
@@ -135,7 +136,7 @@ class _Lazy:
 
 @router.get("/published", response=list[PublishedOut], auth=None,
             summary="Kết quả xử lý phản ánh, kiến nghị đã công khai")
-@paginate(LimitOffsetPagination)
+@paginate(bounded_pagination(100, default=100))
 def published(request: HttpRequest) -> Any:
     return [
         {"code": f.code, "kind": f.kind, "title": f.title, "content": f.content,
