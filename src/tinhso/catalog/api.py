@@ -50,7 +50,7 @@ class StepOut(Schema):
     share: float
 
 
-class AgencyRef(Schema):
+class ProcedureAgencyRef(Schema):
     code: str
     name: str
 
@@ -89,7 +89,7 @@ class ProcedureDetail(ProcedureSummary):
     components: list[ComponentOut]
     form_schema: dict[str, Any]
     process_template: list[StepOut]
-    agencies: list[AgencyRef]
+    agencies: list[ProcedureAgencyRef]
     announced_at: dt.date | None
     published_at: dt.date | None
     effective_from: dt.date | None

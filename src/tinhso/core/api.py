@@ -7,24 +7,16 @@ from typing import Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from tinhso.core import ratelimit
+from tinhso.core.api_schema import PARAMS_KEY, ErrorOut
 from tinhso.core.errors import DomainError
 from tinhso.core.http_errors import CSRF_EN, CSRF_VI
 
 logger = logging.getLogger(__name__)
-
-
-class ErrorOut(Schema):
-    """Every error of the API (docs/api.md)."""
-
-    code: str
-    message_vi: str
-    message_en: str
-    details: dict[str, Any]
 
 
 # Declared on every operation (``declare_errors``): whatever the route, a client may meet a
@@ -66,7 +58,21 @@ class BrowserSessionAuth(SessionAuth):
 
 AUTH = [BearerTokenAuth(), BrowserSessionAuth(csrf=True)]
 
-api = NinjaAPI(
+class TinhsoAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                fixes = operation.pop(PARAMS_KEY, None) if isinstance(operation, dict) else None
+                for param in (operation.get("parameters", []) if fixes else []):
+                    fix = fixes.get(param.get("name"))
+                    if fix:
+                        param.update({k: v for k, v in fix.items() if k != "schema"})
+                        param["schema"] = {**fix.get("schema", param.get("schema", {}))}
+        return schema
+
+
+api = TinhsoAPI(
     title="tinhso API",
     version="1",
     description=(

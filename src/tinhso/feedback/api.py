@@ -19,14 +19,21 @@ from tinhso.feedback.models import Feedback, FeedbackAction, FeedbackKind
 router = Router(tags=["feedback"])
 
 
+# Free text must hold a visible character (the service strips blanks and refuses empty text).
+_TEXT = r"\S"
+
+
 class FeedbackIn(Schema):
-    kind: str = Field(FeedbackKind.REFLECTION, description="reflection | petition")
-    title: str
-    content: str
-    agency_code: str | None = None
-    dossier_code: str | None = None
-    phone: str = ""
-    email: str = ""
+    kind: str = Field(FeedbackKind.REFLECTION, description="reflection | petition",
+                      json_schema_extra={"enum": list(FeedbackKind.values)})
+    title: str = Field(..., max_length=services.MAX_TITLE,
+                       json_schema_extra={"pattern": _TEXT})
+    content: str = Field(..., max_length=services.MAX_CONTENT,
+                         json_schema_extra={"pattern": _TEXT})
+    agency_code: str | None = Field(None, max_length=40)
+    dossier_code: str | None = Field(None, max_length=40)
+    phone: str = Field("", max_length=20)
+    email: str = Field("", max_length=254)
     allow_publish: bool = True
 
 
@@ -67,7 +74,7 @@ class PublishedOut(Schema):
     published_at: dt.datetime | None
 
 
-class EventOut(Schema):
+class FeedbackEventOut(Schema):
     at: dt.datetime
     action: str
     from_status: str
@@ -76,11 +83,12 @@ class EventOut(Schema):
     actor: str | None
 
 
-class ActionIn(Schema):
-    reason: str = ""
-    content: str = ""
-    resolution: str = ""
-    rating: int | None = None
+class FeedbackActionIn(Schema):
+    reason: str = Field("", max_length=2000)
+    content: str = Field("", max_length=services.MAX_CONTENT)
+    resolution: str = Field("", max_length=services.MAX_CONTENT)
+    rating: int | None = Field(None, description="-1, 0 or 1",
+                               json_schema_extra={"minimum": -1, "maximum": 1})
 
 
 def out(feedback: Feedback, user: Any) -> dict[str, Any]:
@@ -152,7 +160,7 @@ def detail(request: HttpRequest, code: str) -> dict[str, Any]:
     return out(selectors.feedback_get_for_user(request.user, code), request.user)
 
 
-@router.get("/{code}/events", response=list[EventOut], summary="Nhật ký xử lý")
+@router.get("/{code}/events", response=list[FeedbackEventOut], summary="Nhật ký xử lý")
 def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     feedback = selectors.feedback_get_for_user(request.user, code)
     return [{"at": e.at, "action": e.action, "from_status": e.from_status,
@@ -162,7 +170,7 @@ def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 
 
 @router.post("/{code}/actions/{action}", response=FeedbackOut, summary="Thực hiện thao tác")
-def act(request: HttpRequest, code: str, action: str, payload: ActionIn) -> dict[str, Any]:
+def act(request: HttpRequest, code: str, action: str, payload: FeedbackActionIn) -> dict[str, Any]:
     user = request.user
     feedback = selectors.feedback_get_for_user(user, code)
     version = _if_match(request)

@@ -121,7 +121,7 @@ def list_payments(request: HttpRequest, dossier: str | None = None, status: str 
         qs = qs.filter(status=status)
     qs = qs.order_by("-id")
     if cursor:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise ValidationFailed("INVALID_CURSOR", "Tham số cursor không hợp lệ.",
                                    "Invalid cursor.", {"cursor": cursor})
         qs = qs.filter(id__lt=int(cursor))

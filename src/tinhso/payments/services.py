@@ -47,10 +47,13 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
     at = c.now()
     c.require_not_late(dossier, at)
     amount = dossier.procedure.fee if amount is None else amount
-    if not isinstance(amount, int) or amount <= 0:
-        raise ValidationFailed("INVALID_AMOUNT", "Số tiền phải là số nguyên dương (đồng).",
-                               "The amount must be a positive whole number of VND.",
-                               {"amount": amount})
+    ceiling = max_payment_amount()
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= ceiling:
+        raise ValidationFailed(
+            "INVALID_AMOUNT",
+            f"Số tiền phải là số nguyên dương (đồng), tối đa {ceiling:,} đồng.".replace(",", "."),
+            f"The amount must be a positive whole number of VND, at most {ceiling}.",
+            {"amount": amount, "max": ceiling})
     payment = Payment.objects.create(
         dossier=dossier, amount=amount,
         description=note.strip()[:255] or dossier.procedure.name[:255],
@@ -66,13 +69,21 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
     return payment
 
 
+def max_payment_amount() -> int:
+    from django.conf import settings
+
+    return int(settings.TINHSO_MAX_PAYMENT_AMOUNT)
+
+
 @transaction.atomic
 def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
-                    reference: str = "", method: str = "") -> Payment:
+                    reference: str = "", method: str = "", amount: int | None = None) -> Payment:
     """Record that a requested payment was made; processing resumes (6 → 4).
 
     ``acting_user`` is the receiving officer for counter payments, or None when a payment
-    gateway's verified notification confirms an online payment.
+    gateway's verified notification confirms an online payment. ``amount``, when the officer
+    states what was received at the counter, must be exactly the amount requested: a payment
+    is never confirmed for a different sum (a counter payment of -5 đồng was once accepted).
     """
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     dossier = c.lock_dossier(payment.dossier)
@@ -82,6 +93,11 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
         raise Conflict("PAYMENT_NOT_PENDING", "Khoản thanh toán này không còn chờ thanh toán.",
                        "This payment is not awaiting payment.", {"status": payment.status})
     c.require_status(dossier, "thanh toán / pay", Status.PAYMENT_REQUESTED)
+    if amount is not None and amount != payment.amount:
+        raise ValidationFailed(
+            "AMOUNT_MISMATCH", "Số tiền nộp phải đúng bằng số tiền đã yêu cầu.",
+            "The amount paid must equal the amount requested.",
+            {"amount": amount, "requested": payment.amount})
     at = c.now()  # the services' clock, so the pay event orders after the request
     payment.status = PaymentStatus.PAID
     payment.online = online
