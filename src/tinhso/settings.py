@@ -243,6 +243,9 @@ TINHSO_MAX_REQUEST_BYTES = env_int("TINHSO_MAX_REQUEST_BYTES", 100 * 1024 * 1024
 # Under /api/, a CSRF failure is the JSON error CSRF_FAILED (core/http_errors.py).
 CSRF_FAILURE_VIEW = "tinhso.core.http_errors.csrf_failure"
 
+# The largest schema-driven form (a dossier's form_data, as compact JSON) accepted.
+TINHSO_MAX_FORM_BYTES = env_int("TINHSO_MAX_FORM_BYTES", 64 * 1024)
+
 # The largest amount (đồng) an official may ask an applicant to pay in one payment request.
 TINHSO_MAX_PAYMENT_AMOUNT = env_int("TINHSO_MAX_PAYMENT_AMOUNT", 10_000_000_000)
 
