@@ -56,7 +56,8 @@ def _world() -> dict[str, str]:
 
 def _schemathesis(base: str, token: str | None, *extra: str) -> subprocess.CompletedProcess:
     st = Path(sys.executable).with_name("schemathesis")
-    argv = [str(st), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json", "--url", base,
+    argv = [str(st), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
+            "--url", base,
             "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED),
             "--workers", "1", "--request-timeout", "30", "--no-shrink",
             "--suppress-health-check", "all", "--warnings", "off", "--no-color",
