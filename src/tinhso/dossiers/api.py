@@ -162,6 +162,10 @@ def list_dossiers(request: HttpRequest, queue: str | None = None, status: int | 
                                    "The dossier status must be 1 to 10.", {"status": status})
         qs = qs.filter(status=status)
     if procedure:
+        if len(procedure) > 40:
+            raise ValidationFailed("INVALID_PROCEDURE", "Mã thủ tục dài quá 40 ký tự.",
+                                   "The procedure code is longer than 40 characters.",
+                                   {"procedure": procedure[:40]})
         qs = qs.filter(procedure__code=procedure)
     qs = qs.order_by("-id")
     if cursor:
