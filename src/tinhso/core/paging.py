@@ -18,6 +18,23 @@ MAX_OFFSET = 100_000_000
 DEFAULT_LIMIT = 100
 
 
+def check_limit(limit: int, max_limit: int) -> int:
+    """The ``limit`` of a keyset list: 1 … ``max_limit``, else a 422 ``INVALID_LIMIT``."""
+    from tinhso.core.errors import ValidationFailed
+
+    if not 1 <= limit <= max_limit:
+        raise ValidationFailed(
+            "INVALID_LIMIT", f"Số mục mỗi trang phải từ 1 đến {max_limit}.",
+            f"limit must be 1 to {max_limit}.", {"limit": limit, "max": max_limit})
+    return limit
+
+
+def limit_param(max_limit: int, default: int) -> dict[str, Any]:
+    """What the schema says of such a ``limit`` (``openapi_extra`` with ``PARAMS_KEY``)."""
+    return {"schema": {"type": "integer", "minimum": 1, "maximum": max_limit,
+                       "default": default}}
+
+
 def bounded_pagination(max_limit: int = DEFAULT_LIMIT, default: int = 20) -> Any:
     """A ``LimitOffsetPagination`` with ``1 ≤ limit ≤ max_limit`` and
     ``0 ≤ offset ≤ MAX_OFFSET``; anything else is a 422 (not silently clamped)."""

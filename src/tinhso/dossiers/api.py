@@ -13,6 +13,7 @@ from tinhso.accounts.models import User
 from tinhso.core import ratelimit
 from tinhso.core.api_schema import PARAMS_KEY
 from tinhso.core.errors import Conflict, NotFound, ValidationFailed
+from tinhso.core.paging import check_limit, limit_param
 from tinhso.dossiers import selectors, services
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.dossiers.schemas import (
@@ -142,7 +143,7 @@ _LIST_PARAMS = {PARAMS_KEY: {
     "queue": {"schema": {"type": "string", "enum": list(selectors.QUEUES)}},
     "status": {"schema": {"type": "integer", "minimum": 1, "maximum": 10}},
     "procedure": {"schema": {"type": "string", "maxLength": 40}},
-    "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50}},
+    "limit": limit_param(MAX_PAGE, 50),
     "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
 }}
 
@@ -153,7 +154,7 @@ def list_dossiers(request: HttpRequest, queue: str | None = None, status: int | 
                   procedure: str | None = None, limit: int = 50,
                   cursor: str | None = None) -> dict[str, Any]:
     """Newest first, keyset-paginated (``next_cursor``): constant cost on 10 million rows."""
-    limit = max(1, min(limit, MAX_PAGE))
+    check_limit(limit, MAX_PAGE)
     qs = (selectors.dossier_queue(request.user, queue) if queue
           else selectors.dossiers_visible_to(request.user))
     if status is not None:

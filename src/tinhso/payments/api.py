@@ -14,7 +14,9 @@ from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from tinhso.accounts.models import User
+from tinhso.core.api_schema import PARAMS_KEY
 from tinhso.core.errors import Conflict, ValidationFailed
+from tinhso.core.paging import check_limit, limit_param
 from tinhso.dossiers.selectors import dossier_get_for_user
 from tinhso.payments import selectors, services, vietqr
 from tinhso.payments.models import Payment, PaymentAttempt, PaymentStatus
@@ -104,12 +106,17 @@ def client_ip(request: HttpRequest) -> str:
 
 
 @router.get("/", response=PaymentPage,
-            summary="Khoản phí, lệ phí của hồ sơ / payments (scoped to the user)")
+            summary="Khoản phí, lệ phí của hồ sơ / payments (scoped to the user)",
+            openapi_extra={PARAMS_KEY: {
+                "limit": limit_param(MAX_PAGE, 50),
+                "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+                "status": {"schema": {"type": "string", "enum": list(PaymentStatus.values)}},
+                "dossier": {"schema": {"type": "string", "maxLength": 40}}}})
 def list_payments(request: HttpRequest, dossier: str | None = None, status: str | None = None,
                   limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
     """Applicants see their own dossiers' payments, officials their agency's. Newest first."""
     user: User = request.user  # type: ignore[assignment]
-    limit = max(1, min(limit, MAX_PAGE))
+    check_limit(limit, MAX_PAGE)
     qs = selectors.payments_visible_to(user)
     if dossier:
         qs = qs.filter(dossier=dossier_get_for_user(user, dossier))  # 404 outside the scope
