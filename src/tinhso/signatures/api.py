@@ -262,9 +262,12 @@ class RegisterEntryOut(Schema):
 @router.post("/certified-copies", response={201: RegisterEntryOut, 413: ErrorOut,
                                             422: ErrorOut})
 def certified_copy(
-    request: HttpRequest, file: File[UploadedFile], description: Form[str],
-    applicant_name: Form[str] = "", applicant_id_number: Form[str] = "",
-    pages: Form[int | None] = None, copies: Form[int] = 1, dossier_code: Form[str] = "",
+    request: HttpRequest, file: File[UploadedFile],
+    description: str = Form(..., max_length=300),
+    applicant_name: str = Form("", max_length=200),
+    applicant_id_number: str = Form("", max_length=14),
+    pages: int | None = Form(None, ge=1, le=10_000), copies: int = Form(1, ge=1, le=50),
+    dossier_code: str = Form("", max_length=40),
 ) -> Any:
     """Officer uploads the scan of the presented original; returns the register entry."""
     from tinhso.documents.services import certified_copy_issue

@@ -12,13 +12,13 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import AuthenticationError
 
 from tinhso.core.api_schema import PARAMS_KEY, ErrorOut
 from tinhso.core.errors import DomainError, NotFound, ValidationFailed
 from tinhso.workdays import calendar, selectors, services
-from tinhso.workdays.models import CalendarOverride
+from tinhso.workdays.models import CalendarOverride, OverrideKind
 from tinhso.workdays.permissions import require_calendar_editor
 
 router = Router(tags=["workdays"])
@@ -47,8 +47,8 @@ class CalendarDayOut(DayOut):
 
 class OverrideIn(Schema):
     date: dt.date
-    kind: str
-    reason: str
+    kind: str = Field(..., json_schema_extra={"enum": list(OverrideKind.values)})
+    reason: str = Field(..., max_length=services.MAX_REASON)
 
 
 class OverrideOut(Schema):
