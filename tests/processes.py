@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,13 +42,18 @@ def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator
     The test fails (not skips) when the process exits or does not listen in time, with what it
     printed; the process is terminated (killed if it hangs) whatever the test does.
     """
-    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    # Output goes to a file, not a pipe: nobody reads a pipe while the test runs, and a server
+    # that logs more than the pipe's 64 KiB (every 4xx is a warning) blocked on its next write,
+    # holding its worker threads.
+    output = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(list(argv), env=env, stdout=output, stderr=subprocess.STDOUT,
+                            text=True)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"{argv[1:]} exited ({proc.returncode}): {proc.stdout.read()}")
+                output.seek(0)
+                pytest.fail(f"{argv[1:]} exited ({proc.returncode}): {output.read()[-5000:]}")
             try:
                 if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                     break
@@ -64,3 +70,4 @@ def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        output.close()
