@@ -45,29 +45,29 @@ def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator
     # Output goes to a file, not a pipe: nobody reads a pipe while the test runs, and a server
     # that logs more than the pipe's 64 KiB (every 4xx is a warning) blocked on its next write,
     # holding its worker threads.
-    output = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(list(argv), env=env, stdout=output, stderr=subprocess.STDOUT,
-                            text=True)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                output.seek(0)
-                pytest.fail(f"{argv[1:]} exited ({proc.returncode}): {output.read()[-5000:]}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{argv[1:]} did not start listening within {STARTUP_SECONDS} s")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile(mode="w+") as output:
+        proc = subprocess.Popen(list(argv), env=env, stdout=output, stderr=subprocess.STDOUT,
+                                text=True)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        output.close()
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                if proc.poll() is not None:
+                    output.seek(0)
+                    pytest.fail(f"{argv[1:]} exited ({proc.returncode}): "
+                                f"{output.read()[-5000:]}")
+                try:
+                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{argv[1:]} did not start listening within {STARTUP_SECONDS} s")
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
