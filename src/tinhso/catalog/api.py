@@ -111,7 +111,7 @@ class CatalogDocument(Schema):
     """The import/export document (docs/catalog.md)."""
 
     format: str = EXPORT_FORMAT
-    version: int = EXPORT_VERSION
+    version: int = Field(EXPORT_VERSION, strict=True)  # not `false` read as 0
     # Entries stay untyped here: the catalogue validator reports problems per entry index,
     # which is more useful than a generic schema error.
     procedures: list[Any]

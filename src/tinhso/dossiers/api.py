@@ -144,7 +144,7 @@ _LIST_PARAMS = {PARAMS_KEY: {
     "status": {"schema": {"type": "integer", "minimum": 1, "maximum": 10}},
     "procedure": {"schema": {"type": "string", "maxLength": 40}},
     "limit": limit_param(MAX_PAGE, 50),
-    "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+    "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}},
 }}
 
 

@@ -109,7 +109,7 @@ def client_ip(request: HttpRequest) -> str:
             summary="Khoản phí, lệ phí của hồ sơ / payments (scoped to the user)",
             openapi_extra={PARAMS_KEY: {
                 "limit": limit_param(MAX_PAGE, 50),
-                "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+                "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}},
                 "status": {"schema": {"type": "string", "enum": list(PaymentStatus.values)}},
                 "dossier": {"schema": {"type": "string", "maxLength": 40}}}})
 def list_payments(request: HttpRequest, dossier: str | None = None, status: str | None = None,
