@@ -54,7 +54,8 @@ def _world() -> dict[str, str]:
     return tokens
 
 
-def _schemathesis(base: str, token: str | None, *extra: str) -> subprocess.CompletedProcess:
+def _schemathesis(base: str, token: str | None, workdir: Path,
+                  *extra: str) -> subprocess.CompletedProcess:
     st = Path(sys.executable).with_name("schemathesis")
     argv = [str(st), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
             "--url", base,
@@ -67,8 +68,9 @@ def _schemathesis(base: str, token: str | None, *extra: str) -> subprocess.Compl
             "--phases", os.environ.get("TINHSO_FUZZ_PHASES", "coverage,fuzzing"), *extra]
     if token:
         argv += ["--header", f"Authorization: Bearer {token}"]
+    # schemathesis keeps a cache (.schemathesis/) in its working directory: not in the repo.
     return subprocess.run(argv, capture_output=True, text=True, timeout=RUN_SECONDS,
-                          env={**os.environ, "NO_COLOR": "1"})
+                          env={**os.environ, "NO_COLOR": "1"}, cwd=workdir)
 
 
 def test_the_whole_api_holds_under_fuzzing(transactional_db, tmp_path):
@@ -90,7 +92,7 @@ def test_the_whole_api_holds_under_fuzzing(transactional_db, tmp_path):
     with serving([tinhso, "serve", "--port", str(port), "--threads", "2"], env,
                  f"http://127.0.0.1:{port}") as base:
         for name, token, extra in runs:
-            result = _schemathesis(base, token, *extra)
+            result = _schemathesis(base, token, tmp_path, *extra)
             log = os.environ.get("TINHSO_FUZZ_LOG")
             if log:  # the whole report, for reading beyond the assertion's tail
                 Path(log).with_suffix(f".{name.replace(' ', '-')}.txt").write_text(result.stdout)
