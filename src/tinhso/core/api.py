@@ -58,7 +58,11 @@ class BrowserSessionAuth(SessionAuth):
 
 AUTH = [BearerTokenAuth(), BrowserSessionAuth(csrf=True)]
 
+
 class TinhsoAPI(NinjaAPI):
+    """Applies each operation's ``PARAMS_KEY`` corrections to its parameters in the schema
+    (ninja would append a second parameter of the same name through ``openapi_extra``)."""
+
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         for path_item in schema.get("paths", {}).values():
