@@ -73,14 +73,18 @@ def _is_past_date(value: object) -> bool:
 
 
 def _bound(node: Any, key: str | None) -> Any:
+    """``node`` with the bounds added; ``key`` is the name of the property it describes (kept
+    through ``items``, ``allOf`` & co., so an array of birth dates is still one)."""
     if isinstance(node, list):
         return [_bound(item, key) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {k: (_bound(v, k if k not in ("properties", "items") else key)
-               if k != "properties" else {pk: _bound(pv, pk) for pk, pv in v.items()}
-               if isinstance(v, dict) else v)
-           for k, v in node.items()}
+    out: dict[str, Any] = {}
+    for name, value in node.items():
+        if name == "properties" and isinstance(value, dict):
+            out[name] = {prop: _bound(spec, prop) for prop, spec in value.items()}
+        else:
+            out[name] = _bound(value, key)
     if out.get("type") == "string":
         out.setdefault("maxLength", DEFAULT_MAX_LENGTH)
         if out.get("format") == "date" and (key in PAST_DATE_KEYS or out.get("x-past")):
