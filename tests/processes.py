@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -49,26 +50,32 @@ def serving(argv: Sequence[str], env: dict[str, str], base_url: str) -> Iterator
 def serving_process(argv: Sequence[str], env: dict[str, str], base_url: str
                     ) -> Iterator[subprocess.Popen[str]]:
     """Like ``serving`` but yields the process itself (for tests that kill it)."""
-    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"{argv[1:]} exited ({proc.returncode}): {proc.stdout.read()}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{argv[1:]} did not start listening within {STARTUP_SECONDS} s")
-            time.sleep(0.1)
-        yield proc
-    finally:
-        proc.terminate()
+    # Output goes to a file, not a pipe: nobody reads a pipe while the test runs, and a server
+    # that logs more than the pipe's 64 KiB (every 4xx is a warning) blocked on its next write,
+    # holding its worker threads.
+    with tempfile.TemporaryFile(mode="w+") as output:
+        proc = subprocess.Popen(list(argv), env=env, stdout=output, stderr=subprocess.STDOUT,
+                                text=True)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                if proc.poll() is not None:
+                    output.seek(0)
+                    pytest.fail(f"{argv[1:]} exited ({proc.returncode}): "
+                                f"{output.read()[-5000:]}")
+                try:
+                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{argv[1:]} did not start listening within {STARTUP_SECONDS} s")
+                time.sleep(0.1)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tinhso.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL and lone surrogates in any string, too large a body: refused before any view runs.
+    "tinhso.core.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Vietnamese first: English only when the user chooses it (not from the browser's header).
     "tinhso.portal.middleware.ChosenLanguageMiddleware",
@@ -265,6 +267,17 @@ TINHSO_ALLOWED_UPLOAD_TYPES = env_list(
 # Images claiming more pixels are refused (a 600 dpi A4 scan is about 35 million).
 TINHSO_MAX_IMAGE_PIXELS = env_int("TINHSO_MAX_IMAGE_PIXELS", 60_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TINHSO_MAX_UPLOAD_BYTES + 1024 * 1024
+# A whole request (all files of a dossier together) larger than this is refused with 413
+# before it is read.
+TINHSO_MAX_REQUEST_BYTES = env_int("TINHSO_MAX_REQUEST_BYTES", 100 * 1024 * 1024)
+# Under /api/, a CSRF failure is the JSON error CSRF_FAILED (core/http_errors.py).
+CSRF_FAILURE_VIEW = "tinhso.core.http_errors.csrf_failure"
+
+# The largest schema-driven form (a dossier's form_data, as compact JSON) accepted.
+TINHSO_MAX_FORM_BYTES = env_int("TINHSO_MAX_FORM_BYTES", 64 * 1024)
+
+# The largest amount (đồng) an official may ask an applicant to pay in one payment request.
+TINHSO_MAX_PAYMENT_AMOUNT = env_int("TINHSO_MAX_PAYMENT_AMOUNT", 10_000_000_000)
 
 # The address citizens and other systems reach this platform at: used in QR codes, CRL/OCSP
 # URLs inside certificates, payment return/IPN URLs and e-mailed links.

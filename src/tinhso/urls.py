@@ -34,6 +34,12 @@ urlpatterns = [
     path("", include("tinhso.portal.urls")),
 ]
 
+# JSON errors under /api/ (docs/api.md), the usual pages elsewhere.
+handler400 = "tinhso.core.http_errors.bad_request"
+handler403 = "tinhso.core.http_errors.permission_denied"
+handler404 = "tinhso.core.http_errors.not_found"
+handler500 = "tinhso.core.http_errors.server_error"
+
 if settings.TINHSO_CSC_SANDBOX:  # a stand-in for an outside signing service, never in production
     urlpatterns.insert(0, path("sandbox/", include("tinhso.signatures.csc_sandbox_urls")))
 

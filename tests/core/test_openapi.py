@@ -25,3 +25,36 @@ def test_docs_are_served(db) -> None:
     client = Client()
     assert client.get("/api/openapi.json").status_code == 200
     assert client.get("/api/docs").status_code == 200
+
+
+def test_every_operation_declares_the_error_statuses() -> None:
+    from tinhso.core.api import ERROR_STATUSES
+
+    schema = api.get_openapi_schema()
+    missing = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status in ERROR_STATUSES:
+                declared = responses.get(status) or responses.get(str(status)) or {}
+                ref = json.dumps(declared.get("content", {}))
+                if "#/components/schemas/ErrorOut" not in ref:
+                    missing.append(f"{method.upper()} {path} {status}")
+    assert not missing, missing
+
+
+def test_dossier_events_have_integer_statuses() -> None:
+    """Two schemas named EventOut (dossiers: integers, feedback: strings) once overwrote each
+    other in the schema; each now has its own name."""
+    components = api.get_openapi_schema()["components"]["schemas"]
+    props = components["EventOut"]["properties"]
+    assert props["to_status"]["type"] == "integer"
+    assert {s["type"] for s in props["from_status"]["anyOf"]} == {"integer", "null"}
+    assert components["FeedbackEventOut"]["properties"]["to_status"]["type"] == "string"
+
+
+def test_parameters_the_server_requires_are_required() -> None:
+    paths = api.get_openapi_schema()["paths"]
+    params = {p["name"]: p for p in paths["/api/v1/workdays/deadline"]["get"]["parameters"]}
+    assert params["start"]["required"] and params["working_days"]["required"]
+    assert paths["/api/v1/workdays/holidays"]["get"]["parameters"][0]["required"]

@@ -11,6 +11,7 @@ from ninja.responses import Status
 from tinhso.accounts import selectors, services
 from tinhso.accounts.models import AccountKind, ApiToken, User
 from tinhso.core import ratelimit
+from tinhso.core.api_schema import ErrorOut
 from tinhso.core.errors import PermissionDenied
 
 router = Router(tags=["accounts"])
@@ -63,7 +64,8 @@ class TokenIn(Schema):
 
 class CitizenRegisterIn(Schema):
     full_name: str = Field(..., max_length=150)
-    id_number: str = Field(..., max_length=32, description="12-digit personal ID number")
+    id_number: str = Field(..., max_length=32, json_schema_extra={"pattern": "^[0-9]{12}$"},
+                           description="12-digit personal ID number")
     password: str = Field(..., max_length=128)
     email: str = Field(..., max_length=254)
     phone: str = Field("", max_length=20)
@@ -71,16 +73,12 @@ class CitizenRegisterIn(Schema):
 
 class OrganisationRegisterIn(Schema):
     name: str = Field(..., max_length=150)
-    tax_code: str = Field(..., max_length=32, description="10 digits, or 10-3 for a branch")
+    tax_code: str = Field(..., max_length=32,
+                          json_schema_extra={"pattern": "^[0-9]{10}(-[0-9]{3})?$"},
+                          description="10 digits, or 10-3 for a branch")
     password: str = Field(..., max_length=128)
     email: str = Field(..., max_length=254)
 
-
-class ErrorOut(Schema):
-    code: str
-    message_vi: str
-    message_en: str
-    details: dict
 
 
 _ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +118,9 @@ class PaymentRequestForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["amount"].initial = self.dossier.procedure.fee or None
+        self.fields["amount"].max_value = settings.TINHSO_MAX_PAYMENT_AMOUNT
+        self.fields["amount"].validators.append(
+            MaxValueValidator(settings.TINHSO_MAX_PAYMENT_AMOUNT))
 
 
 class PayForm(ActionForm):

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tinhso.catalog import selectors, services
 from tinhso.catalog.models import Procedure
+from tinhso.core.paging import bounded_pagination
 
 router = Router(tags=["catalog"])
 
@@ -25,12 +26,8 @@ EXPORT_FORMAT = "tinhso-catalog"
 EXPORT_VERSION = 1
 
 
-class CatalogPagination(LimitOffsetPagination):
-    """limit/offset paging; at most 100 procedures per page (a larger limit is a 422)."""
-
-    class Input(Schema):
-        limit: int = Field(20, ge=1, le=100, description="số thủ tục mỗi trang (1–100)")
-        offset: int = Field(0, ge=0)
+# limit/offset paging; at most 100 procedures per page (a larger limit is a 422).
+CatalogPagination = bounded_pagination(100, default=20)
 
 
 class FieldOut(Schema):
@@ -53,7 +50,7 @@ class StepOut(Schema):
     share: float
 
 
-class AgencyRef(Schema):
+class ProcedureAgencyRef(Schema):
     code: str
     name: str
 
@@ -101,7 +98,7 @@ class ProcedureDetail(ProcedureSummary):
     components: list[ComponentOut]
     form_schema: dict[str, Any]
     process_template: list[StepOut]
-    agencies: list[AgencyRef]
+    agencies: list[ProcedureAgencyRef]
     announced_at: dt.date | None
     published_at: dt.date | None
     effective_from: dt.date | None
@@ -135,7 +132,7 @@ class CatalogDocument(Schema):
     """The import/export document (docs/catalog.md)."""
 
     format: str = EXPORT_FORMAT
-    version: int = EXPORT_VERSION
+    version: int = Field(EXPORT_VERSION, strict=True)  # not `false` read as 0
     # Entries stay untyped here: the catalogue validator reports problems per entry index,
     # which is more useful than a generic schema error.
     procedures: list[Any]

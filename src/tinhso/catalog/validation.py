@@ -51,6 +51,8 @@ MAX_PROCESSING_DAYS = Decimal("9999.9")
 
 _TEXT_LIMITS = {
     "name": 500, "implementing_body": 300, "fee_note": 500, "result_name": 300,
+    # Long texts have bounds too (a free-text field without one took 19 MB elsewhere).
+    "description": 20_000, "legal_basis": 20_000, "note": 5_000,
 }
 
 

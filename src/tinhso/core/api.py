@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from tinhso.core import ratelimit
+from tinhso.core.api_schema import PARAMS_KEY, ErrorOut
 from tinhso.core.errors import DomainError
+from tinhso.core.http_errors import CSRF_EN, CSRF_VI
+
+logger = logging.getLogger(__name__)
+
+
+# Declared on every operation (``declare_errors``): whatever the route, a client may meet a
+# malformed body (400), missing or bad credentials (401), a role or CSRF refusal (403), a record
+# outside its scope (404), a conflict (409), too large a body (413), invalid input (422) or a
+# rate limit (429) — all in the one error shape.
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
+BODY_ERROR_STATUSES = (415,)
 
 
 class BearerTokenAuth(HttpBearer):
@@ -44,7 +58,25 @@ class BrowserSessionAuth(SessionAuth):
 
 AUTH = [BearerTokenAuth(), BrowserSessionAuth(csrf=True)]
 
-api = NinjaAPI(
+
+class TinhsoAPI(NinjaAPI):
+    """Applies each operation's ``PARAMS_KEY`` corrections to its parameters in the schema
+    (ninja would append a second parameter of the same name through ``openapi_extra``)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                fixes = operation.pop(PARAMS_KEY, None) if isinstance(operation, dict) else None
+                for param in (operation.get("parameters", []) if fixes else []):
+                    fix = fixes.get(param.get("name"))
+                    if fix:
+                        param.update({k: v for k, v in fix.items() if k != "schema"})
+                        param["schema"] = {**fix.get("schema", param.get("schema", {}))}
+        return schema
+
+
+api = TinhsoAPI(
     title="tinhso API",
     version="1",
     description=(
@@ -104,7 +136,27 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             request, 400, "MALFORMED_JSON",
             "Nội dung yêu cầu không phải JSON hợp lệ.", "The request body is not valid JSON.",
         )
+    if exc.status_code == 403 and "CSRF" in str(exc):  # ninja's session check
+        return error_response(request, 403, "CSRF_FAILED", CSRF_VI, CSRF_EN)
     return error_response(request, exc.status_code, f"HTTP_{exc.status_code}", str(exc), str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "NOT_FOUND", "Không tìm thấy.", "Not found.")
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A value the database cannot hold (an id beyond 64 bits on SQLite, a number out of a
+    column's range on PostgreSQL). Schemas bound the values they know; this is the net under
+    them, so such input is a 422 and never a 500. Logged: each one is a bound to add."""
+    logger.warning("value out of range on %s %s: %s", request.method, request.path, exc)
+    return error_response(
+        request, 422, "VALUE_OUT_OF_RANGE",
+        "Giá trị gửi lên nằm ngoài phạm vi cho phép.", "A submitted value is out of range.",
+    )
 
 
 def register_routers() -> None:
@@ -136,4 +188,20 @@ def register_routers() -> None:
     api.add_router("/iot", iot_router)
 
 
+def declare_errors(router: Router) -> None:
+    """Add the error schema for ``ERROR_STATUSES`` to every operation of ``router`` that does
+    not declare them itself, so the OpenAPI schema lists every status a client may get."""
+    for path_view in router.path_operations.values():
+        for operation in path_view.operations:
+            statuses = ERROR_STATUSES
+            if set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
+                statuses += BODY_ERROR_STATUSES
+            for status in statuses:
+                if status not in operation.response_models:
+                    operation.response_models[status] = operation._create_response_model(
+                        ErrorOut)
+
+
 register_routers()
+for _prefix, _router in api._routers:
+    declare_errors(_router)

@@ -11,7 +11,9 @@ from ninja.responses import Status as HttpStatus
 
 from tinhso.accounts.models import User
 from tinhso.core import ratelimit
+from tinhso.core.api_schema import PARAMS_KEY
 from tinhso.core.errors import Conflict, NotFound, ValidationFailed
+from tinhso.core.paging import check_limit, limit_param
 from tinhso.dossiers import selectors, services
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.dossiers.schemas import (
@@ -137,21 +139,38 @@ def submit(request: HttpRequest) -> HttpStatus[dict[str, Any]]:
     return HttpStatus(201, dossier_out(dossier, request.user))
 
 
-@router.get("/", response=DossierPage, summary="Danh sách hồ sơ / list dossiers")
+_LIST_PARAMS = {PARAMS_KEY: {
+    "queue": {"schema": {"type": "string", "enum": list(selectors.QUEUES)}},
+    "status": {"schema": {"type": "integer", "minimum": 1, "maximum": 10}},
+    "procedure": {"schema": {"type": "string", "maxLength": 40}},
+    "limit": limit_param(MAX_PAGE, 50),
+    "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}},
+}}
+
+
+@router.get("/", response=DossierPage, summary="Danh sách hồ sơ / list dossiers",
+            openapi_extra=_LIST_PARAMS)
 def list_dossiers(request: HttpRequest, queue: str | None = None, status: int | None = None,
                   procedure: str | None = None, limit: int = 50,
                   cursor: str | None = None) -> dict[str, Any]:
     """Newest first, keyset-paginated (``next_cursor``): constant cost on 10 million rows."""
-    limit = max(1, min(limit, MAX_PAGE))
+    check_limit(limit, MAX_PAGE)
     qs = (selectors.dossier_queue(request.user, queue) if queue
           else selectors.dossiers_visible_to(request.user))
     if status is not None:
+        if not 1 <= status <= 10:
+            raise ValidationFailed("INVALID_STATUS", "Trạng thái hồ sơ phải từ 1 đến 10.",
+                                   "The dossier status must be 1 to 10.", {"status": status})
         qs = qs.filter(status=status)
     if procedure:
+        if len(procedure) > 40:
+            raise ValidationFailed("INVALID_PROCEDURE", "Mã thủ tục dài quá 40 ký tự.",
+                                   "The procedure code is longer than 40 characters.",
+                                   {"procedure": procedure[:40]})
         qs = qs.filter(procedure__code=procedure)
     qs = qs.order_by("-id")
     if cursor:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise ValidationFailed("INVALID_CURSOR", "Tham số cursor không hợp lệ.",
                                    "Invalid cursor.", {"cursor": cursor})
         qs = qs.filter(id__lt=int(cursor))
@@ -243,7 +262,7 @@ def _if_match(request: HttpRequest) -> int | None:
     if raw is None:
         return None
     cleaned = raw.strip().strip('"').removeprefix("W/").strip('"')
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 18):
         raise ValidationFailed("INVALID_IF_MATCH", "Tiêu đề If-Match phải là số phiên bản.",
                                "If-Match must be the dossier version number.", {"value": raw})
     return int(cleaned)
@@ -304,7 +323,8 @@ def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
         return selectors.dossier_reload(user, dossier)
     if action == Action.PAY:
         services.payment_confirm(acting_user=user, payment=_payment(user, dossier, body.payment_id),
-                                 online=body.online, reference=body.reference)
+                                 online=body.online, reference=body.reference,
+                                 amount=body.amount)
         return selectors.dossier_reload(user, dossier)
     if action == Action.APPROVE:
         return services.dossier_approve(**common, note=body.note, expected_version=version)
@@ -331,8 +351,9 @@ def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
 
 @router.post("/{code}/actions/{action}", response=DossierOut,
              summary="Thao tác trên hồ sơ / act on a dossier",
-             openapi_extra={"parameters": [{"in": "header", "name": "If-Match",
-                                            "required": False, "schema": {"type": "string"}}]})
+             openapi_extra={"parameters": [{
+                 "in": "header", "name": "If-Match", "required": False,
+                 "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,18}"?$'}}]})
 def act(request: HttpRequest, code: str, action: str, body: ActionIn) -> dict[str, Any]:
     dossier = selectors.dossier_get_for_user(request.user, code)
     dossier = _run_action(action, request.user, dossier, body, _if_match(request))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from tinhso.core.api_schema import MAX_NOTE, MAX_SHORT, Amount
 
 
 class DossierOut(Schema):
@@ -64,21 +66,24 @@ class EventOut(Schema):
 
 
 class ActionIn(Schema):
-    note: str = ""
-    reason: str = ""
-    assignee: str | None = None  # username of the officer
-    step_index: int | None = None
-    amount: int | None = None
+    note: str = Field("", max_length=MAX_NOTE)
+    reason: str = Field("", max_length=MAX_NOTE)
+    assignee: str | None = Field(None, max_length=150, description="username of the officer")
+    step_index: int | None = Field(None, ge=0, le=100)
+    amount: Amount | None = Field(None, description="đồng; request_payment: the amount asked "
+                                  "(default: the procedure's fee); pay: must equal the amount "
+                                  "requested")
     new_due_at: dt.datetime | None = None
-    rating: int | None = None
-    payment_id: int | None = None
+    rating: int | None = Field(None, description="-1, 0 or 1",
+                               json_schema_extra={"minimum": -1, "maximum": 1})
+    payment_id: int | None = Field(None, ge=1, le=2**63 - 1)
     online: bool = False
-    reference: str = ""
+    reference: str = Field("", max_length=100)
 
 
 class TrackIn(Schema):
-    code: str
-    id_number: str
+    code: str = Field(..., max_length=MAX_SHORT)
+    id_number: str = Field(..., max_length=MAX_SHORT)
 
 
 class TrackOut(Schema):

@@ -9,23 +9,31 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tinhso.core.errors import NotFound, ValidationFailed
+from tinhso.core.paging import bounded_pagination
 from tinhso.feedback import selectors, services
 from tinhso.feedback.models import Feedback, FeedbackAction, FeedbackKind
 
 router = Router(tags=["feedback"])
 
 
+# Free text must hold a visible character (the service strips blanks and refuses empty text).
+_TEXT = r"\S"
+
+
 class FeedbackIn(Schema):
-    kind: str = Field(FeedbackKind.REFLECTION, description="reflection | petition")
-    title: str
-    content: str
-    agency_code: str | None = None
-    dossier_code: str | None = None
-    phone: str = ""
-    email: str = ""
+    kind: str = Field(FeedbackKind.REFLECTION, description="reflection | petition",
+                      json_schema_extra={"enum": list(FeedbackKind.values)})
+    title: str = Field(..., max_length=services.MAX_TITLE,
+                       json_schema_extra={"pattern": _TEXT})
+    content: str = Field(..., max_length=services.MAX_CONTENT,
+                         json_schema_extra={"pattern": _TEXT})
+    agency_code: str | None = Field(None, max_length=40)
+    dossier_code: str | None = Field(None, max_length=40)
+    phone: str = Field("", max_length=20)
+    email: str = Field("", max_length=254)
     allow_publish: bool = True
 
 
@@ -66,7 +74,7 @@ class PublishedOut(Schema):
     published_at: dt.datetime | None
 
 
-class EventOut(Schema):
+class FeedbackEventOut(Schema):
     at: dt.datetime
     action: str
     from_status: str
@@ -75,11 +83,12 @@ class EventOut(Schema):
     actor: str | None
 
 
-class ActionIn(Schema):
-    reason: str = ""
-    content: str = ""
-    resolution: str = ""
-    rating: int | None = None
+class FeedbackActionIn(Schema):
+    reason: str = Field("", max_length=2000)
+    content: str = Field("", max_length=services.MAX_CONTENT)
+    resolution: str = Field("", max_length=services.MAX_CONTENT)
+    rating: int | None = Field(None, description="-1, 0 or 1",
+                               json_schema_extra={"minimum": -1, "maximum": 1})
 
 
 def out(feedback: Feedback, user: Any) -> dict[str, Any]:
@@ -107,7 +116,7 @@ def submit(request: HttpRequest, payload: FeedbackIn) -> Any:
 
 
 @router.get("/", response=list[FeedbackOut], summary="Phản ánh, kiến nghị tôi được xem")
-@paginate(LimitOffsetPagination)
+@paginate(bounded_pagination(100, default=100))
 def feedback_list(request: HttpRequest, status: str | None = None,
                   queue: str | None = None) -> Any:
     qs = (selectors.feedback_queue(request.user, queue, timezone.now()) if queue
@@ -135,7 +144,7 @@ class _Lazy:
 
 @router.get("/published", response=list[PublishedOut], auth=None,
             summary="Kết quả xử lý phản ánh, kiến nghị đã công khai")
-@paginate(LimitOffsetPagination)
+@paginate(bounded_pagination(100, default=100))
 def published(request: HttpRequest) -> Any:
     return [
         {"code": f.code, "kind": f.kind, "title": f.title, "content": f.content,
@@ -151,7 +160,7 @@ def detail(request: HttpRequest, code: str) -> dict[str, Any]:
     return out(selectors.feedback_get_for_user(request.user, code), request.user)
 
 
-@router.get("/{code}/events", response=list[EventOut], summary="Nhật ký xử lý")
+@router.get("/{code}/events", response=list[FeedbackEventOut], summary="Nhật ký xử lý")
 def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     feedback = selectors.feedback_get_for_user(request.user, code)
     return [{"at": e.at, "action": e.action, "from_status": e.from_status,
@@ -161,7 +170,7 @@ def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 
 
 @router.post("/{code}/actions/{action}", response=FeedbackOut, summary="Thực hiện thao tác")
-def act(request: HttpRequest, code: str, action: str, payload: ActionIn) -> dict[str, Any]:
+def act(request: HttpRequest, code: str, action: str, payload: FeedbackActionIn) -> dict[str, Any]:
     user = request.user
     feedback = selectors.feedback_get_for_user(user, code)
     version = _if_match(request)

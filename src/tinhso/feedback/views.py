@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -86,7 +86,9 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     except DomainError:
         published = selectors.feedback_published().filter(code=code).first()
         if published is None:
-            raise
+            # Unknown, or another agency's and unpublished: the same 404 page either way (a
+            # DomainError escaping a page view was a 500).
+            raise Http404("feedback not found") from None
         return render(request, "feedback/detail.html", {"f": published, "public": True})
     return render(request, "feedback/detail.html", {
         "f": feedback, "events": selectors.feedback_events(feedback),

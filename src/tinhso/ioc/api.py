@@ -14,6 +14,9 @@ from tinhso.ioc.notifications import notification_mark_read, notifications_for
 
 router = Router(tags=["ioc"])
 
+# Periods are parsed by the selectors (their own PERIOD_INVALID code); the schema says the shape.
+_DATE = {"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
 
 class IndicatorOut(Schema):
     code: str
@@ -58,8 +61,10 @@ class IndexQuery(Schema):
     scope: str = Field(..., description="mã đơn vị hành chính, cơ quan, thủ tục hoặc lĩnh vực "
                                         "(tiền tố tùy chọn: agency:, unit:, current2:, "
                                         "legacy3:, procedure:, field:)")
-    date_from: str = Field(..., alias="from", description="YYYY-MM-DD")
-    date_to: str = Field(..., alias="to", description="YYYY-MM-DD")
+    date_from: str = Field(..., alias="from", description="YYYY-MM-DD",
+                                json_schema_extra=_DATE)
+    date_to: str = Field(..., alias="to", description="YYYY-MM-DD",
+                              json_schema_extra=_DATE)
 
 
 @router.get("/index", response=IndexOut, by_alias=True,
@@ -109,8 +114,8 @@ class RankingRow(Schema):
 
 class RankingQuery(Schema):
     scope: str
-    date_from: str = Field(..., alias="from")
-    date_to: str = Field(..., alias="to")
+    date_from: str = Field(..., alias="from", json_schema_extra=_DATE)
+    date_to: str = Field(..., alias="to", json_schema_extra=_DATE)
     by: str = Field("auto", description="auto | district | commune | agency")
 
 

@@ -14,7 +14,9 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from tinhso.accounts.models import User
+from tinhso.core.api_schema import PARAMS_KEY
 from tinhso.core.errors import Conflict, ValidationFailed
+from tinhso.core.paging import check_limit, limit_param
 from tinhso.dossiers.selectors import dossier_get_for_user
 from tinhso.payments import gateway, selectors, services, vietqr
 from tinhso.payments.api_fees import router as fees_router
@@ -141,12 +143,17 @@ def client_ip(request: HttpRequest) -> str:
 
 
 @router.get("/", response=PaymentPage,
-            summary="Khoản phí, lệ phí của hồ sơ / payments (scoped to the user)")
+            summary="Khoản phí, lệ phí của hồ sơ / payments (scoped to the user)",
+            openapi_extra={PARAMS_KEY: {
+                "limit": limit_param(MAX_PAGE, 50),
+                "cursor": {"schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}},
+                "status": {"schema": {"type": "string", "enum": list(PaymentStatus.values)}},
+                "dossier": {"schema": {"type": "string", "maxLength": 40}}}})
 def list_payments(request: HttpRequest, dossier: str | None = None, status: str | None = None,
                   limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
     """Applicants see their own dossiers' payments, officials their agency's. Newest first."""
     user: User = request.user  # type: ignore[assignment]
-    limit = max(1, min(limit, MAX_PAGE))
+    check_limit(limit, MAX_PAGE)
     qs = selectors.payments_visible_to(user)
     if dossier:
         qs = qs.filter(dossier=dossier_get_for_user(user, dossier))  # 404 outside the scope
@@ -158,7 +165,7 @@ def list_payments(request: HttpRequest, dossier: str | None = None, status: str 
         qs = qs.filter(status=status)
     qs = qs.order_by("-id")
     if cursor:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise ValidationFailed("INVALID_CURSOR", "Tham số cursor không hợp lệ.",
                                    "Invalid cursor.", {"cursor": cursor})
         qs = qs.filter(id__lt=int(cursor))

@@ -57,10 +57,13 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
             raise ValidationFailed("NO_FEE_DUE", "Hồ sơ không phải nộp phí, lệ phí (hoặc được "
                                    "miễn); không cần yêu cầu thanh toán.",
                                    "No fee is due for this dossier (none, or exempted).", {})
-    if not isinstance(amount, int) or amount <= 0:
-        raise ValidationFailed("INVALID_AMOUNT", "Số tiền phải là số nguyên dương (đồng).",
-                               "The amount must be a positive whole number of VND.",
-                               {"amount": amount})
+    ceiling = max_payment_amount()
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= ceiling:
+        raise ValidationFailed(
+            "INVALID_AMOUNT",
+            f"Số tiền phải là số nguyên dương (đồng), tối đa {ceiling:,} đồng.".replace(",", "."),
+            f"The amount must be a positive whole number of VND, at most {ceiling}.",
+            {"amount": amount, "max": ceiling})
     payment = Payment.objects.create(
         dossier=dossier, amount=amount,
         description=note.strip()[:255] or dossier.procedure.name[:255],
@@ -82,6 +85,12 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
     return payment
 
 
+def max_payment_amount() -> int:
+    from django.conf import settings
+
+    return int(settings.TINHSO_MAX_PAYMENT_AMOUNT)
+
+
 @transaction.atomic
 def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
                     reference: str = "", method: str = "", amount: int | None = None
@@ -90,7 +99,8 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
 
     ``acting_user`` is the receiving officer for counter payments (recorded as who received the
     money), or None when a payment gateway's verified notification confirms an online payment.
-    ``amount``, when the officer states what was handed over, must be exactly the fee.
+    ``amount``, when the officer states what was received at the counter, must be exactly the
+    amount requested: a payment is never confirmed for a different sum.
     """
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     dossier = c.lock_dossier(payment.dossier)

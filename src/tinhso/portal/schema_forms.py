@@ -23,6 +23,8 @@ from typing import Any
 from django import forms
 from django.core.validators import RegexValidator
 
+from tinhso.dossiers.form_limits import DEFAULT_MAX_LENGTH
+
 MAIN_STEP = "_chung"
 
 
@@ -110,7 +112,8 @@ def _field_for(name: str, spec: dict[str, Any], required: bool) -> forms.Field |
                 or "Giá trị chưa đúng định dạng yêu cầu."))
         long_text = spec.get("x-widget") == "textarea" or (spec.get("maxLength") or 0) > 300
         return forms.CharField(
-            min_length=spec.get("minLength"), max_length=spec.get("maxLength"),
+            min_length=spec.get("minLength"),
+            max_length=spec.get("maxLength") or DEFAULT_MAX_LENGTH,
             widget=forms.Textarea(attrs={"rows": 4}) if long_text else forms.TextInput,
             validators=validators, strip=True, **common)
     if kind == "integer":

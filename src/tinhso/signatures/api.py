@@ -7,14 +7,19 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from tinhso.core.api_schema import MAX_NOTE, ErrorOut, IsoDate
 from tinhso.core.errors import DomainError, NotFound, ValidationFailed
 from tinhso.documents import selectors as doc_selectors
-from tinhso.signatures import conf, selectors, services
-from tinhso.signatures.models import Certificate
+from tinhso.signatures import conf, pki, selectors, services
+from tinhso.signatures.models import (
+    Certificate,
+    KeyStorage,
+    RevocationReason,
+)
 
 router = Router(tags=["signatures"])
 
@@ -42,12 +47,6 @@ class VerifyOut(Schema):
     valid: bool
     signatures: list[SignatureOut]
 
-
-class ErrorOut(Schema):
-    code: str
-    message_vi: str
-    message_en: str
-    details: dict[str, Any]
 
 
 def _read_upload(upload: UploadedFile) -> bytes:
@@ -114,16 +113,20 @@ def certificate_list(request: HttpRequest, kind: str = "", status: str = "") -> 
     return list(qs[:500])
 
 
+_ID = {"ge": 1, "le": 2**63 - 1}
+
+
 class RequestIn(Schema):
-    kind: str
-    holder_user_id: int | None = None
-    holder_agency_id: int | None = None
-    common_name: str = ""
-    key_algorithm: str = "ec-p256"
-    key_storage: str = "software"
-    csr_pem: str = ""
-    validity_days: int = 730
-    note: str = ""
+    # Choices are checked by the service (its own codes); the schema lists them.
+    kind: str = Field(..., json_schema_extra={"enum": ["personal", "organisation", "sim"]})
+    holder_user_id: int | None = Field(None, **_ID)
+    holder_agency_id: int | None = Field(None, **_ID)
+    common_name: str = Field("", max_length=200)
+    key_algorithm: str = Field("ec-p256", json_schema_extra={"enum": list(pki.ALGORITHMS)})
+    key_storage: str = Field("software", json_schema_extra={"enum": list(KeyStorage.values)})
+    csr_pem: str = Field("", max_length=20_000)
+    validity_days: int = Field(730, ge=1, le=5 * 365)
+    note: str = Field("", max_length=MAX_NOTE)
 
 
 class RequestOut(Schema):
@@ -157,7 +160,7 @@ def certificate_request(request: HttpRequest, payload: RequestIn) -> Any:
 
 
 class IssueIn(Schema):
-    pkcs12_passphrase: str | None = None
+    pkcs12_passphrase: str | None = Field(None, max_length=200)
 
 
 class IssuedOut(Schema):
@@ -189,12 +192,12 @@ def _certificate(user: Any, certificate_id: int) -> Certificate:
 
 
 class RevokeIn(Schema):
-    reason: str
-    note: str = ""
+    reason: str = Field(..., json_schema_extra={"enum": list(RevocationReason.values)})
+    note: str = Field("", max_length=MAX_NOTE)
 
 
 class SuspendIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=MAX_NOTE)
 
 
 @router.post("/certificates/{certificate_id}/revoke", response=CertificateOut)
@@ -257,9 +260,12 @@ class RegisterEntryOut(Schema):
 @router.post("/certified-copies", response={201: RegisterEntryOut, 403: ErrorOut, 413: ErrorOut,
                                             422: ErrorOut})
 def certified_copy(
-    request: HttpRequest, file: File[UploadedFile], description: Form[str],
-    applicant_name: Form[str] = "", applicant_id_number: Form[str] = "",
-    pages: Form[int | None] = None, copies: Form[int] = 1, dossier_code: Form[str] = "",
+    request: HttpRequest, file: File[UploadedFile],
+    description: str = Form(..., max_length=300),
+    applicant_name: str = Form("", max_length=200),
+    applicant_id_number: str = Form("", max_length=14),
+    pages: int | None = Form(None, ge=1, le=10_000), copies: int = Form(1, ge=1, le=50),
+    dossier_code: str = Form("", max_length=40),
 ) -> Any:
     """Officer uploads the scan of the presented original; returns the register entry.
 
@@ -293,14 +299,14 @@ def _register(request: HttpRequest, q: str, year: int | None,
 
 @router.get("/certification-register", response=list[RegisterEntryOut])
 def register_list(request: HttpRequest, q: str = "", year: int | None = None,
-                  date_from: dt.date | None = None, date_to: dt.date | None = None) -> Any:
+                  date_from: IsoDate | None = None, date_to: IsoDate | None = None) -> Any:
     return list(_register(request, q, year, date_from, date_to)[:1000])
 
 
 @router.get("/certification-register.csv")
 def register_export(request: HttpRequest, q: str = "", year: int | None = None,
-                    date_from: dt.date | None = None,
-                    date_to: dt.date | None = None) -> HttpResponse:
+                    date_from: IsoDate | None = None,
+                    date_to: IsoDate | None = None) -> HttpResponse:
     body = doc_selectors.register_csv(_register(request, q, year, date_from, date_to))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="so-chung-thuc.csv"'

@@ -9,8 +9,9 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from tinhso.core.paging import bounded_pagination
 from tinhso.units.models import AdminUnit, Agency, AgencyKind, Level, Structure
 from tinhso.units.selectors import agency_list, unit_list
 
@@ -66,7 +67,7 @@ class AgencyFilter(Schema):
 
 
 @router.get("", response=list[UnitOut], auth=None, summary="Đơn vị hành chính / units")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(bounded_pagination(MAX_PAGE, default=100))
 def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> QuerySet[AdminUnit]:
     return unit_list(
         structure=filters.structure, level=filters.level, parent_code=filters.parent,
@@ -74,7 +75,7 @@ def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> QuerySet[Adm
 
 
 @router.get("/agencies", response=list[AgencyOut], auth=None, summary="Cơ quan / agencies")
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE)
+@paginate(bounded_pagination(MAX_PAGE, default=100))
 def list_agencies(request: HttpRequest, filters: Query[AgencyFilter]) -> QuerySet[Agency]:
     return agency_list(unit_code=filters.unit, under_unit_code=filters.under,
                        structure=filters.structure, kind=filters.kind)

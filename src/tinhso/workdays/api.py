@@ -12,12 +12,13 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import AuthenticationError
 
+from tinhso.core.api_schema import PARAMS_KEY, ErrorOut
 from tinhso.core.errors import DomainError, NotFound, ValidationFailed
 from tinhso.workdays import calendar, deadlines, selectors, services
-from tinhso.workdays.models import CalendarOverride
+from tinhso.workdays.models import CalendarOverride, OverrideKind
 from tinhso.workdays.permissions import require_calendar_editor
 
 router = Router(tags=["workdays"])
@@ -50,8 +51,8 @@ class CalendarDayOut(DayOut):
 
 class OverrideIn(Schema):
     date: dt.date
-    kind: str
-    reason: str
+    kind: str = Field(..., json_schema_extra={"enum": list(OverrideKind.values)})
+    reason: str = Field(..., max_length=services.MAX_REASON)
 
 
 class OverrideOut(Schema):
@@ -62,11 +63,27 @@ class OverrideOut(Schema):
     reason: str
 
 
-class ErrorOut(Schema):
-    code: str
-    message_vi: str
-    message_en: str
-    details: dict
+
+# What the schema says of the parameters parsed here: required, and in the shape accepted
+# (each view still answers its own error code for anything else).
+_Y = "(199[0-9]|2[01][0-9][0-9]|2200)"
+_DATE = {"type": "string", "format": "date", "pattern": f"^{_Y}-[0-9]{{2}}-[0-9]{{2}}$"}
+_YEAR = {"type": "string", "pattern": f"^{_Y}$"}
+_PARAMS_DEADLINE = {PARAMS_KEY: {
+    "start": {"required": True, "schema": {
+        "type": "string", "format": "date-time", "maxLength": 40,
+        "pattern": f"^{_Y}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?"
+                   "([+-][0-9]{2}:[0-9]{2}|Z)$"}},
+    # Required unless ``procedure`` is given (then the procedure's own rule applies).
+    "working_days": {"schema": {
+        "type": "string",
+        "pattern": "^(0|[1-9][0-9]{0,2}|[1-2][0-9]{3}|3[0-5][0-9]{2}|36[0-4][0-9])"
+                   "(\\.[0-9]{1,6})?$"}},
+    "procedure": {"schema": {"type": "string", "maxLength": 60}},
+}}
+_PARAMS_DATE = {PARAMS_KEY: {"date": {"required": True, "schema": _DATE}}}
+_PARAMS_YEAR = {PARAMS_KEY: {"year": {"required": True, "schema": _YEAR}}}
+_PARAMS_YEAR_OPTIONAL = {PARAMS_KEY: {"year": {"schema": _YEAR}}}
 
 
 def _invalid_datetime(value: str | None, why_vi: str, why_en: str) -> ValidationFailed:
@@ -152,7 +169,8 @@ def _override_out(override: CalendarOverride) -> dict[str, object]:
 
 
 @router.get("/deadline", response={200: DeadlineOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
-            summary="Hạn giải quyết / due moment after N working days or under a procedure's rule")
+            summary="Hạn giải quyết / due moment after N working days or under a procedure's rule",
+            openapi_extra=_PARAMS_DEADLINE)
 def deadline(request: HttpRequest, start: str | None = None, working_days: str | None = None,
              agency: str | None = None, procedure: str | None = None) -> dict[str, object]:
     """Due moment = start + working_days × (daily office time) of office time.
@@ -190,20 +208,22 @@ def deadline(request: HttpRequest, start: str | None = None, working_days: str |
 
 
 @router.get("/is-working-day", response={200: DayOut, 422: ErrorOut}, auth=None,
-            summary="Ngày làm việc? / is this a working day")
+            summary="Ngày làm việc? / is this a working day", openapi_extra=_PARAMS_DATE)
 def is_working_day(request: HttpRequest, date: str | None = None) -> dict[str, object]:
     return _day_out(calendar.day_info(parse_date(date)))
 
 
 @router.get("/holidays", response={200: list[CalendarDayOut], 422: ErrorOut}, auth=None,
-            summary="Ngày nghỉ và ngày làm bù trong năm / days off and make-up days")
+            summary="Ngày nghỉ và ngày làm bù trong năm / days off and make-up days",
+            openapi_extra=_PARAMS_YEAR)
 def holidays_of_year(request: HttpRequest, year: str | None = None) -> list[dict[str, object]]:
     """Weekdays that are off and weekend days that are worked (holidays and overrides)."""
     return [_day_out(info) for info in calendar.year_exceptions(parse_year(year))]
 
 
 @router.get("/overrides", response={200: list[OverrideOut], 422: ErrorOut}, auth=None,
-            summary="Điều chỉnh lịch làm việc / calendar overrides")
+            summary="Điều chỉnh lịch làm việc / calendar overrides",
+            openapi_extra=_PARAMS_YEAR_OPTIONAL)
 def list_overrides(request: HttpRequest, year: str | None = None) -> list[dict[str, object]]:
     chosen = parse_year(year) if year is not None else None
     return [_override_out(o) for o in selectors.override_list(year=chosen)]
@@ -228,7 +248,8 @@ def create_override(request: HttpRequest, payload: OverrideIn) -> Status:
 
 @router.delete("/overrides/{date}", response={204: None, 401: ErrorOut, 403: ErrorOut,
                                               404: ErrorOut, 422: ErrorOut},
-               summary="Xóa điều chỉnh lịch (quản trị tỉnh) / delete an override")
+               summary="Xóa điều chỉnh lịch (quản trị tỉnh) / delete an override",
+               openapi_extra={PARAMS_KEY: {"date": {"required": True, "schema": _DATE}}})
 def delete_override(request: HttpRequest, date: str) -> Status:
     user = _user(request)
     # Permission before existence: a non-admin learns nothing about which dates exist.

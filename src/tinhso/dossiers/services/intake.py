@@ -16,7 +16,7 @@ from tinhso.accounts.models import AccountKind, User
 from tinhso.catalog.models import ApplicantType, OnlineLevel, Procedure
 from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tinhso.core.text import nfc
-from tinhso.dossiers import uploads
+from tinhso.dossiers import form_limits, uploads
 from tinhso.dossiers.codes import next_dossier_code
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import (
@@ -66,8 +66,12 @@ def validate_form_data(procedure: Procedure, form_data: Any) -> dict[str, Any]:
     if not isinstance(form_data, dict):
         raise ValidationFailed("FORM_INVALID", "Dữ liệu tờ khai phải là một đối tượng JSON.",
                                "Form data must be a JSON object.")
+    form_limits.check_size(form_data)
     schema = procedure.form_schema or {"type": "object"}
-    validator = jsonschema.Draft202012Validator(schema)
+    # Dates are checked (format "date" is only an annotation unless a checker is given), and
+    # strings without their own maxLength get the platform's default (form_limits).
+    validator = jsonschema.Draft202012Validator(
+        form_limits.bounded_schema(schema), format_checker=form_limits.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(form_data), key=lambda e: list(e.path))
     if errors:
         details = []
