@@ -189,8 +189,11 @@ def register_routers() -> None:
 
 
 def declare_errors(router: Router) -> None:
-    """Add the error schema for ``ERROR_STATUSES`` to every operation of ``router`` that does
-    not declare them itself, so the OpenAPI schema lists every status a client may get."""
+    """Add the error schema for ``ERROR_STATUSES`` to every operation of ``router`` (and of the
+    routers nested in it) that does not declare them itself, so the OpenAPI schema lists every
+    status a client may get."""
+    for _child_prefix, child, *_tags in getattr(router, "_routers", []):
+        declare_errors(child)
     for path_view in router.path_operations.values():
         for operation in path_view.operations:
             statuses = ERROR_STATUSES

@@ -7,8 +7,9 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import StrictBool
 
 from tinhso.notifications import selectors, services
 
@@ -56,10 +57,13 @@ class PreferenceOut(Schema):
 
 
 class PreferenceIn(Schema):
-    in_app: bool | None = None
-    email: bool | None = None
-    sms: bool | None = None
-    language: str | None = None
+    # Strict: 0 and "yes" are refused, as the schema says (a boolean or null).
+    in_app: StrictBool | None = None
+    email: StrictBool | None = None
+    sms: StrictBool | None = None
+    # The schema lists the languages; the service answers LANGUAGE_INVALID for others.
+    language: str | None = Field(default=None, max_length=5,
+                                 json_schema_extra={"enum": ["vi", "en"]})
 
 
 @router.get("", response={200: list[NotificationOut], 401: ErrorOut},
@@ -97,4 +101,21 @@ def preference_get(request: HttpRequest) -> Any:
 @router.put("/preferences", response={200: PreferenceOut, **_ERRORS},
             summary="Chọn kênh nhận thông báo")
 def preference_put(request: HttpRequest, body: PreferenceIn) -> Any:
+    _require_json_object(request)
     return services.preference_update(acting_user=request.user, **body.dict())
+
+
+def _require_json_object(request: HttpRequest) -> None:
+    """ninja lets a JSON array (``[null, null]``) through as a model of optional fields: the
+    preferences must be an object, anything else is refused."""
+    import json
+
+    from tinhso.core.errors import ValidationFailed
+
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ValidationFailed("INVALID_BODY", "Nội dung gửi lên phải là một đối tượng JSON.",
+                               "The request body must be a JSON object.", {})

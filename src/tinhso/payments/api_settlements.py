@@ -73,6 +73,12 @@ def _agency(user: User, code: str) -> Agency:
     return agency
 
 
+def _require_sane_day(day: dt.date) -> None:
+    if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
+        raise ValidationFailed("INVALID_DAY", "Ngày phải trong khoảng 2000–2100.",
+                               "The day must be between 2000 and 2100.", {"day": str(day)})
+
+
 def settlement_out(s: settlement.Settlement) -> dict[str, Any]:
     return {"agency": s.agency_code, "agency_name": s.agency_name, "day": s.day,
             "channels": [{**c.__dict__, "net": c.net} for c in s.channels],
@@ -84,8 +90,8 @@ def settlement_out(s: settlement.Settlement) -> dict[str, Any]:
 
 
 class SummaryQuery(Schema):
-    month_from: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
-    month_to: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    month_from: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    month_to: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 
 
 class SummaryRow(Schema):
@@ -136,6 +142,7 @@ def day_settlement(request: HttpRequest, agency_code: str, day: dt.date,
                    query: Query[FormatQuery]) -> Any:
     """``?format=csv`` answers the same figures as CSV (UTF-8 with BOM, for Excel)."""
     agency = _agency(request.user, agency_code)  # type: ignore[arg-type]
+    _require_sane_day(day)
     s = settlement.settlement_for(agency=agency, day=day)
     if query.format == "csv":
         response = HttpResponse(settlement.settlement_csv(s), content_type="text/csv")
@@ -151,6 +158,7 @@ def day_settlement_pdf(request: HttpRequest, agency_code: str,
                        day: dt.date) -> HttpStatus[dict[str, Any]]:
     user: User = request.user  # type: ignore[assignment]
     agency = _agency(user, agency_code)
+    _require_sane_day(day)
     doc = settlement.settlement_issue_pdf(acting_user=user, agency=agency, day=day)
     return HttpStatus(201, {"document_uuid": str(doc.uuid), "verify_url": verify_url(doc.uuid),
                             "sha256": doc.sha256})
