@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "tinhso.documents",
     "tinhso.ioc",
     "tinhso.feedback",
+    "tinhso.lgsp",
     "tinhso.portal",
     "tinhso.backoffice",
 ]

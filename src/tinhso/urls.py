@@ -33,6 +33,7 @@ urlpatterns = [
     path("chu-ky-so/", include("tinhso.signatures.urls")),
     path("phan-anh/", include("tinhso.feedback.urls")),
     path("thanh-toan/", include("tinhso.payments.urls")),
+    path("lgsp/", include("tinhso.lgsp.urls")),
     path("", include("tinhso.portal.urls")),
 ]
 
