@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import threading
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.lgsp import provider
 from tests.processes import free_port
 from tests.signatures.pkihelpers import init_pki
 from tinhso.lgsp import services
@@ -22,16 +26,35 @@ SERVICE_ID = PROVIDER_ID + "/citizens"
 
 @pytest.fixture(scope="session")
 def provider_url() -> Iterator[str]:
-    from waitress import create_server
-
+    """The provider in a process of its own (waitress), so that memory measured in the test
+    process is the gateway's, not the provider's buffers."""
     port = free_port()
-    server = create_server(provider.app, host="127.0.0.1", port=port, threads=6,
-                           ident="provider")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    provider.HOLD.set()
-    server.close()
+    root = str(Path(__file__).resolve().parents[2])
+    code = ("from waitress import serve; from tests.lgsp.provider import app; "
+            f"serve(app, host='127.0.0.1', port={port}, threads=6, ident='provider')")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root,
+                            env={**os.environ, "PYTHONPATH": root},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # bounded: at most ~30 s
+            if proc.poll() is not None:
+                pytest.fail("the provider process exited")
+            try:
+                httpx.get(f"{url}/echo/ready", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the provider did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @dataclass

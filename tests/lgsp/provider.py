@@ -3,7 +3,7 @@ a thread of the test process, on a free port (real HTTP, real sockets).
 
 - ``/echo/...``: the method, path, query, headers and the SHA-256/length of the body, as JSON.
 - ``/big?n=BYTES``: ``n`` bytes streamed in 64 KiB chunks (never held whole).
-- ``/hold``: waits until the test releases it (``HOLD``), at most 10 s: a provider too slow.
+- ``/hold``: answers after 3 s: a provider slower than a 1 s gateway timeout.
 - ``/redirect``: a 302 the gateway must pass on, not follow.
 """
 
@@ -63,7 +63,7 @@ def app(environ: dict[str, Any], start_response: Any) -> Any:
                                   ("Content-Length", str(n))])
         return _stream(n)
     if path == "/hold":
-        HOLD.wait(10)
+        HOLD.wait(3)  # never set: a bounded wait standing for a slow provider
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"late"]
     if path == "/redirect":
