@@ -114,6 +114,7 @@ def register_routers() -> None:
     from tinhso.dossiers.api import router as dossiers_router
     from tinhso.feedback.api import router as feedback_router
     from tinhso.ioc.api import router as ioc_router
+    from tinhso.lgsp.api import router as lgsp_router
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
     from tinhso.units.api import router as units_router
@@ -128,6 +129,7 @@ def register_routers() -> None:
     api.add_router("/signatures", signatures_router)
     api.add_router("/ioc", ioc_router)
     api.add_router("/feedback", feedback_router)
+    api.add_router("/lgsp", lgsp_router)
 
 
 register_routers()
