@@ -17,6 +17,7 @@ from tinhso.core import merkle
 from tinhso.lgsp import messagelog
 from tinhso.lgsp.models import LogEntry, LogNode, LogState, SignedTreeHead
 from tinhso.lgsp.verify import verify_log
+from tinhso.signatures.models import CertificateAuthority
 
 
 def record(i: int) -> dict:  # type: ignore[type-arg]
@@ -206,3 +207,14 @@ def test_archive_exports_a_closed_period_with_its_heads(log, tmp_path) -> None:
     # Nothing new to archive the second time.
     call_command("lgsp", "archive", "--before", str(tomorrow), "--out", str(tmp_path))
     assert len(list(tmp_path.glob("*.jsonl"))) == 1
+
+
+def test_verify_log_checks_the_time_stamp_token(log) -> None:
+    sth = SignedTreeHead.objects.get(tree_size=13)
+    trust = list(CertificateAuthority.objects.values_list("certificate_pem", flat=True))
+    assert messagelog.token_signature_ok(bytes(sth.timestamp_token), trust)
+    token = bytearray(sth.timestamp_token)
+    token[-10] ^= 0xFF  # inside the CMS signature value
+    assert not messagelog.token_signature_ok(bytes(token), trust)
+    SignedTreeHead.objects.filter(pk=sth.pk).update(timestamp_token=bytes(token))
+    _fails("signed head at size 13: time stamp")

@@ -312,14 +312,28 @@ def _forward(request: HttpRequest, ex: Exchange, service: Service) -> HttpRespon
 
 
 def _relay(upstream: httpx.Response, ex: Exchange) -> Iterator[bytes]:
+    """Pass the provider's body on, one chunk behind: the exchange is committed to the log
+    before its last bytes leave, so a client never holds a complete answer the log lacks (even
+    if the process dies right then)."""
+    held: bytes | None = None
+    logged = False
     try:
-        for chunk in upstream.iter_raw(CHUNK):
-            ex.feed_response(chunk)
-            yield chunk
-    except httpx.TimeoutException:
-        ex.error_type = errors.timeout().type
-    except httpx.TransportError:
-        ex.error_type = errors.network_error("").type
+        try:
+            for chunk in upstream.iter_raw(CHUNK):
+                ex.feed_response(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+        except httpx.TimeoutException:
+            ex.error_type = errors.timeout().type
+        except httpx.TransportError:
+            ex.error_type = errors.network_error("").type
+        upstream.close()
+        logged = True
+        ex.log()
+        if held is not None:
+            yield held
     finally:
         upstream.close()
-        ex.log()
+        if not logged:  # the client went away mid-stream: still an exchange
+            ex.log()

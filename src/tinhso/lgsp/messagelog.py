@@ -248,6 +248,44 @@ def stamped_digest(token: bytes) -> bytes | None:
         return None
 
 
+def token_signature_ok(token: bytes, trust_pems: list[str]) -> bool:
+    """The token's CMS signature verifies with its signer certificate, the signed digest is the
+    TSTInfo's, and that certificate was issued by one of ``trust_pems``."""
+    from asn1crypto import cms
+
+    from tinhso.signatures import pki
+
+    try:
+        signed = cms.ContentInfo.load(token)["content"]
+        tst_der = bytes(signed["encap_content_info"]["content"].contents)
+        signer = signed["signer_infos"][0]
+        attrs = signer["signed_attrs"]
+        digest = next(a["values"][0].native for a in attrs if a["type"].native ==
+                      "message_digest")
+        if digest != hashlib.sha256(tst_der).digest():
+            return False
+        serial = signer["sid"].chosen["serial_number"].native
+        cert_der = next(c.chosen.dump() for c in signed["certificates"]
+                        if c.chosen.serial_number == serial)
+    except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return False
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert = x509.load_der_x509_certificate(cert_der)
+    cert_pem = cert.public_bytes(Encoding.PEM).decode()
+    # Signed attributes are signed as a SET OF (tag 0x31), not with their [0] implicit tag.
+    if not verify_signature(cert_pem, b"\x31" + attrs.dump()[1:], bytes(signer["signature"])):
+        return False
+    for pem in trust_pems:
+        try:
+            cert.verify_directly_issued_by(pki.load_cert(pem))
+            return True
+        except Exception:  # noqa: BLE001, S112 - any failure means "not this issuer"
+            continue
+    return False
+
+
 @dataclass(frozen=True)
 class Platform:
     cert_pem: str

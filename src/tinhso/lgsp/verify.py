@@ -113,6 +113,8 @@ def verify_log(*, trust_root: str | None = None) -> Report:
         stamped = messagelog.stamped_digest(bytes(sth.timestamp_token))
         if stamped != hashlib.sha256(messagelog.signed_tree_head_bytes(sth)).digest():
             report.add(f"signed head at size {sth.tree_size}: time stamp does not match it")
+        elif not messagelog.token_signature_ok(bytes(sth.timestamp_token), trust):
+            report.add(f"signed head at size {sth.tree_size}: time stamp signature invalid")
     pending = {}
     for sth in heads:
         pending.setdefault(sth.tree_size, []).append(sth)
