@@ -61,3 +61,8 @@ def client_cert_header() -> str | None:
 
 def archive_dir() -> str:
     return _get("TINHSO_LGSP_ARCHIVE_DIR", os.path.join(str(settings.VAR_DIR), "lgsp"))
+
+
+def sth_seconds() -> float:
+    """How often ``tinhso serve`` signs the log's tree head (0: never; use ``sign-head``)."""
+    return float(_get("TINHSO_LGSP_STH_SECONDS", "300"))

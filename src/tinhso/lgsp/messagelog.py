@@ -306,7 +306,8 @@ def _platform_key() -> Platform:
 def sth_publish(*, force: bool = False) -> SignedTreeHead | None:
     """Sign and time-stamp the current tree head; None when nothing changed (unless forced).
 
-    The size and root are read under the LogState lock, so they describe one consistent tree.
+    All under the LogState lock: the head describes one consistent tree, and two processes
+    publishing at the same moment (``serve`` and ``sign-head``) do not both sign the same size.
     """
     platform = _platform_key()
     with transaction.atomic():
@@ -316,13 +317,22 @@ def sth_publish(*, force: bool = False) -> SignedTreeHead | None:
         if latest is not None and latest.tree_size == size and not force:
             return None
         root_hash = root_at(size)
-    now_ms = int(timezone.now().timestamp() * 1000)
-    if latest is not None and now_ms <= latest.timestamp_ms:
-        now_ms = latest.timestamp_ms + 1
-    signature, algorithm = _sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
-    sth = SignedTreeHead(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
-                         signature=signature, signature_algorithm=algorithm,
-                         certificate_pem=platform.cert_pem, timestamp_token=b"")
-    sth.timestamp_token = _timestamp(signed_tree_head_bytes(sth))
-    sth.save()
+        now_ms = int(timezone.now().timestamp() * 1000)
+        if latest is not None and now_ms <= latest.timestamp_ms:
+            now_ms = latest.timestamp_ms + 1
+        signature, algorithm = _sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
+        sth = SignedTreeHead(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
+                             signature=signature, signature_algorithm=algorithm,
+                             certificate_pem=platform.cert_pem, timestamp_token=b"")
+        sth.timestamp_token = _timestamp(signed_tree_head_bytes(sth))
+        sth.save()
     return sth
+
+
+def sth_publish_if_ready() -> SignedTreeHead | None:
+    """For the periodic job: nothing to do (and no error) while the PKI is not initialised."""
+    from tinhso.signatures.services import pki_is_initialised
+
+    if not pki_is_initialised():
+        return None
+    return sth_publish()

@@ -29,6 +29,9 @@ class Command(BaseCommand):
 
         self.stdout.write(f"tinhso: http://{host}:{port}/  (Ctrl+C để dừng)")
         scanner = start_alert_scanner()
+        from tinhso.lgsp.tasks import start_tree_head_signer
+
+        start_tree_head_signer()
         if scanner is not None:
             seconds = settings.TINHSO_ALERT_SCAN_SECONDS
             self.stdout.write(f"Quét cảnh báo IOC mỗi {seconds} giây / scanning the IOC alerts "
