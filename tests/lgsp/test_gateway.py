@@ -200,3 +200,14 @@ def test_bodies_kept_encrypted_only_when_configured(client, world, settings, kee
     assert kept is not None and kept[0] == payload and b"sha256" in kept[1]
     stored = bytes(entry.body.request_enc)
     assert payload not in stored  # encrypted at rest
+
+
+def test_paths_are_reencoded_and_cannot_climb(client, world) -> None:
+    response = client.get(f"{URL}/echo/a%20b%3Fc/Đắk", **xroad(world))
+    seen = json.loads(body(response))
+    # The provider's WSGI server decodes its PATH_INFO: what arrives is what was sent.
+    assert seen["path"].encode("latin-1").decode("utf-8") == "/echo/a b?c/Đắk"
+    assert seen["query"] == ""
+    for bad in ("/echo/../../admin", "/echo/%2e%2e/x"):
+        response = client.get(URL + bad, **xroad(world))
+        assert response.status_code == 400 and error_of(response)["type"] == "Client.BadRequest"

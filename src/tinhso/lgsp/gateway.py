@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -38,6 +39,7 @@ FILTERED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorizati
 # Set by the gateway on the way to the provider and back; never taken from the other side.
 XROAD_SET = {"x-road-client", "x-road-service", "x-road-id", "x-road-request-id",
              "x-road-request-hash", "x-road-error"}
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 HASHED_HEADERS = ("x-road-client", "x-road-id", "x-road-userid", "x-road-issue", "content-type")
 
 _client_lock = threading.Lock()
@@ -192,6 +194,10 @@ def gateway(request: HttpRequest, rest: str) -> HttpResponse:
                 "The request URI must be /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path].",
                 "Đường dẫn phải có dạng /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path].")
         ex.service = str(sid)
+        if any(p in (".", "..") for p in parts[5:]):
+            # PR-REST §4.2: a path must not climb out of the service's base URL (SSRF).
+            raise errors.bad_request("Dot segments are not allowed in the service path.",
+                                     "Đường dẫn dịch vụ không được chứa đoạn . hoặc ..")
         ex.path = "/" + "/".join(parts[5:]) if len(parts) > 5 else ""
         claimed = identifiers.parse_client(request.headers.get("X-Road-Client", ""))
         if claimed is None:
@@ -253,7 +259,8 @@ def _forward(request: HttpRequest, ex: Exchange, service: Service) -> HttpRespon
     if "accept" not in outgoing:
         outgoing["accept"] = "application/json"  # PR-REST §4.3: the default content type
     query = request.META.get("QUERY_STRING", "")
-    url = service.url + (ex.path or "") + (f"?{query}" if query else "")
+    # The path arrives percent-decoded (WSGI): encode it again for the provider's URL.
+    url = service.url + quote(ex.path or "", safe=PATH_SAFE) + (f"?{query}" if query else "")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if ex.kept_request is None and conf.keep_bodies():
         ex.kept_request, ex.kept_response = bytearray(), bytearray()
