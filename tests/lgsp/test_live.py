@@ -108,3 +108,29 @@ def test_concurrent_appends_are_gap_free_and_verify(transactional_db) -> None:
     messagelog.sth_publish()
     report = verify_log()
     assert report.ok and report.leaves == n, report.problems
+
+
+def test_tinhsos_own_api_through_the_gateway(live_server, live_world) -> None:
+    from tests import factories
+    from tests.lgsp.conftest import PROVIDER_ID
+    from tinhso.accounts.models import ApiToken
+    from tinhso.accounts.tokens import generate_token, hash_token
+    from tinhso.lgsp import own, services
+
+    admin = factories.make_official(factories.make_agency(), "province_admin")
+    raw = generate_token()
+    ApiToken.objects.create(user=admin, name="lgsp", prefix=raw[:12], key_hash=hash_token(raw))
+    for service in own.register_own(subsystem=PROVIDER_ID, base_url=live_server.url, token=raw):
+        services.access_grant(acting_user=None, client=live_world.client, service=service)
+    headers = {"X-Road-Client": CLIENT_ID, "Authorization": f"Bearer {live_world.token}"}
+    r = httpx.get(f"{live_server.url}/lgsp/r1/{PROVIDER_ID}/dossiers/", headers=headers,
+                  timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-road-service"] == f"{PROVIDER_ID}/dossiers"
+    # Without the stored provider credential tinhso's API refuses: the client's gateway token
+    # is never passed on.
+    services.service_update(acting_user=None, service=services.service_get(
+        f"{PROVIDER_ID}/dossiers"), provider_authorization="")
+    r = httpx.get(f"{live_server.url}/lgsp/r1/{PROVIDER_ID}/dossiers/", headers=headers,
+                  timeout=30)
+    assert r.status_code == 401 and "x-road-error" not in r.headers

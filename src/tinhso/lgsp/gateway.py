@@ -256,6 +256,10 @@ def _forward(request: HttpRequest, ex: Exchange, service: Service) -> HttpRespon
     outgoing = {k: v for k, v in incoming.items() if k not in FILTERED and k not in XROAD_SET}
     outgoing.update({"x-road-client": ex.client, "x-road-service": ex.service,
                      "x-road-id": ex.x_road_id, "x-road-request-id": ex.request_id})
+    if service.provider_authorization_enc:
+        from tinhso.lgsp.services import decrypt_secret
+
+        outgoing["authorization"] = decrypt_secret(service.provider_authorization_enc)
     if "accept" not in outgoing:
         outgoing["accept"] = "application/json"  # PR-REST §4.3: the default content type
     query = request.META.get("QUERY_STRING", "")

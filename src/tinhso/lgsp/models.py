@@ -80,6 +80,9 @@ class Service(models.Model):
     service_type = models.CharField("loại", max_length=10, choices=ServiceType.choices,
                                     default=ServiceType.REST)
     timeout_seconds = models.PositiveIntegerField("thời gian chờ (giây)", default=30)
+    # The provider's own credential (an ``Authorization`` value), Fernet-encrypted at rest: the
+    # gateway sends it instead of the client's, which is the gateway's credential only.
+    provider_authorization_enc = models.BinaryField(blank=True, default=b"", editable=False)
     is_enabled = models.BooleanField("đang mở", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -35,20 +35,26 @@ def _part(schema: dict, prefix: str) -> str:
     return json.dumps(part, ensure_ascii=False)
 
 
-def register_own(*, subsystem: str, base_url: str | None = None) -> list[Service]:
+def register_own(*, subsystem: str, base_url: str | None = None,
+                 token: str = "") -> list[Service]:
+    """``token``: an API token of a tinhso service account, sent to tinhso as the provider's
+    credential (stored encrypted); without it only public endpoints answer."""
     sub = services.subsystem_get(subsystem)
     base = (base_url or getattr(settings, "TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
     schema = _schema()
+    auth = f"Bearer {token}" if token else ""
     out = []
     for code, prefix in OWN_SERVICES.items():
         existing = Service.objects.filter(subsystem=sub, code=code).first()
         document = _part(schema, prefix)
         if existing is None:
             out.append(services.service_add(acting_user=None, subsystem=sub, code=code,
-                                            url=base + prefix, openapi=document))
+                                            url=base + prefix, openapi=document,
+                                            provider_authorization=auth))
         else:
             out.append(services.service_update(acting_user=None, service=existing,
-                                               url=base + prefix, openapi=document))
+                                               url=base + prefix, openapi=document,
+                                               provider_authorization=auth))
     return out
 
 

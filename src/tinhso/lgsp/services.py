@@ -145,9 +145,26 @@ def _check_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def encrypt_secret(value: str) -> bytes:
+    from cryptography.fernet import Fernet
+
+    from tinhso.lgsp import conf
+
+    return Fernet(conf.body_key()).encrypt(value.encode()) if value else b""
+
+
+def decrypt_secret(value: bytes) -> str:
+    from cryptography.fernet import Fernet
+
+    from tinhso.lgsp import conf
+
+    return Fernet(conf.body_key()).decrypt(bytes(value)).decode() if value else ""
+
+
 @transaction.atomic
 def service_add(*, acting_user: Any, subsystem: Subsystem, code: str, url: str,
-                openapi: str = "", timeout_seconds: int = 30) -> Service:
+                openapi: str = "", timeout_seconds: int = 30,
+                provider_authorization: str = "") -> Service:
     require_operator(acting_user)
     code = _part(code, "service")
     if code in RESERVED_CODES:
@@ -162,7 +179,8 @@ def service_add(*, acting_user: Any, subsystem: Subsystem, code: str, url: str,
             service = Service.objects.create(
                 subsystem=subsystem, code=code, url=_check_url(url), openapi=openapi,
                 service_type=ServiceType.OPENAPI if openapi.strip() else ServiceType.REST,
-                timeout_seconds=timeout_seconds)
+                timeout_seconds=timeout_seconds,
+                provider_authorization_enc=encrypt_secret(provider_authorization))
     except IntegrityError:
         raise Conflict("LGSP_SERVICE_EXISTS", "Dịch vụ đã tồn tại.",
                        "The service exists.") from None
@@ -173,7 +191,8 @@ def service_add(*, acting_user: Any, subsystem: Subsystem, code: str, url: str,
 @transaction.atomic
 def service_update(*, acting_user: Any, service: Service, url: str | None = None,
                    openapi: str | None = None, enabled: bool | None = None,
-                   timeout_seconds: int | None = None) -> Service:
+                   timeout_seconds: int | None = None,
+                   provider_authorization: str | None = None) -> Service:
     require_operator(acting_user)
     locked = Service.objects.select_for_update().get(pk=service.pk)
     if url is not None:
@@ -183,6 +202,8 @@ def service_update(*, acting_user: Any, service: Service, url: str | None = None
         locked.service_type = ServiceType.OPENAPI if openapi.strip() else ServiceType.REST
     if enabled is not None:
         locked.is_enabled = enabled
+    if provider_authorization is not None:
+        locked.provider_authorization_enc = encrypt_secret(provider_authorization)
     if timeout_seconds is not None:
         if not 1 <= timeout_seconds <= 600:
             raise ValidationFailed("LGSP_TIMEOUT_INVALID", "Thời gian chờ từ 1 đến 600 giây.",

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         p.add_argument("--url", required=True)
         p.add_argument("--openapi", default=None, metavar="FILE")
         p.add_argument("--timeout", type=int, default=30)
+        p.add_argument("--provider-authorization-file", default=None, metavar="FILE",
+                       help="an Authorization value the provider expects (stored encrypted)")
         for name in ("grant", "revoke"):
             p = sub.add_parser(name, help=f"{name} a client's access to a service")
             p.add_argument("client")
@@ -59,6 +61,9 @@ class Command(BaseCommand):
         p.add_argument("--subsystem", required=True,
                        help="the province's subsystem, e.g. VN/GOV/000.00.00.H10/TINHSO")
         p.add_argument("--base-url", default=None, help="default: TINHSO_PUBLIC_URL")
+        p.add_argument("--token-file", default=None, metavar="FILE",
+                       help="an API token of a tinhso service account, sent as the provider "
+                            "credential (stored encrypted)")
         p = sub.add_parser("sign-head", help="sign and time-stamp the current tree head")
         p.add_argument("--every", type=float, default=0, metavar="SECONDS")
         p = sub.add_parser("verify-log", help="check the whole stored log against its heads")
@@ -100,13 +105,16 @@ class Command(BaseCommand):
         self.stdout.write(f"subsystem {s.identifier}")
 
     def _add_service(self, *, service: str, url: str, openapi: str | None, timeout: int,
-                     **_: Any) -> None:
+                     provider_authorization_file: str | None, **_: Any) -> None:
         from tinhso.lgsp import services
 
         sub_id, _, code = service.rpartition("/")
         document = Path(openapi).read_text(encoding="utf-8") if openapi else ""
+        auth = (Path(provider_authorization_file).read_text().strip()
+                if provider_authorization_file else "")
         s = services.service_add(acting_user=None, subsystem=services.subsystem_get(sub_id),
-                                 code=code, url=url, openapi=document, timeout_seconds=timeout)
+                                 code=code, url=url, openapi=document, timeout_seconds=timeout,
+                                 provider_authorization=auth)
         self.stdout.write(f"service {s.identifier} -> {s.url}")
 
     def _grant(self, *, client: str, service: str, method: str | None, path: str | None,
@@ -160,10 +168,12 @@ class Command(BaseCommand):
                                                     "service__subsystem__member"):
             self.stdout.write(f"right {r}")
 
-    def _register_own(self, *, subsystem: str, base_url: str | None, **_: Any) -> None:
+    def _register_own(self, *, subsystem: str, base_url: str | None, token_file: str | None,
+                      **_: Any) -> None:
         from tinhso.lgsp import own
 
-        for service in own.register_own(subsystem=subsystem, base_url=base_url):
+        token = Path(token_file).read_text().strip() if token_file else ""
+        for service in own.register_own(subsystem=subsystem, base_url=base_url, token=token):
             self.stdout.write(f"service {service.identifier} -> {service.url}")
 
     def _sign_head(self, *, every: float, **_: Any) -> None:
