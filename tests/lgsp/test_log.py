@@ -218,3 +218,13 @@ def test_verify_log_checks_the_time_stamp_token(log) -> None:
     assert not messagelog.token_signature_ok(bytes(token), trust)
     SignedTreeHead.objects.filter(pk=sth.pk).update(timestamp_token=bytes(token))
     _fails("signed head at size 13: time stamp")
+
+
+def test_proofs_read_a_few_stored_nodes_in_two_queries(log, django_assert_max_num_queries
+                                                       ) -> None:
+    with django_assert_max_num_queries(2):
+        messagelog.inclusion_path(6, 13)
+    with django_assert_max_num_queries(2):
+        messagelog.consistency_path(5, 13)
+    with django_assert_max_num_queries(2):
+        messagelog.root_at(13)
