@@ -63,3 +63,28 @@ def test_officials_without_the_role_are_refused(client, world, agency) -> None:
     assert client.get("/api/v1/lgsp/log/entries").status_code == 403
     client.logout()
     assert client.get("/api/v1/lgsp/members").status_code == 401
+
+
+def test_admin_edits_are_audited(client, world, agency) -> None:
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("lgsp-admin", "a@example.vn", "x-123-y")
+    client.force_login(admin)
+    url = f"/admin/lgsp/service/{world.service.pk}/change/"
+    assert client.get(url).status_code == 200
+    assert client.get("/admin/lgsp/logentry/").status_code == 200
+    assert client.get("/admin/lgsp/member/").status_code == 200
+    from django.contrib import admin as django_admin
+
+    from tinhso.lgsp.admin import ServiceAdmin
+
+    model_admin = ServiceAdmin(type(world.service), django_admin.site)
+
+    class Form:
+        changed_data = ["url"]
+
+    request = type("R", (), {"user": admin})()
+    world.service.url = "http://127.0.0.1:9/new"
+    model_admin.save_model(request, world.service, Form(), True)
+    event = RegistryEvent.objects.get(action="admin_change_service")
+    assert event.actor == admin and event.data == {"fields": ["url"]}

@@ -31,13 +31,38 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Registry edits in the admin leave the same audit trail as the services' (RegistryEvent)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        RegistryEvent.objects.create(
+            action=f"admin_{'change' if change else 'add'}_{obj._meta.model_name}",
+            actor=request.user, target=str(obj)[:300],
+            data={"fields": sorted(form.changed_data)})
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        RegistryEvent.objects.create(action=f"admin_delete_{obj._meta.model_name}",
+                                     actor=request.user, target=str(obj)[:300])
+        super().delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects + [o for o, _ in formset.changed_objects]:
+            RegistryEvent.objects.create(action=f"admin_save_{obj._meta.model_name}",
+                                         actor=request.user, target=str(obj)[:300])
+        for obj in formset.deleted_objects:
+            RegistryEvent.objects.create(action=f"admin_delete_{obj._meta.model_name}",
+                                         actor=request.user, target=str(obj)[:300])
+
+
 class SubsystemInline(admin.TabularInline):
     model = Subsystem
     extra = 0
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedAdmin):
     list_display = ("instance", "member_class", "member_code", "name", "agency")
     search_fields = ("member_code", "name")
     inlines = [SubsystemInline]
@@ -50,13 +75,13 @@ class AccessRightInline(admin.TabularInline):
 
 
 @admin.register(Subsystem)
-class SubsystemAdmin(admin.ModelAdmin):
+class SubsystemAdmin(AuditedAdmin):
     list_display = ("__str__", "name", "rate_limit", "is_active")
     search_fields = ("code", "name", "member__member_code")
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdmin):
     list_display = ("__str__", "url", "service_type", "timeout_seconds", "is_enabled")
     search_fields = ("code", "url")
     inlines = [AccessRightInline]
