@@ -228,3 +228,17 @@ def test_proofs_read_a_few_stored_nodes_in_two_queries(log, django_assert_max_nu
         messagelog.consistency_path(5, 13)
     with django_assert_max_num_queries(2):
         messagelog.root_at(13)
+
+
+def test_log_rows_refuse_updates_and_deletes_through_the_orm(log) -> None:
+    from tinhso.lgsp.models import AppendOnlyError
+
+    entry = LogEntry.objects.get(index=0)
+    entry.status = 500
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        SignedTreeHead.objects.first().delete()
+    assert verify_log().ok

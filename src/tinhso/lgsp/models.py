@@ -10,6 +10,26 @@ from __future__ import annotations
 from django.db import models
 
 
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class AppendOnly(models.Model):
+    """Rows written once: the model refuses updates and deletes (``verify-log`` catches what
+    goes around it, straight in the database)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+
+
 class Member(models.Model):
     """An agency or system, inside or outside the province (an X-Road member)."""
 
@@ -164,7 +184,7 @@ class ClientCertificate(models.Model):
         return f"{self.subsystem} {self.certificate.serial[:12]}…"
 
 
-class RegistryEvent(models.Model):
+class RegistryEvent(AppendOnly):
     """Append-only audit of registry changes (who, when, what)."""
 
     action = models.CharField(max_length=40)
@@ -183,6 +203,7 @@ class RegistryEvent(models.Model):
 # --- The message log ---------------------------------------------------------------------------
 
 
+
 class LogState(models.Model):
     """One row: the log's size. Appends lock it, so leaves are numbered by one writer, gap-free."""
 
@@ -193,7 +214,7 @@ class LogState(models.Model):
         verbose_name = "trạng thái nhật ký"
 
 
-class LogEntry(models.Model):
+class LogEntry(AppendOnly):
     """One exchange through the gateway: leaf ``index`` of the Merkle tree.
 
     ``leaf_hash`` is RFC 9162's hash of ``messagelog.leaf_data(entry)`` (a canonical JSON of the
@@ -237,7 +258,7 @@ class LogBody(models.Model):
     response_enc = models.BinaryField()
 
 
-class LogNode(models.Model):
+class LogNode(AppendOnly):
     """Hash of a complete aligned subtree (level >= 1), stored as its last leaf arrives."""
 
     level = models.PositiveSmallIntegerField()
@@ -248,7 +269,7 @@ class LogNode(models.Model):
         constraints = [models.UniqueConstraint(fields=["level", "index"], name="lgsp_node_uniq")]
 
 
-class SignedTreeHead(models.Model):
+class SignedTreeHead(AppendOnly):
     """RFC 9162 §4.10 signed tree head, plus an RFC 3161 time stamp of it by the platform's TSA."""
 
     tree_size = models.PositiveBigIntegerField()
