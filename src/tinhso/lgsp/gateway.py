@@ -162,7 +162,7 @@ def _rate_limit(client: Subsystem) -> None:
 
 
 def _find_service(sid: identifiers.ServiceId) -> Service:
-    service = (Service.objects.select_related("subsystem__member")
+    service = (Service.objects.select_related("subsystem__member").defer("openapi")
                .filter(subsystem__member__instance=sid.client.instance,
                        subsystem__member__member_class=sid.client.member_class,
                        subsystem__member__member_code=sid.client.member_code,
