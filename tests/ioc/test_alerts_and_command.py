@@ -170,6 +170,8 @@ def test_serve_starts_the_alert_scanner(settings, monkeypatch, capsys):
     monkeypatch.setattr(tasks, "start_periodic",
                         lambda seconds, job, name: started.append(seconds) or object())
     monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
+    # serve also starts the LGSP tree-head signer: not this test's business (no DB thread).
+    monkeypatch.setattr("tinhso.lgsp.tasks.start_tree_head_signer", lambda: None)
     settings.TINHSO_ALERT_SCAN_SECONDS = 120
     call_command("serve")
     assert started == [120] and "mỗi 120 giây" in capsys.readouterr().out
