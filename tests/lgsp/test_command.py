@@ -59,3 +59,18 @@ def test_periodic_signer_waits_for_the_pki_then_signs_growth(db) -> None:
     tasks.sign_tree_head()
     tasks.sign_tree_head()  # unchanged log: no second head of the same size
     assert list(SignedTreeHead.objects.values_list("tree_size", flat=True)) == [0]
+
+
+def test_serve_starts_the_tree_head_signer(settings, monkeypatch) -> None:
+    import waitress
+
+    from tinhso.ioc import tasks as ioc_tasks
+
+    started: list[tuple[float, str]] = []
+    monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
+    monkeypatch.setattr(ioc_tasks, "start_periodic", lambda *a, **k: None)
+    monkeypatch.setattr(tasks, "start_periodic",
+                        lambda seconds, job, name: started.append((seconds, name)))
+    settings.TINHSO_LGSP_STH_SECONDS = "60"
+    call_command("serve")
+    assert started == [(60.0, "lgsp-sth")]
