@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "tinhso.feedback",
     "tinhso.notifications",
     "tinhso.iot",
+    "tinhso.lgsp",
     "tinhso.portal",
     "tinhso.backoffice",
 ]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("phan-anh/", include("tinhso.feedback.urls")),
     path("thanh-toan/", include("tinhso.payments.urls")),
     path("hop-thu/", include("tinhso.notifications.urls")),
+    path("lgsp/", include("tinhso.lgsp.urls")),
     path("", include("tinhso.portal.urls")),
 ]
 

@@ -94,6 +94,14 @@ PUBLIC: dict[str, frozenset[str]] = {
     "api/v1/workdays/holidays": GET,
     "api/v1/workdays/overrides": GET,  # the province's published calendar changes
     "api/v1/feedback/published": GET,
+    # --- LGSP: the X-Road gateway authenticates every call itself (bearer token or client
+    # certificate: 401 Server.ClientProxy.SslAuthenticationFailed), after checking the request's
+    # X-Road form (400 Client.BadRequest first, as X-Road does). The log's signed heads and
+    # proofs are public on purpose: anyone may check the log (RFC 9162 §5).
+    "lgsp/r1/(?P<rest>.+)": ANY,
+    "lgsp/log/v2/get-sth": GET,
+    "lgsp/log/v2/get-sth-consistency": GET,
+    "lgsp/log/v2/get-proof-by-hash": GET,
     # Self-registration, tracking and verification: public by design, rate limited.
     "api/v1/accounts/register/citizen": POST,
     "api/v1/accounts/register/organisation": POST,
@@ -125,6 +133,8 @@ CSRF_EXEMPT: dict[str, frozenset[str]] = {
     "chu-ky-so/ocsp": POST,  # RFC 6960 clients post DER
     "chu-ky-so/ocsp/<path:encoded>": POST,
     "chu-ky-so/tsa": POST,  # RFC 3161 clients post DER
+    # The LGSP gateway never reads the session: only its own token or client certificate.
+    "lgsp/r1/(?P<rest>.+)": frozenset(UNSAFE_METHODS),
     # Public API operations (auth=None) do not use the session: nothing to forge.
     "api/v1/accounts/register/citizen": POST,
     "api/v1/accounts/register/organisation": POST,

@@ -168,6 +168,7 @@ def register_routers() -> None:
     from tinhso.feedback.api import router as feedback_router
     from tinhso.ioc.api import router as ioc_router
     from tinhso.iot.api import router as iot_router
+    from tinhso.lgsp.api import router as lgsp_router
     from tinhso.notifications.api import router as notifications_router
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
@@ -186,6 +187,8 @@ def register_routers() -> None:
     api.add_router("/notifications", notifications_router)
     api.add_router("/documents", documents_router)
     api.add_router("/iot", iot_router)
+
+    api.add_router("/lgsp", lgsp_router)
 
 
 def declare_errors(router: Router) -> None:

@@ -1,0 +1,338 @@
+"""The verifiable message log: every exchange becomes a leaf of an RFC 9162 Merkle tree.
+
+* ``log_append`` numbers leaves under a row lock on ``LogState`` (one writer, gap-free) and
+  stores, with the leaf, the complete subtree nodes it closes (``LogNode``), so roots and proofs
+  read O(log n) nodes (``core.merkle``) whatever the size of the log.
+* ``sth_publish`` signs a tree head (RFC 9162 §4.10 ``TreeHeadDataV2``, TLS-encoded) with the
+  platform's service key and time-stamps the signed head (RFC 3161) with the platform's TSA.
+* ``inclusion``/``consistency`` build the proofs the public endpoints serve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import struct
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import core, tsp
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tinhso.core import merkle
+from tinhso.lgsp.models import LogBody, LogEntry, LogNode, LogState, SignedTreeHead
+
+# The log's identifier (RFC 9162 §4.4: an OID; LogID carries its DER contents octets), under the
+# UUID arc like the TSA policy.
+LOG_ID_OID = "2.25." + str(uuid.UUID("0c9f4f0e-7d4b-4a51-8f0e-6c1d2b3a4e5f").int)
+LOG_ID = core.ObjectIdentifier(LOG_ID_OID).contents
+# RFC 9162 §4.4 VersionedTransType values.
+SIGNED_TREE_HEAD_V2 = 0x0005
+CONSISTENCY_PROOF_V2 = 0x0006
+INCLUSION_PROOF_V2 = 0x0007
+
+LEAF_FIELDS = ("index", "logged_at", "x_road_id", "request_id", "client", "service", "user_id",
+               "issue", "method", "path", "status", "error_type", "duration_ms", "request_bytes",
+               "response_bytes", "request_sha256", "response_sha256", "request_hash")
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def leaf_data(entry: LogEntry | dict[str, Any]) -> bytes:
+    """The leaf's bytes: canonical JSON (sorted keys, no spaces, UTF-8) of the logged fields."""
+    get = entry.get if isinstance(entry, dict) else (lambda name: getattr(entry, name))
+    record: dict[str, Any] = {"v": 1}
+    for name in LEAF_FIELDS:
+        value = get(name)
+        record[name] = _iso(value) if name == "logged_at" else value
+    return json.dumps(record, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+# --- Node storage ------------------------------------------------------------------------------
+
+
+def fetch_nodes(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored hashes of the given ``(level, index)`` nodes: two queries at most."""
+    keys = set(keys)
+    found: dict[tuple[int, int], bytes] = {}
+    leaves = [index for level, index in keys if level == 0]
+    if leaves:
+        for index, h in LogEntry.objects.filter(index__in=leaves).values_list("index",
+                                                                              "leaf_hash"):
+            found[(0, index)] = bytes(h)
+    inner = [(level, index) for level, index in keys if level > 0]
+    if inner:
+        cond = Q()
+        for level, index in inner:
+            cond |= Q(level=level, index=index)
+        for level, index, h in LogNode.objects.filter(cond).values_list("level", "index",
+                                                                        "hash"):
+            found[(level, index)] = bytes(h)
+    return found
+
+
+class MissingNode(RuntimeError):
+    pass
+
+
+def _source(keys: set[tuple[int, int]]) -> merkle.NodeSource:
+    nodes = fetch_nodes(keys)
+
+    def get(level: int, index: int) -> bytes:
+        try:
+            return nodes[(level, index)]
+        except KeyError:
+            raise MissingNode(f"node ({level}, {index}) is missing from the log") from None
+
+    return get
+
+
+def _plan(fn: Any) -> merkle.NodeSource:
+    return _source(merkle.needed_nodes(fn))
+
+
+def tree_size() -> int:
+    state = LogState.objects.filter(pk=1).first()
+    return state.tree_size if state else 0
+
+
+def root_at(size: int) -> bytes:
+    return merkle.root(size, _plan(lambda get: merkle.root(size, get)))
+
+
+def inclusion_path(index: int, size: int) -> list[bytes]:
+    return merkle.inclusion_proof(
+        index, size, _plan(lambda get: merkle.inclusion_proof(index, size, get)))
+
+
+def consistency_path(first: int, second: int) -> list[bytes]:
+    return merkle.consistency_proof(
+        first, second, _plan(lambda get: merkle.consistency_proof(first, second, get)))
+
+
+# --- Appending ---------------------------------------------------------------------------------
+
+
+def _state_for_update() -> LogState:
+    state = LogState.objects.select_for_update().filter(pk=1).first()
+    if state is None:  # the very first append (or a flushed test database)
+        LogState.objects.get_or_create(pk=1)
+        state = LogState.objects.select_for_update().get(pk=1)
+    return state
+
+
+@transaction.atomic
+def log_append(*, record: dict[str, Any], request_body: bytes | None = None,
+               response_body: bytes | None = None) -> LogEntry:
+    """Append one exchange as the next leaf (serialised on the LogState row)."""
+    state = _state_for_update()
+    index = state.tree_size
+    record = {**record, "index": index}
+    leaf = merkle.leaf_hash(leaf_data(record))
+    # The left siblings the new leaf closes: the edge nodes at the levels of index's low 1 bits.
+    siblings = []
+    level = 0
+    while index >> level & 1:
+        siblings.append((level, (index >> level) - 1))
+        level += 1
+    known = fetch_nodes(siblings)
+    current, closed = leaf, []
+    for lvl, sibling_index in siblings:
+        current = merkle.node_hash(known[(lvl, sibling_index)], current)
+        # The parent of node (lvl, j) is (lvl + 1, j >> 1); here j >> 1 == index >> (lvl + 1).
+        closed.append(LogNode(level=lvl + 1, index=index >> (lvl + 1), hash=current))
+    fields = {name: record[name] for name in LEAF_FIELDS}
+    entry = LogEntry.objects.create(**fields, leaf_hash=leaf)
+    if closed:
+        LogNode.objects.bulk_create(closed)
+    if request_body is not None or response_body is not None:
+        from cryptography.fernet import Fernet
+
+        from tinhso.lgsp import conf
+
+        fernet = Fernet(conf.body_key())
+        LogBody.objects.create(entry=entry, request_enc=fernet.encrypt(request_body or b""),
+                               response_enc=fernet.encrypt(response_body or b""))
+    state.tree_size = index + 1
+    state.save(update_fields=["tree_size"])
+    return entry
+
+
+def read_body(entry: LogEntry) -> tuple[bytes, bytes] | None:
+    from cryptography.fernet import Fernet
+
+    from tinhso.lgsp import conf
+
+    body = LogBody.objects.filter(entry=entry).first()
+    if body is None:
+        return None
+    fernet = Fernet(conf.body_key())
+    return fernet.decrypt(bytes(body.request_enc)), fernet.decrypt(bytes(body.response_enc))
+
+
+# --- Signed tree heads -------------------------------------------------------------------------
+
+
+def tree_head_bytes(timestamp_ms: int, size: int, root_hash: bytes) -> bytes:
+    """TLS encoding of RFC 9162 ``TreeHeadDataV2`` (no extensions): what the log signs."""
+    return (struct.pack(">QQ", timestamp_ms, size) + bytes([len(root_hash)]) + root_hash
+            + struct.pack(">H", 0))
+
+
+def signed_tree_head_bytes(sth: SignedTreeHead) -> bytes:
+    """TLS encoding of ``SignedTreeHeadDataV2``: the bytes the RFC 3161 token stamps."""
+    signature = bytes(sth.signature)
+    return (bytes([len(LOG_ID)]) + LOG_ID
+            + tree_head_bytes(sth.timestamp_ms, sth.tree_size, bytes(sth.root_hash))
+            + struct.pack(">H", len(signature)) + signature)
+
+
+def _sign(key: Any, data: bytes) -> tuple[bytes, str]:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(data, ec.ECDSA(hashes.SHA256())), "ecdsa_secp256r1_sha256"
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key.sign(data, padding.PKCS1v15(), hashes.SHA256()), "rsa_pkcs1_sha256"
+
+
+def verify_signature(cert_pem: str, data: bytes, signature: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    from tinhso.signatures import pki
+
+    public = pki.load_cert(cert_pem).public_key()
+    try:
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _timestamp(data: bytes) -> bytes:
+    from tinhso.signatures import tsa
+
+    req = tsp.TimeStampReq({
+        "version": "v1",
+        "message_imprint": {"hash_algorithm": {"algorithm": "sha256"},
+                            "hashed_message": hashlib.sha256(data).digest()},
+        "nonce": secrets.randbits(63),
+        "cert_req": True,
+    })
+    response = tsa.authority().respond(req)
+    return bytes(response["time_stamp_token"].dump())
+
+
+def stamped_digest(token: bytes) -> bytes | None:
+    """The SHA-256 message imprint an RFC 3161 token stamps (None if unreadable)."""
+    from asn1crypto import cms
+
+    try:
+        info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
+        return bytes(info["message_imprint"]["hashed_message"].native)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def token_signature_ok(token: bytes, trust_pems: list[str]) -> bool:
+    """The token's CMS signature verifies with its signer certificate, the signed digest is the
+    TSTInfo's, and that certificate was issued by one of ``trust_pems``."""
+    from asn1crypto import cms
+
+    from tinhso.signatures import pki
+
+    try:
+        signed = cms.ContentInfo.load(token)["content"]
+        tst_der = bytes(signed["encap_content_info"]["content"].contents)
+        signer = signed["signer_infos"][0]
+        attrs = signer["signed_attrs"]
+        digest = next(a["values"][0].native for a in attrs if a["type"].native ==
+                      "message_digest")
+        if digest != hashlib.sha256(tst_der).digest():
+            return False
+        serial = signer["sid"].chosen["serial_number"].native
+        cert_der = next(c.chosen.dump() for c in signed["certificates"]
+                        if c.chosen.serial_number == serial)
+    except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return False
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert = x509.load_der_x509_certificate(cert_der)
+    cert_pem = cert.public_bytes(Encoding.PEM).decode()
+    # Signed attributes are signed as a SET OF (tag 0x31), not with their [0] implicit tag.
+    if not verify_signature(cert_pem, b"\x31" + attrs.dump()[1:], bytes(signer["signature"])):
+        return False
+    for pem in trust_pems:
+        try:
+            cert.verify_directly_issued_by(pki.load_cert(pem))
+            return True
+        except Exception:  # noqa: BLE001, S112 - any failure means "not this issuer"
+            continue
+    return False
+
+
+@dataclass(frozen=True)
+class Platform:
+    cert_pem: str
+    key: Any
+
+
+def _platform_key() -> Platform:
+    """The platform's service key and certificate (the TSA's, from the ``signatures`` app)."""
+    from asn1crypto import pem
+
+    from tinhso.signatures import tsa
+
+    authority = tsa.authority()
+    return Platform(cert_pem=pem.armor("CERTIFICATE", authority.cert.dump()).decode(),
+                    key=authority.key)
+
+
+def sth_publish(*, force: bool = False) -> SignedTreeHead | None:
+    """Sign and time-stamp the current tree head; None when nothing changed (unless forced).
+
+    All under the LogState lock: the head describes one consistent tree, and two processes
+    publishing at the same moment (``serve`` and ``sign-head``) do not both sign the same size.
+    """
+    platform = _platform_key()
+    with transaction.atomic():
+        state = _state_for_update()
+        size = state.tree_size
+        latest = SignedTreeHead.objects.order_by("-tree_size", "-timestamp_ms").first()
+        if latest is not None and latest.tree_size == size and not force:
+            return None
+        root_hash = root_at(size)
+        now_ms = int(timezone.now().timestamp() * 1000)
+        if latest is not None and now_ms <= latest.timestamp_ms:
+            now_ms = latest.timestamp_ms + 1
+        signature, algorithm = _sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
+        sth = SignedTreeHead(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
+                             signature=signature, signature_algorithm=algorithm,
+                             certificate_pem=platform.cert_pem, timestamp_token=b"")
+        sth.timestamp_token = _timestamp(signed_tree_head_bytes(sth))
+        sth.save()
+    return sth
+
+
+def sth_publish_if_ready() -> SignedTreeHead | None:
+    """For the periodic job: nothing to do (and no error) while the PKI is not initialised."""
+    from tinhso.signatures.services import pki_is_initialised
+
+    if not pki_is_initialised():
+        return None
+    return sth_publish()
