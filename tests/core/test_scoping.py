@@ -37,6 +37,10 @@ UNSCOPED: dict[str, str] = {
     "documents.CertificationCounter": "a counter (last number per agency and year), never listed",
     "iot.AlarmRule": "agronomic alarm rules (thresholds per crop and stage), no personal data",
     "iot.AlarmCondition": "the conditions of the agronomic alarm rules",
+    "lgsp.SignedTreeHead": "the message log's signed tree heads: public by design (anyone "
+                           "checks the proofs)",
+    "lgsp.LogNode": "hashes of complete subtrees of the message log: public proof material",
+    "lgsp.LogState": "the message log's size and root: public proof material",
     "outbox.ConsumerCursor": "a consumer's position in the event stream (ids and errors only)",
     "jobs.JobFailure": "operators' record of failed background jobs (task names, ids, errors), "
                        "read in the admin by superusers only",
@@ -427,6 +431,61 @@ def _alarm_notice(w: World) -> Any:
                                       recipient=w.users["citizen_a"], reason="owner")
 
 
+def _lgsp(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        from tinhso.lgsp.models import (
+            AccessRight,
+            ClientCertificate,
+            ClientToken,
+            LogArchive,
+            LogBody,
+            Member,
+            RegistryEvent,
+            Service,
+            Subsystem,
+        )
+
+        n = next(_seq)
+        member = Member.objects.create(instance="VN", member_class="GOV",
+                                       member_code=f"M{n}", name="Sở Tư pháp")
+        sub = Subsystem.objects.create(member=member, code=f"S{n}")
+        if name == "Member":
+            return member
+        if name == "Subsystem":
+            return sub
+        service = Service.objects.create(subsystem=sub, code=f"svc{n}",
+                                         url="http://127.0.0.1:9/")
+        rows = {
+            "Service": lambda: service,
+            "AccessRight": lambda: AccessRight.objects.create(service=service, client=sub),
+            "ClientToken": lambda: ClientToken.objects.create(
+                subsystem=sub, prefix=f"p{n}", key_hash=f"{n:064d}"),
+            "ClientCertificate": lambda: ClientCertificate.objects.create(
+                subsystem=sub, certificate=w.certificate),
+            "RegistryEvent": lambda: RegistryEvent.objects.create(action="add", target="x"),
+            "LogEntry": lambda: _log_entry(n),
+            "LogBody": lambda: LogBody.objects.create(entry=_log_entry(n), request_enc=b"",
+                                                      response_enc=b""),
+            "LogArchive": lambda: LogArchive.objects.create(first_index=0, end_index=1,
+                                                            path="a.jsonl", sha256="0" * 64),
+        }
+        return rows[name]()
+
+    return build
+
+
+def _log_entry(n: int) -> Any:
+    import datetime as dt_
+
+    from tinhso.lgsp.models import LogEntry
+
+    return LogEntry.objects.create(
+        index=n, logged_at=dt_.datetime.now(dt_.UTC), x_road_id="x", request_id="r",
+        client="VN/GOV/A/B", service="VN/GOV/C/D/s", method="GET", path="/", status=200,
+        duration_ms=1, request_bytes=0, response_bytes=0, request_sha256="0" * 64,
+        response_sha256="0" * 64, leaf_hash=n.to_bytes(32, "big"))
+
+
 def _outbox_event(w: World) -> Any:
     from tinhso.outbox.models import OutboxEvent
 
@@ -483,6 +542,10 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
     "documents.DocumentJob": (_doc_job, AGENCY_A),
     "outbox.OutboxEvent": (_outbox_event, AGENCY_A),
+    # The LGSP's registry, credentials and log entries: the province's operators only.
+    **{f"lgsp.{name}": (_lgsp(name), {"province_admin"}) for name in (
+        "Member", "Subsystem", "Service", "AccessRight", "ClientToken", "ClientCertificate",
+        "RegistryEvent", "LogEntry", "LogBody", "LogArchive")},
     # A farm and all on it: its owner (citizen A), the commune's agricultural officers (none of
     # the users here) and province admins.
     "iot.Farm": (_farm, FARM),

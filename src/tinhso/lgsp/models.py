@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tinhso.lgsp.querysets import OperatorsQuerySet
+
 
 class AppendOnlyError(RuntimeError):
     pass
@@ -40,6 +42,7 @@ class Member(models.Model):
     agency = models.ForeignKey("units.Agency", verbose_name="cơ quan", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="lgsp_members")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "thành viên LGSP"
@@ -68,6 +71,7 @@ class Subsystem(models.Model):
     rate_limit = models.CharField("giới hạn tần suất", max_length=20, blank=True)
     is_active = models.BooleanField("đang hoạt động", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "hệ thống thành viên"
@@ -105,6 +109,7 @@ class Service(models.Model):
     provider_authorization_enc = models.BinaryField(blank=True, default=b"", editable=False)
     is_enabled = models.BooleanField("đang mở", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "dịch vụ LGSP"
@@ -135,6 +140,7 @@ class AccessRight(models.Model):
     method = models.CharField("phương thức", max_length=10, default="*")
     path = models.CharField("đường dẫn", max_length=255, default="**")
     granted_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "quyền truy cập"
@@ -157,6 +163,7 @@ class ClientToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField("hết hạn", null=True, blank=True)
     revoked_at = models.DateTimeField("thu hồi lúc", null=True, blank=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "mã truy cập LGSP"
@@ -175,6 +182,7 @@ class ClientCertificate(models.Model):
     certificate = models.OneToOneField("signatures.Certificate", verbose_name="chứng thư",
                                        on_delete=models.PROTECT, related_name="lgsp_client")
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "chứng thư máy khách LGSP"
@@ -193,6 +201,7 @@ class RegistryEvent(AppendOnly):
     target = models.CharField(max_length=300)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "nhật ký đăng ký LGSP"
@@ -240,6 +249,7 @@ class LogEntry(AppendOnly):
     response_sha256 = models.CharField(max_length=64)
     request_hash = models.CharField("X-Road-Request-Hash", max_length=100, blank=True)
     leaf_hash = models.BinaryField(max_length=32, db_index=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "bản ghi trao đổi"
@@ -256,6 +266,7 @@ class LogBody(models.Model):
                                  primary_key=True)
     request_enc = models.BinaryField()
     response_enc = models.BinaryField()
+    objects = OperatorsQuerySet.as_manager()
 
 
 class LogNode(AppendOnly):
@@ -296,6 +307,7 @@ class LogArchive(models.Model):
     path = models.CharField(max_length=500)
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = OperatorsQuerySet.as_manager()
 
     class Meta:
         ordering = ["first_index"]

@@ -20,8 +20,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from tinhso.lgsp import credentials, errors, messagelog
-from tinhso.lgsp.models import LogEntry, SignedTreeHead
+from tinhso.lgsp import credentials, errors, messagelog, selectors
+from tinhso.lgsp.models import SignedTreeHead
 
 
 def _b64(value: bytes) -> str:
@@ -63,13 +63,13 @@ def _int(request: HttpRequest, name: str) -> int | None:
 
 
 def _sth_for(size: int) -> dict[str, Any] | None:
-    sth = SignedTreeHead.objects.filter(tree_size=size).order_by("-timestamp_ms").first()
+    sth = selectors.signed_head_of_size(size)
     return sth_json(sth) if sth else None
 
 
 @require_GET
 def get_sth(request: HttpRequest) -> HttpResponse:
-    sth = SignedTreeHead.objects.order_by("-tree_size", "-timestamp_ms").first()
+    sth = selectors.latest_signed_head()
     if sth is None:
         return _problem(404, "LGSP_NO_SIGNED_HEAD", "Nhật ký chưa có gốc cây đã ký.",
                         "The log has no signed tree head yet.")
@@ -111,8 +111,7 @@ def get_proof_by_hash(request: HttpRequest) -> HttpResponse:
         if len(leaf) != 32:
             return _problem(400, "LGSP_BAD_HASH", "Giá trị băm không hợp lệ (base64, 32 byte).",
                             "The hash must be 32 bytes, base64-encoded.")
-        index = (LogEntry.objects.filter(leaf_hash=leaf, index__lt=size)
-                 .order_by("index").values_list("index", flat=True).first())
+        index = selectors.leaf_index(leaf, size)
     else:
         index = _int(request, "leaf_index")
     if index is None or index >= size:
