@@ -64,6 +64,14 @@ def test_pepper_foot_rot_raised_once_notified_then_cleared(parcel, station, peop
     alarm.refresh_from_db()
     assert not alarm.active and alarm.cleared_at is not None
     assert AlarmNotice.objects.filter(event="cleared").count() == 2
+    # Delivered by the notifications app: once per alarm, event and person (in-app here).
+    from tinhso.notifications.models import Notification
+
+    told = Notification.objects.filter(kind__startswith="farm_alarm_")
+    assert sorted(told.values_list("recipient__username", "kind")) == [
+        ("cb-nong-nghiep", "farm_alarm_cleared"), ("cb-nong-nghiep", "farm_alarm_raised"),
+        ("chu-vuon", "farm_alarm_cleared"), ("chu-vuon", "farm_alarm_raised")]
+    assert "Thửa" in told.filter(kind="farm_alarm_raised").first().body
     # Wet again: a new alarm (the old one stays in the history).
     feed(station, 72, start=START + dt.timedelta(hours=144), soil_moisture=45, rain=1.0)
     assert alarms.evaluate_parcel(parcel)["raised"] == 1

@@ -168,3 +168,17 @@ def test_a_settled_payment_gets_its_receipt_from_the_outbox(citizen, agency, off
     assert receipt.status == ReceiptStatus.ISSUED and receipt.method == "cash"
     drain()  # delivered again: still one
     assert Receipt.objects.filter(payment=case.payment).count() == 1
+
+
+def test_the_payer_is_told_of_the_receipt(citizen, agency, officers, media_root, drain):
+    from tinhso.notifications.models import Notification
+
+    h.init_pki()
+    case = make_awaiting(citizen, agency, officers["receiver"])
+    services.payment_confirm(acting_user=officers["receiver"], payment=case.payment,
+                             online=False, method="cash", amount=case.payment.amount)
+    drain()
+    drain()
+    notice = Notification.objects.get(kind="receipt_issued")
+    assert notice.recipient == citizen and "0000001" in notice.body
+    assert notice.link.endswith(f"/ho-so-cua-toi/{case.dossier.code}/")

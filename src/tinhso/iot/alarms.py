@@ -47,7 +47,26 @@ def notify_alarm(alarm: Alarm, event: str) -> list[Any]:
     AlarmNotice.objects.bulk_create(
         [AlarmNotice(alarm=alarm, event=event, recipient=user, reason=reason)
          for user, reason in recipients], ignore_conflicts=True)
+    _deliver(alarm, event, [user for user, _ in recipients])
     return [user for user, _ in recipients]
+
+
+def _deliver(alarm: Alarm, event: str, users: list[Any]) -> None:
+    """Hand the notices to the notifications app (in-app, e-mail, SMS by each user's
+    preferences), once per alarm, event and recipient."""
+    from django.conf import settings
+
+    from tinhso.notifications.services import notification_create, user_recipient
+
+    base = str(getattr(settings, "TINHSO_PUBLIC_URL", "")).rstrip("/")
+    context = {"alarm": alarm.rule.name, "severity": alarm.get_severity_display(),
+               "farm": alarm.farm.name, "parcel": alarm.parcel.name,
+               "crop": alarm.parcel.get_crop_display(), "advice": alarm.rule.advice}
+    for user in users:
+        notification_create(event_key=f"iot-alarm:{alarm.pk}:{event}",
+                            kind=f"farm_alarm_{event}", recipient=user_recipient(user),
+                            context=context,
+                            link=f"{base}/ioc/nong-nghiep/thua/{alarm.parcel_id}/")
 
 
 def _window_value(device_ids: list[int], cond: AlarmCondition, start: dt.datetime,

@@ -148,6 +148,34 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
                "Dossier {code} ({procedure}) is past its due date ({due}).\n{link}",
                "Dossier {code} overdue ({due})."),
     },
+    # --- payers: the electronic receipt of a fee (payments/receipts.py) ----------------------
+    "receipt_issued": {
+        "vi": ("Biên lai điện tử cho hồ sơ {code}",
+               "{agency} đã lập biên lai điện tử số {number} (ký hiệu {series}) cho khoản "
+               "{amount} của hồ sơ {code}.\nTải biên lai, có chữ ký số: {link}",
+               "Bien lai dien tu so {number} cho ho so {code}: {amount}. Tai ve: {short_link}"),
+        "en": ("Electronic receipt for dossier {code}",
+               "{agency} issued electronic receipt no. {number} (series {series}) for {amount} "
+               "paid for dossier {code}.\nDownload the signed receipt: {link}",
+               "Receipt no. {number} for dossier {code}: {amount}. {short_link}"),
+    },
+    # --- farms: agronomic alarms (iot/alarms.py) --------------------------------------------
+    "farm_alarm_raised": {
+        "vi": ("Cảnh báo {severity}: {alarm} — {farm}",
+               "Thửa {parcel} ({crop}) của {farm}: {alarm}.\n{advice}\nXem số liệu: {link}",
+               "Canh bao {alarm} tai {farm}, thua {parcel}. {short_link}"),
+        "en": ("{severity} alarm: {alarm} — {farm}",
+               "Parcel {parcel} ({crop}) of {farm}: {alarm}.\n{advice}\nReadings: {link}",
+               "Alarm {alarm} at {farm}, parcel {parcel}. {short_link}"),
+    },
+    "farm_alarm_cleared": {
+        "vi": ("Đã hết cảnh báo: {alarm} — {farm}",
+               "Điều kiện gây cảnh báo {alarm} ở thửa {parcel} của {farm} không còn.\n{link}",
+               None),
+        "en": ("Alarm cleared: {alarm} — {farm}",
+               "The conditions of the alarm {alarm} on parcel {parcel} of {farm} have ended."
+               "\n{link}", None),
+    },
 }
 
 HOW_ELECTRONIC = {

@@ -208,7 +208,25 @@ def handle_event(event: Any) -> None:
     if payment is None or payment.status != PaymentStatus.PAID:
         return
     try:
-        receipt_issue(payment=payment)
+        receipt = receipt_issue(payment=payment)
     except DomainError as exc:
         logging.getLogger(__name__).warning("receipt of payment %s not issued: %s %s",
                                             payment.pk, exc.code, exc.message_en)
+        return
+    receipt_notify(receipt)
+
+
+def receipt_notify(receipt: Receipt) -> None:
+    """Tell the payer their receipt is ready (once per receipt), with the link to download it:
+    the signed PDF is an attachment of the dossier, on its page in the portal."""
+    from tinhso.notifications.handlers import _applicant
+    from tinhso.notifications.services import notification_create
+
+    dossier = receipt.payment.dossier
+    base = str(getattr(settings, "TINHSO_PUBLIC_URL", "")).rstrip("/")
+    notification_create(
+        event_key=f"receipt:{receipt.pk}", kind="receipt_issued", recipient=_applicant(dossier),
+        context={"code": dossier.code, "agency": receipt.agency.name,
+                 "number": f"{receipt.number:07d}", "series": receipt.series,
+                 "amount": f"{receipt.amount:,} đồng".replace(",", ".")},
+        link=f"{base}/ho-so-cua-toi/{dossier.code}/", dossier_id=dossier.pk)
