@@ -48,11 +48,15 @@ class Command(BaseCommand):
             values["periodic"] = False
         # Poll an idle SQLite queue at most every second (the default backs off to 10 s).
         values.setdefault("max_delay", 1.0)
+        if parent_pid:
+            # Beside `tinhso serve` (make run): warnings only, not a line per job every minute.
+            values.setdefault("verbose", False)
         config = ConsumerConfig(**values)
         config.validate()
         logger = logging.getLogger("huey")
         if not logger.handlers:
             config.setup_logger(logger)
+            logger.propagate = False  # its own handler: each line once, not again via root
         if parent_pid:
             _exit_with_parent(parent_pid)
         storage = settings.HUEY.get("filename") or "Redis"
