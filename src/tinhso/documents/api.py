@@ -6,19 +6,13 @@
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
+from tinhso.core.api_schema import ErrorOut
 from tinhso.core.errors import ValidationFailed
 from tinhso.documents import register
 
 router = Router(tags=["documents"])
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ErrorOut(Schema):
-    code: str
-    message_vi: str
-    message_en: str
-    details: dict
 
 
 class RegisterQuery(Schema):

@@ -72,19 +72,19 @@ class RightIn(Schema):
     path: str = "**"
 
 
-class RevokeIn(Schema):
+class LgspRevokeIn(Schema):
     client: str
     service: str
     method: str | None = None
     path: str | None = None
 
 
-class TokenIn(Schema):
+class LgspTokenIn(Schema):
     client: str
     days: int | None = None
 
 
-class TokenOut(Schema):
+class LgspTokenOut(Schema):
     client: str
     token: str = Field(..., description="shown once; only its SHA-256 is stored")
     expires_at: dt.datetime | None
@@ -95,7 +95,7 @@ class CertificateIn(Schema):
     days: int = 730
 
 
-class CertificateOut(Schema):
+class LgspCertificateOut(Schema):
     client: str
     serial: str
     certificate_pem: str
@@ -188,7 +188,7 @@ def grant(request: HttpRequest, data: RightIn) -> Status:
 
 
 @router.post("/rights/revoke", response=dict[str, int], summary="Thu hồi quyền truy cập")
-def revoke(request: HttpRequest, data: RevokeIn) -> dict[str, int]:
+def revoke(request: HttpRequest, data: LgspRevokeIn) -> dict[str, int]:
     require_operator(request.user)
     count = services.access_revoke(acting_user=request.user,
                                    client=services.subsystem_get(data.client),
@@ -197,23 +197,23 @@ def revoke(request: HttpRequest, data: RevokeIn) -> dict[str, int]:
     return {"revoked": count}
 
 
-@router.post("/tokens", response={201: TokenOut}, summary="Cấp mã truy cập cho hệ thống")
-def issue_token(request: HttpRequest, data: TokenIn) -> Status:
+@router.post("/tokens", response={201: LgspTokenOut}, summary="Cấp mã truy cập cho hệ thống")
+def issue_token(request: HttpRequest, data: LgspTokenIn) -> Status:
     require_operator(request.user)
     issued = services.token_issue(acting_user=request.user,
                                   subsystem=services.subsystem_get(data.client), days=data.days)
-    return Status(201, TokenOut(client=data.client, token=issued.raw,
+    return Status(201, LgspTokenOut(client=data.client, token=issued.raw,
                                 expires_at=issued.token.expires_at))
 
 
-@router.post("/certificates", response={201: CertificateOut},
+@router.post("/certificates", response={201: LgspCertificateOut},
              summary="Cấp chứng thư máy khách (mTLS)")
 def issue_certificate(request: HttpRequest, data: CertificateIn) -> Status:
     require_operator(request.user)
     issued = services.certificate_issue(acting_user=request.user,
                                         subsystem=services.subsystem_get(data.client),
                                         days=data.days)
-    return Status(201, CertificateOut(client=data.client,
+    return Status(201, LgspCertificateOut(client=data.client,
                                       serial=issued.binding.certificate.serial,
                                       certificate_pem=issued.certificate_pem,
                                       key_pem=issued.key_pem))

@@ -11,22 +11,16 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import StrictBool
 
+from tinhso.core.api_schema import ErrorOut
 from tinhso.notifications import selectors, services
 
 router = Router(tags=["notifications"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message_vi: str
-    message_en: str
-    details: dict
-
-
 _ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-class NotificationOut(Schema):
+class InboxNotificationOut(Schema):
     id: int
     kind: str
     title: str
@@ -66,7 +60,7 @@ class PreferenceIn(Schema):
                                  json_schema_extra={"enum": ["vi", "en"]})
 
 
-@router.get("", response={200: list[NotificationOut], 401: ErrorOut},
+@router.get("", response={200: list[InboxNotificationOut], 401: ErrorOut},
             summary="Thông báo của tôi")
 @paginate(LimitOffsetPagination)
 def notification_list(request: HttpRequest, unread: bool = False) -> Any:
@@ -79,7 +73,7 @@ def notification_unread_count(request: HttpRequest) -> Any:
     return {"unread": selectors.unread_count(request.user)}
 
 
-@router.post("/{notification_id}/read", response={200: NotificationOut, **_ERRORS},
+@router.post("/{notification_id}/read", response={200: InboxNotificationOut, **_ERRORS},
              summary="Đánh dấu đã đọc")
 def notification_read(request: HttpRequest, notification_id: int) -> Any:
     return services.notification_mark_read(acting_user=request.user,
