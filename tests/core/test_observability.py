@@ -109,3 +109,18 @@ def test_grafana_dashboard_reads_metrics_that_exist(db, operator_token):
     text = Client().get("/metrics", **operator_token).content.decode()
     exposed = set(re.findall(r"^(tinhso_[a-z_]+)", text, re.M))
     assert used and used <= exposed, used - exposed
+
+
+def test_signing_and_verification_latency_are_measured(db, operator_token, agency):
+    from tests import factories
+    from tests.signatures import pkihelpers as h
+    from tinhso.signatures import signing
+    from tinhso.signatures.verify import verify_known_or_full
+
+    h.init_pki()
+    cert = h.issue_personal(h.ca_operator(agency), factories.make_official(agency, "leader"))
+    signed = signing.sign_with(h.simple_pdf(), cert, field_name="S1")
+    verify_known_or_full(signed)
+    text = Client().get("/metrics", **operator_token).content.decode()
+    assert 'tinhso_signing_duration_seconds_count{level="B-LT"}' in text
+    assert 'tinhso_verification_duration_seconds_count{path="full"}' in text

@@ -32,6 +32,14 @@ LATENCY = Histogram("tinhso_http_request_duration_seconds", "HTTP request durati
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 
 
+SIGNING = Histogram("tinhso_signing_duration_seconds",
+                    "Time to add one PAdES signature to a PDF", ["level"],
+                    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+VERIFYING = Histogram("tinhso_verification_duration_seconds",
+                      "Time to verify an uploaded PDF's signatures", ["path"],
+                      buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
 def current_request_id() -> str:
     return _request_id.get()
 

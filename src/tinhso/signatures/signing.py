@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -27,6 +28,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tinhso.core.errors import DomainError
+from tinhso.core.observability import SIGNING
 from tinhso.signatures import keystore, pki, tsa
 from tinhso.signatures.models import (
     Certificate,
@@ -260,7 +262,10 @@ def sign_pdf(
         new_field_spec=spec, stamp_style=_STAMP_STYLE if placement else None,
     )
     out = BytesIO()
+    started = time.perf_counter()
     pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf), strict=False), output=out)
+    level = "B-LT" if long_term else ("B-T" if timestamp else "B-B")
+    SIGNING.labels(level).observe(time.perf_counter() - started)
     return out.getvalue()
 
 

@@ -222,6 +222,17 @@ def verify_known_or_full(data: bytes) -> VerificationReport:
     next call. A cached report lives at most a day and never past the moment a certificate it
     vouched for expires. Any other PDF is verified in full every time.
     """
+    import time
+
+    from tinhso.core.observability import VERIFYING
+
+    started = time.perf_counter()
+    report, path = _verify_known_or_full(data)
+    VERIFYING.labels(path).observe(time.perf_counter() - started)
+    return report
+
+
+def _verify_known_or_full(data: bytes) -> tuple[VerificationReport, str]:
     import hashlib
     import json
 
@@ -232,7 +243,7 @@ def verify_known_or_full(data: bytes) -> VerificationReport:
 
     digest = hashlib.sha256(data).hexdigest()
     if not _is_issued_here(digest):
-        return verify_pdf(data)
+        return verify_pdf(data), "full"
     state = hashlib.sha256(json.dumps(_revocation_state(), default=str).encode()).hexdigest()
     key = f"tinhso:verify:{digest}:{state}"
     raw = cache.get(key)
@@ -241,7 +252,7 @@ def verify_known_or_full(data: bytes) -> VerificationReport:
         cached = json.loads(raw)  # a string: cheaper to store and load than a pickled dict
         if dt.datetime.fromisoformat(cached["until"]) > now:
             return VerificationReport(valid=cached["valid"], signatures=[
-                SignatureReport(**s) for s in cached["signatures"]])
+                SignatureReport(**s) for s in cached["signatures"]]), "issued-cached"
     report = verify_pdf(data)
     until = now + dt.timedelta(seconds=KNOWN_REPORT_TTL)
     expiry = _earliest_expiry(report)
@@ -252,7 +263,7 @@ def verify_known_or_full(data: bytes) -> VerificationReport:
         cache.set(key, json.dumps({"valid": report.valid, "until": until.isoformat(),
                                    "signatures": [asdict(s) for s in report.signatures]}),
                   seconds)
-    return report
+    return report, "issued-full"
 
 
 def _earliest_expiry(report: VerificationReport) -> dt.datetime | None:
