@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from tinhso.backoffice import intake, views
+from tinhso.backoffice import finance, intake, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("thu-phi/", finance.finance, name="finance"),
+    path("thu-phi/giao-dich/<int:line_id>/<str:decision>/", finance.finance_decide,
+         name="finance_decide"),
     path("hang-doi/<str:queue>/", views.queue, name="queue"),
     path("tiep-nhan/", intake.intake_start, name="intake"),
     path("tiep-nhan/<str:code>/", intake.intake_form, name="intake_form"),

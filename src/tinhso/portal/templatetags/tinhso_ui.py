@@ -13,6 +13,16 @@ register = template.Library()
 
 
 @register.filter
+def dong(amount: Any) -> str:
+    """An amount of money as written in Vietnamese: ``1250000`` → ``1.250.000 đ`` (0 → 0 đ)."""
+    try:
+        value = int(amount or 0)
+    except (TypeError, ValueError):
+        return str(amount)
+    return f"{value:,}".replace(",", ".") + " đ"
+
+
+@register.filter
 def vnd(amount: Any) -> str:
     """``150000`` → ``150.000 đ`` (Vietnamese thousands separator); 0 → free of charge."""
     try:
