@@ -84,3 +84,12 @@ def test_quote_api_is_public(copy_procedure):
     assert body["amount"] == 2 * 5000 and body["exemptions"][0]["group"] == "ho_ngheo"
     assert anon.get(f"/api/v1/payments/fees/{copy_procedure.code}?so_ban=0").status_code == 422
     assert anon.get("/api/v1/payments/fees/9.999999").status_code == 404
+
+
+def test_the_procedure_page_shows_the_schedule_before_submission(copy_procedure, agency):
+    FeeExemption.objects.create(group="ho_ngheo", group_name="Hộ nghèo", percent=100)
+    FeeExemption.objects.create(group="nguoi_cao_tuoi", group_name="Người cao tuổi", percent=50)
+    html = Client().get(f"/thu-tuc/{copy_procedure.code}/").content.decode()
+    assert "2.000 đ mỗi trang cho 2 trang đầu, 1.000 đ mỗi trang tiếp theo" in html
+    assert "tối đa 200.000 đ mỗi bản" in html
+    assert "Hộ nghèo: miễn" in html and "Người cao tuổi: giảm 50%" in html

@@ -93,3 +93,38 @@ def fee_for_dossier(dossier: Any) -> int:
     data = dossier.form_data if isinstance(dossier.form_data, dict) else {}
     return quote(dossier.procedure, copies=data.get("so_ban", 1), pages=data.get("so_trang", 1),
                  group=str(data.get("doi_tuong_mien_giam", "") or "")).amount
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the procedure page tells the applicant before they submit."""
+
+    rule_vi: str
+    exemptions: list[tuple[str, int]]
+
+
+def schedule_for(procedure: Any) -> Schedule | None:
+    """The procedure's fee rule in words and its exemptions; None without a rule or exemption
+    (the catalogue's single figure is then all there is to show)."""
+    rule = FeeRule.objects.filter(procedure=procedure).first()
+    rows = list(FeeExemption.objects.filter(Q(procedure=procedure) | Q(procedure__isnull=True))
+                .order_by("group"))
+    if rule is None and not rows:
+        return None
+    if rule is None:
+        text = f"{_vnd(procedure.fee)} mỗi hồ sơ"
+    elif rule.kind == FeeKind.FLAT:
+        text = f"{_vnd(rule.amount)} mỗi hồ sơ"
+    elif rule.kind == FeeKind.PER_COPY:
+        text = f"{_vnd(rule.amount)} mỗi bản"
+    else:
+        text = (f"{_vnd(rule.amount)} mỗi trang cho {rule.first_pages} trang đầu, "
+                f"{_vnd(rule.amount_after)} mỗi trang tiếp theo")
+        if rule.cap_per_copy is not None:
+            text += f", tối đa {_vnd(rule.cap_per_copy)} mỗi bản"
+    best = {}
+    for row in rows:  # the procedure's own row wins over the one for every procedure
+        if row.group not in best or row.procedure_id is not None:
+            best[row.group] = row
+    return Schedule(rule_vi=text, exemptions=[(r.group_name, r.percent)
+                                              for r in best.values()])

@@ -54,8 +54,11 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(code) from exc
     components = list(procedure.components.all())
     agencies = list(procedure.agencies.filter(is_active=True).order_by("name"))
+    from tinhso.payments.fees import schedule_for
+
     return render(request, "portal/procedure_detail.html", {
         "nav": "procedures", "procedure": procedure, "components": components,
+        "fee_schedule": schedule_for(procedure),
         "agencies": agencies, "can_submit_online": procedure.online_level != OnlineLevel.NONE
         and bool(agencies),
     })
