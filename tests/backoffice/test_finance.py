@@ -46,3 +46,15 @@ def test_the_finance_page_shows_the_day_and_the_queue(finance_day, citizen):
     anyone = Client()
     anyone.force_login(citizen)
     assert anyone.get("/mot-cua/thu-phi/").status_code == 403
+
+
+def test_the_ioc_shows_money_by_month_and_channel(finance_day, citizen):
+    client = Client()
+    client.force_login(finance_day)
+    page = client.get("/ioc/thu-phi/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Tiền mặt" in html and "1.250.000 đ" in html
+    anyone = Client()
+    anyone.force_login(citizen)
+    assert anyone.get("/ioc/thu-phi/").status_code == 403

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tinhso.ioc import views
+from tinhso.ioc import money, views
 
 app_name = "ioc"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("thong-bao/<int:notification_id>/da-doc/", views.notification_read,
          name="notification_read"),
     path("nong-nghiep/", include("tinhso.iot.urls")),
+    path("thu-phi/", money.money, name="money"),
 ]
