@@ -182,3 +182,19 @@ def test_the_payer_is_told_of_the_receipt(citizen, agency, officers, media_root,
     notice = Notification.objects.get(kind="receipt_issued")
     assert notice.recipient == citizen and "0000001" in notice.body
     assert notice.link.endswith(f"/ho-so-cua-toi/{case.dossier.code}/")
+
+
+def test_the_payer_downloads_the_receipt_from_the_portal(paid, citizen):
+    from django.test import Client
+
+    receipt = receipts.receipt_issue(payment=paid.payment)
+    client = Client()
+    client.force_login(citizen)
+    page = client.get(f"/ho-so-cua-toi/{paid.dossier.code}/").content.decode()
+    attachment = receipt.document.attachment
+    link = f"/ho-so-cua-toi/{paid.dossier.code}/tep/{attachment.pk}/"
+    assert link in page
+    download = client.get(link)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content if download.streaming else [download.content]
+                    ).startswith(b"%PDF")
