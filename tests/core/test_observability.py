@@ -124,3 +124,14 @@ def test_signing_and_verification_latency_are_measured(db, operator_token, agenc
     text = Client().get("/metrics", **operator_token).content.decode()
     assert 'tinhso_signing_duration_seconds_count{level="B-LT"}' in text
     assert 'tinhso_verification_duration_seconds_count{path="full"}' in text
+
+
+def test_outgoing_calls_carry_the_request_id():
+    from tinhso.core.observability import _request_id, outgoing_headers
+
+    assert outgoing_headers() == {}  # no request: nothing to pass on
+    token = _request_id.set("abcd-1234-efgh")
+    try:
+        assert outgoing_headers() == {"X-Request-Id": "abcd-1234-efgh"}
+    finally:
+        _request_id.reset(token)

@@ -44,6 +44,13 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def outgoing_headers() -> dict[str, str]:
+    """Headers for a call to another system made while serving a request: its request id, so
+    the other side's logs and ours can be joined (empty in a job without a request)."""
+    rid = _request_id.get()
+    return {"X-Request-Id": rid} if rid else {}
+
+
 def _route(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:

@@ -14,6 +14,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 
+from tinhso.core.observability import outgoing_headers
 from tinhso.notifications import conf
 
 
@@ -53,7 +54,7 @@ class HttpSmsGateway:
 
     def send(self, *, to: str, text: str) -> str:
         request = {"to": to, "text": text, "sender": self.sender}
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.token}", **outgoing_headers()}
         try:
             if self.client is not None:
                 response = self.client.post("/api/sms", json=request, headers=headers)

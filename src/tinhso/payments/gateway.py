@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from tinhso.accounts.models import User
 from tinhso.core.errors import Conflict, DomainError, ValidationFailed
+from tinhso.core.observability import outgoing_headers
 from tinhso.dossiers.models import Status
 from tinhso.dossiers.services._common import require_official_on
 from tinhso.outbox.services import event_publish
@@ -58,7 +59,8 @@ class GatewayUnavailable(DomainError):
 def _call(message: dict[str, str], command: str) -> dict[str, str]:
     """POST one message to the merchant web API; return its verified answer."""
     try:
-        reply = httpx.post(conf.api_url(), json=message, timeout=conf.api_timeout())
+        reply = httpx.post(conf.api_url(), json=message, timeout=conf.api_timeout(),
+                           headers=outgoing_headers())
         data = reply.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise GatewayUnavailable(type(exc).__name__, {"command": command}) from exc

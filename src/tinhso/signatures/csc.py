@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from tinhso.core.errors import DomainError
+from tinhso.core.observability import outgoing_headers
 from tinhso.signatures import conf, pki
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,8 @@ class CscBackend:
         try:
             token = self._token or conf.csc_token()
             reply = client.post(url, json=body, timeout=self._timeouts(authorize),
-                                headers={"Authorization": f"Bearer {token}"})
+                                headers={"Authorization": f"Bearer {token}",
+                                         **outgoing_headers()})
         except httpx.TimeoutException:
             logger.warning("CSC %s: timeout (%s)", method, url)
             raise error("REMOTE_SIGNER_UNAVAILABLE", reason="timeout", **details) from None
