@@ -133,6 +133,11 @@ def _create(key: str, kind: str, recipient: Recipient, context: dict[str, Any], 
     return 1 if created is not None else 0
 
 
+def applicant_recipient(dossier: Any) -> Recipient:
+    """The dossier's applicant as a recipient (for other apps: receipts, …)."""
+    return _applicant(dossier)
+
+
 def _applicant(dossier: Any) -> Recipient:
     if dossier.applicant_id is not None:
         return user_recipient(dossier.applicant, email=dossier.applicant_email,

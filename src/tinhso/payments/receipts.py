@@ -219,13 +219,13 @@ def handle_event(event: Any) -> None:
 def receipt_notify(receipt: Receipt) -> None:
     """Tell the payer their receipt is ready (once per receipt), with the link to download it:
     the signed PDF is an attachment of the dossier, on its page in the portal."""
-    from tinhso.notifications.handlers import _applicant
+    from tinhso.notifications.handlers import applicant_recipient
     from tinhso.notifications.services import notification_create
 
     dossier = receipt.payment.dossier
     base = str(getattr(settings, "TINHSO_PUBLIC_URL", "")).rstrip("/")
     notification_create(
-        event_key=f"receipt:{receipt.pk}", kind="receipt_issued", recipient=_applicant(dossier),
+        event_key=f"receipt:{receipt.pk}", kind="receipt_issued", recipient=applicant_recipient(dossier),
         context={"code": dossier.code, "agency": receipt.agency.name,
                  "number": f"{receipt.number:07d}", "series": receipt.series,
                  "amount": f"{receipt.amount:,} đồng".replace(",", ".")},
