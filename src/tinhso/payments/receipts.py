@@ -225,7 +225,8 @@ def receipt_notify(receipt: Receipt) -> None:
     dossier = receipt.payment.dossier
     base = str(getattr(settings, "TINHSO_PUBLIC_URL", "")).rstrip("/")
     notification_create(
-        event_key=f"receipt:{receipt.pk}", kind="receipt_issued", recipient=applicant_recipient(dossier),
+        event_key=f"receipt:{receipt.pk}", kind="receipt_issued",
+        recipient=applicant_recipient(dossier),
         context={"code": dossier.code, "agency": receipt.agency.name,
                  "number": f"{receipt.number:07d}", "series": receipt.series,
                  "amount": f"{receipt.amount:,} đồng".replace(",", ".")},
