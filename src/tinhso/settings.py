@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "tinhso.notifications",
     "tinhso.iot",
     "tinhso.lgsp",
+    "tinhso.trace",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -313,6 +314,10 @@ else:
         "filename": str(VAR_DIR / "jobs.sqlite3"), "results": False, "immediate": False,
         "utc": True,
     }
+# The traceability ledger's signed tree head: a periodic job this often (whole minutes; 0: never,
+# then `tinhso trace sign-head`).
+TINHSO_TRACE_STH_SECONDS = env_int("TINHSO_TRACE_STH_SECONDS", 300)
+
 HUEY["consumer"] = {"workers": TINHSO_JOBS_WORKERS, "worker_type": "thread", "periodic": True}
 
 # The IOC alert scan (near due, overdue, thresholds) runs as a periodic job this often, rounded

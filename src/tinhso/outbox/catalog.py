@@ -72,6 +72,11 @@ FEEDBACK_PAYLOAD = _object({
     "status": _STR, "at": _TIME,
 })
 
+TRACE_CAPTURE_PAYLOAD = _object({
+    "party_id": _ID, "count": _ID, "first_leaf": _ID, "last_leaf": _ID,
+    "event_ids": {"type": "array", "items": _STR}, "at": _TIME,
+}, {"capture_id": {"type": ["string", "null"]}})
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -130,6 +135,9 @@ _OTHERS = [
               "Từ chối tiếp nhận phản ánh", "feedback was refused"),
     EventType("feedback.answered", "feedback", FEEDBACK_PAYLOAD,
               "Đã trả lời phản ánh, kiến nghị", "feedback was answered"),
+    EventType("trace.events_captured", "trace_party", TRACE_CAPTURE_PAYLOAD,
+              "Đã ghi nhận sự kiện truy xuất nguồn gốc",
+              "EPCIS events were captured and appended to the traceability ledger"),
 ]
 
 

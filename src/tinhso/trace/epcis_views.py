@@ -1,0 +1,203 @@
+"""The GS1 EPCIS 2.0 REST binding (the paths are fixed by the standard, so these are plain Django
+views outside the /api/v1 ninja router):
+
+* ``OPTIONS|POST /epcis/capture`` — capture an EPCISDocument asynchronously (202 + Location);
+  ``GET /epcis/capture`` the caller's jobs, ``GET /epcis/capture/{id}`` one job with its errors;
+* ``GET|POST /epcis/events`` — query (an EPCISQueryDocument, keyset pages, ``Link: rel="next"``)
+  or capture one event (201, 409 if its eventID exists);
+* ``GET /epcis/events/{eventID}`` — one event.
+
+Writes need a bearer token (``Authorization: Bearer tsk_…``) of an account registered as a trace
+party; browsers' sessions are not used, so no CSRF token is needed. Reads are public
+(docs/decisions/0012). Errors are RFC 7807 ``application/problem+json`` with the EPCIS exception
+types.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from tinhso.core import ratelimit
+from tinhso.trace import errors, selectors, services
+from tinhso.trace.models import CaptureJob, CaptureState
+
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+JSON_TYPES = ("application/json", "application/ld+json")
+VERSION_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0",
+                   "GS1-EPCIS-Min": "2.0.0", "GS1-EPCIS-Max": "2.0.0",
+                   "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0",
+                   "GS1-EPC-Format": "Never_Translates"}
+
+
+def _headers(response: HttpResponse) -> HttpResponse:
+    for name, value in VERSION_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def problem_response(exc: errors.EpcisError, request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(exc.problem(request.path), status=exc.status,
+                            content_type="application/problem+json",
+                            json_dumps_params={"ensure_ascii": False})
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="epcis"'
+    return _headers(response)
+
+
+def _json(body: Any, status: int = 200) -> HttpResponse:
+    return _headers(JsonResponse(body, status=status, safe=False,
+                                 json_dumps_params={"ensure_ascii": False}))
+
+
+def _authenticate(request: HttpRequest) -> Any:
+    from tinhso.accounts.tokens import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.EpcisError(errors.SECURITY, 401, "TRACE_UNAUTHENTICATED",
+                                "Cần mã truy cập (Authorization: Bearer …).",
+                                "A bearer token is required.")
+    limit = ratelimit.token_failure_limit()
+    address = ratelimit.client_address(request)
+    limit.check(address)
+    user = user_for_token(token.strip())
+    if user is None:
+        limit.fail(address)
+        raise errors.EpcisError(errors.SECURITY, 401, "TRACE_UNAUTHENTICATED",
+                                "Mã truy cập không hợp lệ.", "Invalid bearer token.")
+    return user
+
+
+def _body(request: HttpRequest) -> Any:
+    content_type = request.content_type or ""
+    if content_type not in JSON_TYPES:
+        raise errors.EpcisError(errors.UNSUPPORTED_MEDIA, 415, "TRACE_MEDIA_TYPE",
+                                "Chỉ nhận JSON / JSON-LD.",
+                                "Only application/json or application/ld+json.")
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > services.CAPTURE_FILE_SIZE_LIMIT:
+        raise errors.EpcisError(errors.CAPTURE_LIMIT, 413, "TRACE_CAPTURE_TOO_LARGE",
+                                "Tài liệu quá lớn.", "The document is too large.")
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise errors.invalid([("", "the body is not valid JSON")]) from None
+
+
+def _guard(view: Any) -> Any:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except errors.EpcisError as exc:
+            return problem_response(exc, request)
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return csrf_exempt(wrapped)
+
+
+def _not_allowed(allowed: str) -> HttpResponse:
+    response = _headers(HttpResponse(status=405))
+    response["Allow"] = allowed
+    return response
+
+
+def _capture_options() -> HttpResponse:
+    response = _headers(HttpResponse(status=204))
+    response["Allow"] = "OPTIONS, GET, POST"
+    response["GS1-EPCIS-Capture-Limit"] = str(services.CAPTURE_LIMIT)
+    response["GS1-EPCIS-Capture-File-Size-Limit"] = str(services.CAPTURE_FILE_SIZE_LIMIT)
+    response["GS1-Capture-Error-Behaviour"] = "rollback, proceed"
+    return response
+
+
+def job_json(job: CaptureJob) -> dict[str, Any]:
+    return {"captureID": str(job.pk), "createdAt": job.created_at.isoformat(),
+            "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
+            "running": job.state in (CaptureState.QUEUED, CaptureState.RUNNING),
+            "success": job.state == CaptureState.DONE and not job.errors,
+            "captureErrorBehaviour": "rollback" if job.rollback else "proceed",
+            "eventCount": job.event_count, "capturedCount": job.captured,
+            "errors": job.errors}
+
+
+@_guard
+def capture(request: HttpRequest) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return _capture_options()
+    if request.method == "GET":
+        user = _authenticate(request)
+        return _json([job_json(j) for j in selectors.capture_jobs_for(user)[:100]])
+    if request.method != "POST":
+        return _not_allowed("OPTIONS, GET, POST")
+    user = _authenticate(request)
+    behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback").lower()
+    if behaviour not in ("rollback", "proceed"):
+        raise errors.invalid([("GS1-Capture-Error-Behaviour", "must be rollback or proceed")])
+    document = _body(request)
+    job = services.capture_job_create(acting_user=user, document=document,
+                                      rollback=behaviour == "rollback")
+    response = _headers(HttpResponse(status=202))
+    response["Location"] = f"/epcis/capture/{job.pk}"
+    response["GS1-Capture-Error-Behaviour"] = behaviour
+    return response
+
+
+@_guard
+def capture_job(request: HttpRequest, capture_id: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET")
+    user = _authenticate(request)
+    return _json(job_json(selectors.capture_job_for(user, str(capture_id))))
+
+
+def query_document(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"@context": [EPCIS_CONTEXT], "type": "EPCISQueryDocument", "schemaVersion": "2.0",
+            "creationDate": timezone.now().isoformat(timespec="milliseconds"),
+            "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
+                                           "resultsBody": {"eventList": events}}}}
+
+
+@_guard
+def events(request: HttpRequest) -> HttpResponse:
+    if request.method == "OPTIONS":
+        response = _headers(HttpResponse(status=204))
+        response["Allow"] = "OPTIONS, GET, POST"
+        return response
+    if request.method == "POST":
+        user = _authenticate(request)
+        body = _body(request)
+        context = body.get("@context") if isinstance(body, dict) else None
+        event = services.event_capture(acting_user=user, event=body, context=context)
+        response = _json(event.document, status=201)
+        response["Location"] = "/epcis/events/" + _quote(event.event_id)
+        return response
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("OPTIONS, GET, POST")
+    page = selectors.events_query(request.GET)
+    response = _json(query_document([e.document for e in page.events]))
+    if page.next_token:
+        params = [(k, v) for k in request.GET if k != "nextPageToken"
+                  for v in request.GET.getlist(k)]
+        params.append(("nextPageToken", page.next_token))
+        response["Link"] = f'<{request.path}?{urlencode(params)}>; rel="next"'
+    return response
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+@_guard
+def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET")
+    return _json(selectors.event_get(event_id).document)

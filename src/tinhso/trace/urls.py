@@ -1,0 +1,22 @@
+"""Routes of the trace app: the EPCIS 2.0 binding (/epcis/…), the Digital Link resolver
+(/01/{gtin}/10/{lot}) and the public ledger (/truy-xuat/…). Mounted at the site's root."""
+
+from django.urls import path, re_path
+
+from tinhso.trace import epcis_views, views
+
+app_name = "trace"
+
+urlpatterns = [
+    path("epcis/capture", epcis_views.capture, name="capture"),
+    path("epcis/capture/<uuid:capture_id>", epcis_views.capture_job, name="capture-job"),
+    path("epcis/events", epcis_views.events, name="events"),
+    path("epcis/events/<path:event_id>", epcis_views.event_detail, name="event"),
+    re_path(r"^01/(?P<gtin>\d{8,14})/10/(?P<lot>[^/]{1,20})$", views.resolve_lot, name="lot"),
+    re_path(r"^truy-xuat/qr/01/(?P<gtin>\d{8,14})/10/(?P<lot>[^/]{1,20})\.svg$", views.lot_qr,
+            name="lot-qr"),
+    path("truy-xuat/so-cai/", views.ledger_page, name="ledger"),
+    path("truy-xuat/so-cai/sth", views.ledger_sth, name="ledger-sth"),
+    path("truy-xuat/so-cai/consistency", views.ledger_consistency, name="ledger-consistency"),
+    path("truy-xuat/so-cai/proof", views.ledger_proof, name="ledger-proof"),
+]
