@@ -310,16 +310,17 @@ def lot_journey(*, gtin: str, lot: str) -> dict[str, Any]:
     uri = lot_uri(gtin, lot)
     events = _lot_events(uri)
     inputs = []
+    party_ids = {e.party_id for e in events}
     for input_uri in _inputs(uri)[:20]:
         in_gtin, in_lot = _lot_parts(input_uri)
         in_events = _lot_events(input_uri)
+        party_ids |= {e.party_id for e in in_events}
         inputs.append({"uri": input_uri, "gtin": in_gtin, "lot": in_lot,
                        "product": _product(in_gtin), "steps": _steps(in_events),
                        "origin": _origin(in_events)})
     steps = _steps(events)
     origin = _origin(events) or next((i["origin"] for i in inputs if i["origin"]), None)
     gtins = {gtin} | {i["gtin"] for i in inputs}
-    party_ids = {e.party_id for e in events}
     certificates = [
         {"kind": c.get_kind_display(), "decision_number": c.decision_number,
          "issuer": c.issuer, "issued_on": c.issued_on.isoformat(),
