@@ -52,6 +52,17 @@ UNSCOPED: dict[str, str] = {
     "signatures.TrustAnchor": "public root certificates the platform trusts",
     "signatures.CscSandboxCredential": "the development stand-in of an outside signing "
                                        "service (off in production), read only by the sandbox",
+    # The traceability ledger is public by design (docs/decisions/0012): events name products,
+    # GLNs and business steps, never people (capture refuses what is not a GS1 key or a CBV
+    # term); buyers and anyone checking the ledger read them without an account.
+    "trace.Event": "captured EPCIS events: the public traceability ledger's leaves",
+    "trace.EventEpc": "the public EPC look-up table of the captured events",
+    "trace.LedgerState": "the traceability ledger's size: public proof material",
+    "trace.LedgerNode": "hashes of complete subtrees of the ledger: public proof material",
+    "trace.LedgerHead": "the ledger's signed tree heads: public by design",
+    "trace.Product": "the public product names (GTIN) shown to buyers on QR pages",
+    "trace.Certificate": "VietGAP/OCOP/organic certificates: public registers' data shown to "
+                         "buyers (decision numbers, issuers, dates)",
 }
 
 _seq = itertools.count(1)
@@ -431,6 +442,28 @@ def _alarm_notice(w: World) -> Any:
                                       recipient=w.users["citizen_a"], reason="owner")
 
 
+def _trace_party(w: World) -> Any:
+    from tinhso.trace.models import TraceParty
+
+    return TraceParty.objects.get_or_create(user=w.users["citizen_a"],
+                                            defaults={"name": "Nông hộ A", "kind": "farm"})[0]
+
+
+def _trace_child(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        from tinhso.trace.models import CaptureJob, CompanyPrefix, TraceLocation
+
+        party = _trace_party(w)
+        n = next(_seq)
+        if name == "TraceLocation":
+            return TraceLocation.objects.create(party=party, gln=f"{n:012d}0", name="Vườn",
+                                                kind="farm")
+        if name == "CompanyPrefix":
+            return CompanyPrefix.objects.create(party=party, prefix=f"893{n:05d}")
+        return CaptureJob.objects.create(party=party, document={})
+    return build
+
+
 def _lgsp(name: str) -> Callable[[World], Any]:
     def build(w: World) -> Any:
         from tinhso.lgsp.models import (
@@ -557,6 +590,10 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "iot.Alarm": (_alarm, FARM),
     "iot.AlarmNotice": (_alarm_notice, FARM),
     "iot.AgriOfficer": (_officer, {"official_a", "province_admin"}),
+    # A trace party's account, locations, prefixes and capture jobs: its own and the admins'.
+    "trace.TraceParty": (_trace_party, {"citizen_a", "province_admin"}),
+    **{f"trace.{name}": (_trace_child(name), {"citizen_a", "province_admin"})
+       for name in ("TraceLocation", "CompanyPrefix", "CaptureJob")},
     "documents.CompetentSigner": (_signer, AGENCY_A),
     # A person's messages are theirs alone (not even a province admin reads them).
     "notifications.Notification": (_notice, {"citizen_a"}),

@@ -110,6 +110,17 @@ PUBLIC: dict[str, frozenset[str]] = {
     # Sensor stations post telemetry with their device token in the path (hashed, locked out
     # after repeated unknown tokens): the token is the credential.
     "api/v1/iot/<token>/telemetry": POST,
+    # --- Traceability (docs/decisions/0012): the EPCIS query interface, the Digital Link
+    # resolver with its QR codes and the ledger's heads and proofs are public on purpose (buyers
+    # scan a bag; anyone checks the ledger). Capture needs a trace party's bearer token (401).
+    "epcis/events": GET,
+    "epcis/events/<path:event_id>": GET,
+    "01/<str:gtin>/10/<str:lot>": GET,
+    "truy-xuat/qr/01/<str:gtin>/10/<str:lot>.svg": GET,
+    "truy-xuat/so-cai/": GET,
+    "truy-xuat/so-cai/sth": GET,
+    "truy-xuat/so-cai/consistency": GET,
+    "truy-xuat/so-cai/proof": GET,
     # --- Django admin: its own sign-in page (and the password-reset links it may show).
     "admin/login/": ANY,
     "admin/logout/": ANY,  # POST only; signing out nobody redirects to the login page
@@ -141,6 +152,9 @@ CSRF_EXEMPT: dict[str, frozenset[str]] = {
     "api/v1/dossiers/track": POST,
     "api/v1/signatures/verify": POST,
     "api/v1/iot/<token>/telemetry": POST,  # device token, no session
+    # EPCIS capture reads only a bearer token, never the session (401 without one).
+    "epcis/capture": POST,
+    "epcis/events": POST,
 }
 
 # Where "please sign in" redirects may point.

@@ -1,7 +1,7 @@
 """Routes of the trace app: the EPCIS 2.0 binding (/epcis/…), the Digital Link resolver
 (/01/{gtin}/10/{lot}) and the public ledger (/truy-xuat/…). Mounted at the site's root."""
 
-from django.urls import path, re_path
+from django.urls import path
 
 from tinhso.trace import epcis_views, views
 
@@ -12,9 +12,9 @@ urlpatterns = [
     path("epcis/capture/<uuid:capture_id>", epcis_views.capture_job, name="capture-job"),
     path("epcis/events", epcis_views.events, name="events"),
     path("epcis/events/<path:event_id>", epcis_views.event_detail, name="event"),
-    re_path(r"^01/(?P<gtin>\d{8,14})/10/(?P<lot>[^/]{1,20})$", views.resolve_lot, name="lot"),
-    re_path(r"^truy-xuat/qr/01/(?P<gtin>\d{8,14})/10/(?P<lot>[^/]{1,20})\.svg$", views.lot_qr,
-            name="lot-qr"),
+    # GTIN and lot are checked in the views (404 unless a GTIN with its check digit + a lot).
+    path("01/<str:gtin>/10/<str:lot>", views.resolve_lot, name="lot"),
+    path("truy-xuat/qr/01/<str:gtin>/10/<str:lot>.svg", views.lot_qr, name="lot-qr"),
     path("truy-xuat/so-cai/", views.ledger_page, name="ledger"),
     path("truy-xuat/so-cai/sth", views.ledger_sth, name="ledger-sth"),
     path("truy-xuat/so-cai/consistency", views.ledger_consistency, name="ledger-consistency"),
