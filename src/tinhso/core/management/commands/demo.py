@@ -52,6 +52,12 @@ class Command(BaseCommand):
         load_demo_accounts()
         self.stdout.write(f"Đã nạp đơn vị, cơ quan, thủ tục, tài khoản "
                           f"({time.perf_counter() - started:.1f}s).")
+        from tinhso.trace.demo import load_trace_demo
+
+        traced = load_trace_demo()
+        if traced:
+            self.stdout.write(f"Đã ghi nhận {traced} sự kiện truy xuất nguồn gốc (điều, tiêu, "
+                              "cao su).")
         count = dossiers if dossiers is not None else (2000 if first_load else 0)
         if count:
             today = dt.date.today()
