@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, unquote, urlsplit
 
@@ -140,6 +141,7 @@ def _constrain(pairs: list[tuple[str, str]]) -> str:
     return path
 
 
+@functools.lru_cache(maxsize=65536)
 def to_digital_link(value: str) -> str | None:
     """The constrained canonical Digital Link of an EPC URI or Digital Link URI, else None."""
     if value.startswith("urn:epc:"):
