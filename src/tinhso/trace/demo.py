@@ -147,7 +147,7 @@ def load_trace_demo(*, today: dt.date | None = None) -> int:
                     (maker, flows.receiving(gln=m_gln, sscc=bag, from_gln=g_gln,
                                             when=start + dt.timedelta(days=4, hours=5))),
                 ]
-                sold_gtin, sold_kg = raw, kg
+                sold_gtin, sold_kg = raw, float(kg)
                 if made:
                     sold_gtin, sold_kg = made, round(kg * crop.yield_ratio, 1)
                     events.append((maker, flows.processing(

@@ -49,7 +49,7 @@ _EPC_ROLES = {"MATCH_epc": (EpcRole.EPC, EpcRole.CHILD),
 
 
 def capture_job_for(user: Any, job_id: str) -> CaptureJob:
-    job = CaptureJob.objects.visible_to(user).filter(pk=job_id).first()
+    job: CaptureJob | None = CaptureJob.objects.visible_to(user).filter(pk=job_id).first()
     if job is None:
         raise errors.not_found("Không tìm thấy lượt ghi nhận.", "No such capture job.")
     return job

@@ -156,7 +156,9 @@ def _place(event: Mapping[str, Any], name: str) -> str:
 
 
 def party_for(user: Any) -> TraceParty:
-    party = TraceParty.objects.filter(user_id=getattr(user, "pk", None)).first()
+    pk = getattr(user, "pk", None)
+    party: TraceParty | None = (TraceParty.objects.filter(user_id=pk).first()
+                                if pk is not None else None)
     if party is None or not getattr(user, "is_active", False):
         raise errors.forbidden(
             "Tài khoản chưa được đăng ký là bên truy xuất nguồn gốc.",
@@ -240,8 +242,9 @@ def capture_job_run(*, job_id: str) -> CaptureJob | None:
     """The background job: validate every event, then store all (rollback) or the good ones
     (proceed). Errors are kept on the job (``GET /epcis/capture/{id}``)."""
     with transaction.atomic():
-        job = (CaptureJob.objects.select_for_update().select_related("party__user")
-               .filter(pk=job_id, state=CaptureState.QUEUED).first())
+        job: CaptureJob | None = (
+            CaptureJob.objects.select_for_update().select_related("party__user")
+            .filter(pk=job_id, state=CaptureState.QUEUED).first())
         if job is None:
             return None
         job.state = CaptureState.RUNNING

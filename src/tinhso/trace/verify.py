@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from tinhso.core import merkle
 from tinhso.trace import ledger
@@ -40,6 +41,7 @@ class Report:
 
 
 def _level(level: int) -> Iterator[tuple[int, bytes]]:
+    rows: Any
     if level == 0:
         rows = Event.objects.order_by("leaf_index").values_list("leaf_index", "leaf_hash")
     else:

@@ -83,6 +83,7 @@ def resolve_lot(request: HttpRequest, gtin: str, lot: str) -> HttpResponse:
     link_type = request.GET.get("linkType", "")
     if link_type in ("gs1:traceability", GS1 + "traceability", "gs1:epcis", GS1 + "epcis"):
         return redirect("/epcis/events?" + urlencode({"MATCH_epcClass": journey["uri"]}))
+    response: HttpResponse
     if _wants_linkset(request):
         response = JsonResponse(linkset(journey), json_dumps_params={"ensure_ascii": False},
                                 content_type="application/linkset+json")
@@ -156,11 +157,11 @@ def ledger_consistency(request: HttpRequest) -> HttpResponse:
     if first is None or second is None or not first <= second <= ledger.tree_size():
         return _problem(_bad_size(), request)
     path = ledger.consistency_path(first, second)
-    heads = {size: selectors.head_of_size(size) for size in (first, second)}
+    head1, head2 = selectors.head_of_size(first), selectors.head_of_size(second)
     return JsonResponse({"tree_size_1": first, "tree_size_2": second,
                          "consistency_path": [_b64(h) for h in path],
-                         "sth_1": head_json(heads[first]) if heads[first] else None,
-                         "sth_2": head_json(heads[second]) if heads[second] else None})
+                         "sth_1": head_json(head1) if head1 else None,
+                         "sth_2": head_json(head2) if head2 else None})
 
 
 @require_GET
