@@ -227,3 +227,18 @@ def test_epc_index_is_canonical(client: Client, trace_world) -> None:
     assert post_event(client, trace_world, event).status_code == 201
     assert list(EventEpc.objects.values_list("epc", flat=True)) == [
         f"https://id.gs1.org/01/{trace_world.raw_gtin}/10/L2026-001"]
+
+
+def test_too_large_document_is_413(client: Client, trace_world, settings, monkeypatch) -> None:
+    from tinhso.trace import services
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000  # the advertised limit never exceeds it
+    assert client.options("/epcis/capture")["GS1-EPCIS-Capture-File-Size-Limit"] == "5000"
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000_000
+    monkeypatch.setattr(services, "CAPTURE_FILE_SIZE_LIMIT", 2000)
+    doc = flows.document(_flow(trace_world) * 3)
+    response = client.post("/epcis/capture", data=json.dumps(doc),
+                           content_type="application/json",
+                           **trace_world.auth(trace_world.farm_token))
+    assert response.status_code == 413
+    assert response.json()["type"] == "epcisException:CaptureLimitExceededException"

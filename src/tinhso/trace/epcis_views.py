@@ -19,6 +19,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -81,12 +82,18 @@ def _body(request: HttpRequest) -> Any:
         raise errors.EpcisError(errors.UNSUPPORTED_MEDIA, 415, "TRACE_MEDIA_TYPE",
                                 "Chỉ nhận JSON / JSON-LD.",
                                 "Only application/json or application/ld+json.")
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > services.CAPTURE_FILE_SIZE_LIMIT:
-        raise errors.EpcisError(errors.CAPTURE_LIMIT, 413, "TRACE_CAPTURE_TOO_LARGE",
-                                "Tài liệu quá lớn.", "The document is too large.")
+    too_large = errors.EpcisError(errors.CAPTURE_LIMIT, 413, "TRACE_CAPTURE_TOO_LARGE",
+                                  "Tài liệu quá lớn.", "The document is too large.")
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > services.capture_file_size_limit():
+        raise too_large
     try:
         return json.loads(request.body)
+    except RequestDataTooBig:
+        raise too_large from None
     except (ValueError, UnicodeDecodeError):
         raise errors.invalid([("", "the body is not valid JSON")]) from None
 
@@ -112,7 +119,7 @@ def _capture_options() -> HttpResponse:
     response = _headers(HttpResponse(status=204))
     response["Allow"] = "OPTIONS, GET, POST"
     response["GS1-EPCIS-Capture-Limit"] = str(services.CAPTURE_LIMIT)
-    response["GS1-EPCIS-Capture-File-Size-Limit"] = str(services.CAPTURE_FILE_SIZE_LIMIT)
+    response["GS1-EPCIS-Capture-File-Size-Limit"] = str(services.capture_file_size_limit())
     response["GS1-Capture-Error-Behaviour"] = "rollback, proceed"
     return response
 

@@ -32,6 +32,14 @@ from tinhso.trace.validation import parse_time, validate_document, validate_even
 CAPTURE_LIMIT = 10_000  # events per capture document (GS1-EPCIS-Capture-Limit)
 CAPTURE_FILE_SIZE_LIMIT = 20 * 1024 * 1024  # bytes (GS1-EPCIS-Capture-File-Size-Limit)
 
+
+def capture_file_size_limit() -> int:
+    """The advertised body limit: never above what Django reads into memory."""
+    from django.conf import settings
+
+    ceiling = getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None)
+    return min(CAPTURE_FILE_SIZE_LIMIT, ceiling) if ceiling else CAPTURE_FILE_SIZE_LIMIT
+
 _EPC_FIELDS = (("epcList", EpcRole.EPC), ("childEPCs", EpcRole.CHILD),
                ("inputEPCList", EpcRole.INPUT), ("outputEPCList", EpcRole.OUTPUT))
 _CLASS_FIELDS = (("quantityList", EpcRole.CLASS), ("childQuantityList", EpcRole.CHILD_CLASS),
