@@ -5,8 +5,10 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from tinhso.jobs.policy import retry_policy
 
-@db_task(retries=3, retry_delay=30, retry_backoff=2)
+
+@db_task(**retry_policy())
 def issue_document(job_id: int) -> str:
     from tinhso.documents.issuing import document_job_run
 
