@@ -259,6 +259,10 @@ EMAIL_BACKEND = os.environ.get(
     "TINHSO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("TINHSO_FROM_EMAIL", "tinhso@localhost")
+# The directory of Django's file-based mail backend (one file per message): for trials and
+# tests, where no mail server is at hand.
+if os.environ.get("TINHSO_EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["TINHSO_EMAIL_FILE_PATH"]
 
 # Uploads: the limits every attachment is checked against (by content, not by name).
 TINHSO_MAX_UPLOAD_BYTES = env_int("TINHSO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
