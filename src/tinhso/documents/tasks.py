@@ -9,10 +9,12 @@ from tinhso.jobs.policy import retry_policy
 
 
 @db_task(**retry_policy())
-def issue_document(job_id: int) -> str:
+def issue_document(job_id: int, request_id: str = "") -> str:
+    from tinhso.core.observability import bound_request_id
     from tinhso.documents.issuing import document_job_run
 
-    job = document_job_run(job_id=job_id)
+    with bound_request_id(request_id):
+        job = document_job_run(job_id=job_id)
     return job.state if job is not None else ""
 
 

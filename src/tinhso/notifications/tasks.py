@@ -16,10 +16,12 @@ from tinhso.notifications import conf
 
 
 @db_task(**retry_policy())
-def deliver(delivery_id: int) -> str:
+def deliver(delivery_id: int, request_id: str = "") -> str:
+    from tinhso.core.observability import bound_request_id
     from tinhso.notifications.services import delivery_attempt
 
-    return delivery_attempt(delivery_id=delivery_id)
+    with bound_request_id(request_id):
+        return delivery_attempt(delivery_id=delivery_id)
 
 
 @db_periodic_task(crontab(minute="*/10"))
