@@ -33,21 +33,22 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
     horizon = add_working_days(now, conf.reminder_days())
     day = timezone.localdate(now).isoformat()
     counts = {"near_due": 0, "overdue": 0}
-    dossiers = (Dossier.objects.filter(status__in=RUNNING, due_at__isnull=False)
-                .filter(Q(due_at__lte=horizon, due_at__gte=now - OVERDUE_LOOKBACK))
-                .select_related("procedure", "agency", "assignee")
-                .order_by("due_at", "pk")[:BATCH])
-    dossiers = list(dossiers)
+    dossiers = list(Dossier.objects.filter(status__in=RUNNING, due_at__isnull=False)
+                    .filter(Q(due_at__lte=horizon, due_at__gte=now - OVERDUE_LOOKBACK))
+                    .select_related("procedure", "agency", "assignee")
+                    .order_by("due_at", "pk")[:BATCH])
     agencies = {d.agency_id for d in dossiers}
     leaders = {kind: leaders_subscribed(kind, agencies) for kind in ("near_due", "overdue")}
     for dossier in dossiers:
-        kind = "overdue" if dossier.due_at < now else "near_due"
-        payload = {"at": now.isoformat(), "due_at": dossier.due_at.isoformat()}
+        due_at = dossier.due_at
+        assert due_at is not None  # filtered above
+        kind = "overdue" if due_at < now else "near_due"
+        payload = {"at": now.isoformat(), "due_at": due_at.isoformat()}
         holders = {u.pk: u for u in _queue_holders(dossier, "reminder", payload)}
         # Those holding the dossier are reminded every day; a leader is told once per promised
         # moment (an apology's new appointment is a new event).
         keyed = [(u, f"reminder:{kind}:{dossier.pk}:{day}") for u in holders.values()]
-        keyed += [(u, f"alert:{kind}:{dossier.pk}:{dossier.due_at.isoformat()}")
+        keyed += [(u, f"alert:{kind}:{dossier.pk}:{due_at.isoformat()}")
                   for u in leaders[kind].get(dossier.agency_id, []) if u.pk not in holders]
         for user, event_key in keyed:
             recipient = user_recipient(user)

@@ -55,7 +55,7 @@ def event_publish(*, type: str, aggregate_type: str, aggregate_id: str | int,  #
 def _nudge_on_commit() -> None:
     """Wake the dispatcher once per transaction, after it commits."""
     if connection.in_atomic_block and any(
-            func is _nudge for _, func, _ in connection.run_on_commit):
+            entry[1] is _nudge for entry in connection.run_on_commit):
         return
     transaction.on_commit(_nudge)
 
