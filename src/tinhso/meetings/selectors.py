@@ -23,7 +23,8 @@ def meetings_visible_to(user: Any) -> QuerySet[Meeting]:
     return (Meeting.objects.visible_to(user).select_related("agency", "chair", "secretary")
             .annotate(n_participants=Count("participants", distinct=True),
                       n_present=Count("participants", distinct=True,
-                                      filter=Q(participants__checked_in_at__isnull=False))))
+                                      filter=Q(participants__checked_in_at__isnull=False)))
+            .order_by("-starts_at", "-id"))
 
 
 def meeting_get_for_user(user: Any, slug: str) -> Meeting:
