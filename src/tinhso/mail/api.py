@@ -69,7 +69,7 @@ def _outbound(mail: OutboundMail) -> dict[str, Any]:
 
 
 @router.get("/addresses", response=list[MailAddressOut], summary="Danh bạ thư công vụ")
-@paginate(bounded_pagination(200, default=50))
+@paginate(bounded_pagination(100, default=100))
 def addresses(request: HttpRequest, q: Annotated[str, Field(max_length=100)] = "",
               agency: Annotated[str, Field(max_length=40)] = "") -> Any:
     if not permissions.can_read_directory(request.user):
@@ -92,7 +92,7 @@ def send(request: HttpRequest, payload: MailSendIn) -> Any:
 
 
 @router.get("/sent", response=list[MailOutboundOut], summary="Nhật ký thư đã gửi")
-@paginate(bounded_pagination(100, default=50))
+@paginate(bounded_pagination(100, default=100))
 def sent(request: HttpRequest) -> Any:
     return [_outbound(m) for m in selectors.outbound_visible_to(request.user)[:1000]]
 
@@ -107,7 +107,7 @@ def sent_one(request: HttpRequest,
 
 
 @router.get("/received", response=list[MailInboundOut], summary="Thư đến")
-@paginate(bounded_pagination(100, default=50))
+@paginate(bounded_pagination(100, default=100))
 def received(request: HttpRequest) -> Any:
     return [{"id": m.pk, "agency": m.agency.code, "mailbox": m.mailbox.address,
              "message_id": m.message_id, "from_address": m.from_address, "subject": m.subject,

@@ -161,7 +161,7 @@ def detail_out(user: Any, meeting: Meeting) -> dict[str, Any]:
 
 
 @router.get("/", response=list[MeetingOut], summary="Cuộc họp tôi được xem")
-@paginate(bounded_pagination(100, default=50))
+@paginate(bounded_pagination(100, default=100))
 def meeting_list(request: HttpRequest, status: str | None = None) -> Any:
     qs = selectors.meetings_visible_to(request.user)
     if status:
