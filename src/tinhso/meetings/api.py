@@ -57,6 +57,7 @@ class MeetingParticipantOut(Schema):
     user_id: int
     name: str
     role: str
+    role_label: str
     checked_in_at: dt.datetime | None
 
 
@@ -81,6 +82,7 @@ class MeetingOut(Schema):
 
 class MeetingDetailOut(MeetingOut):
     my_role: str | None
+    my_role_label: str | None
     can_manage: bool
     items: list[MeetingItemOut]
     participants: list[MeetingParticipantOut]
@@ -154,8 +156,10 @@ def detail_out(user: Any, meeting: Meeting) -> dict[str, Any]:
             "my_vote": mine.get(item.pk), "documents": documents.get(item.pk, []),
             "opinions": opinions.get(item.pk, [])})
     return {**out(meeting), "my_role": seat.role if seat else None,
+            "my_role_label": seat.get_role_display() if seat else None,
             "can_manage": permissions.can_manage(user, meeting), "items": items,
             "participants": [{"user_id": p.user_id, "name": str(p.user), "role": p.role,
+                              "role_label": p.get_role_display(),
                               "checked_in_at": p.checked_in_at}
                              for p in selectors.participants_of(user, meeting)]}
 
