@@ -43,6 +43,11 @@ def test_invitation_mail_carries_an_ics(people, agency):
         starts_at=start, ends_at=start + dt.timedelta(hours=1), chair_id=people.chair.pk,
         secretary_id=people.secretary.pk, participant_ids=[people.member.pk])
     mail = OutboundMail.objects.get(source=f"meeting:{meeting.pk}")
+    from tinhso.notifications.models import Delivery
+
+    # In the app, and by the official mail: not a second e-mail from the notifications app.
+    assert Notification.objects.filter(kind="meeting_invited").count() == 3
+    assert not Delivery.objects.filter(notification__kind="meeting_invited").exists()
     assert mail.from_address == "vanphong@binhphuoc.gov.vn"
     assert sorted(mail.to) == sorted(u.email for u in (people.chair, people.secretary,
                                                        people.member))

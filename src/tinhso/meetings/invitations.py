@@ -80,13 +80,18 @@ def invitations_send(*, meeting: Meeting, acting_user: Any) -> int:
     from tinhso.notifications.services import notification_create, user_recipient
 
     people = [p.user for p in meeting.participants.select_related("user")]
+    organiser = agency_address(meeting.agency)
     made = 0
     for user in people:
+        recipient = user_recipient(user)
+        if organiser and user.email:
+            # The official mail below carries the invitation (with the .ics): not a second
+            # e-mail from the notifications app.
+            recipient.channels &= {"in_app"}
         if notification_create(event_key=f"meeting:{meeting.pk}:invited", kind="meeting_invited",
-                               recipient=user_recipient(user), context=context(meeting),
+                               recipient=recipient, context=context(meeting),
                                link=link(meeting), sms=False):
             made += 1
-    organiser = agency_address(meeting.agency)
     emails = sorted({u.email.lower() for u in people if u.email})
     if organiser and emails:
         from tinhso.notifications.texts import render
