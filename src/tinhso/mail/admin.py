@@ -19,7 +19,6 @@ class AddressEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active", "agency"]
     search_fields = ["name", "email", "position", "search_text"]
     list_select_related = ["agency"]
-    autocomplete_fields: list[str] = []
     raw_id_fields = ["user"]
     exclude = ["search_text"]
 

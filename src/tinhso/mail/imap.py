@@ -104,7 +104,7 @@ def mailbox_fetch(*, mailbox: Mailbox) -> FetchResult:
         start = mailbox.last_uid + 1
         if validity is not None and mailbox.uidvalidity not in (None, validity):
             start = 1
-        data = _ok(client.uid("SEARCH", None, f"UID {start}:*"), "SEARCH")
+        data = _ok(client.uid("SEARCH", f"UID {start}:*"), "SEARCH")
         uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) >= start)
         for uid in uids[:BATCH]:
             fetched = _ok(client.uid("FETCH", str(uid), "(RFC822)"), "FETCH")
@@ -166,7 +166,8 @@ def message_store(*, mailbox: Mailbox, raw: bytes, uid: int | None = None
         sent_at = None
     attachments = []
     for part in message.iter_attachments():
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         blob = blobs.put(content, area="mail")
         attachments.append({"name": nfc(part.get_filename() or "tep-dinh-kem")[:200],
                             "content_type": part.get_content_type(), "file": blob.name,

@@ -40,7 +40,8 @@ def _fold(line: str) -> str:
     raw = line.encode()
     if len(raw) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for ch in line:
         encoded = ch.encode()
         if len(current) + len(encoded) > (75 if not parts else 74):
