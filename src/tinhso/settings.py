@@ -352,8 +352,10 @@ if TINHSO_MEETINGS_VIDEO_BASE_URL and not TINHSO_MEETINGS_VIDEO_BASE_URL.startsw
         ("http://", "https://")):
     raise ImproperlyConfigured("TINHSO_MEETINGS_VIDEO_BASE_URL must be an http(s) URL.")
 TINHSO_MEETINGS_CHECKIN_BEFORE_MINUTES = env_int("TINHSO_MEETINGS_CHECKIN_BEFORE_MINUTES", 30)
-TINHSO_MEETINGS_REMINDER_HOURS = [
-    int(h) for h in env_list("TINHSO_MEETINGS_REMINDER_HOURS", ["24", "1"]) if h.isdigit()]
+_reminder_hours = env_list("TINHSO_MEETINGS_REMINDER_HOURS", ["24", "1"])
+if not all(h.isdigit() and 0 < int(h) <= 24 * 14 for h in _reminder_hours):
+    raise ImproperlyConfigured("TINHSO_MEETINGS_REMINDER_HOURS must be whole hours, e.g. 24,1.")
+TINHSO_MEETINGS_REMINDER_HOURS = [int(h) for h in _reminder_hours]
 
 # Official mail (docs/mail.md): one SMTP relay of the province's mail server, each agency's
 # official address as From; IMAP defaults for the agencies' mailboxes (admin: Hộp thư cơ quan).
