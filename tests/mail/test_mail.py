@@ -120,3 +120,19 @@ def test_pages_for_officials_only(client, official, agency_address, citizen):
     assert client.get("/thu-cong-vu/thu-den/").status_code == 200
     client.force_login(citizen)
     assert client.get("/thu-cong-vu/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_stale_mail_is_queued_again_once_the_relay_answers(agency, agency_address, smtp):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    mail = services.mail_send(agency=agency, to=["a@binhphuoc.gov.vn"], subject="A", body="b")
+    assert services.mail_requeue_stale() == 0  # too fresh
+    OutboundMail.objects.filter(pk=mail.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=1))
+    assert services.mail_requeue_stale() == 1  # Huey runs at once in the tests
+    mail.refresh_from_db()
+    assert mail.state == OutboundState.SENT and len(smtp.messages()) == 1
+    assert services.mail_requeue_stale() == 0

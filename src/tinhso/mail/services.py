@@ -187,6 +187,27 @@ def mail_deliver(*, mail_id: int, final: bool = False) -> str:
     raise RetryLater(f"mail {mail_id}: attempt {mail.attempts} failed")
 
 
+def mail_requeue_stale(*, older_than_minutes: int = 15) -> int:
+    """Queue again the mail still waiting (queued, or retried but no longer in the job queue:
+    the queue was down, Huey gave up before ``TINHSO_MAIL_MAX_ATTEMPTS``, the relay was not
+    configured yet). Idempotent: ``mail_deliver`` skips mail already sent or failed."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(OutboundMail.objects.filter(
+        state__in=[OutboundState.QUEUED, OutboundState.RETRIED], created_at__lt=cutoff)
+        .order_by("created_at").values_list("pk", flat=True)[:500])
+    stale = [pk for pk in ids if _last_try_before(pk, cutoff)]
+    for pk in stale:
+        _enqueue(pk)
+    return len(stale)
+
+
+def _last_try_before(mail_id: int, cutoff: Any) -> bool:
+    log = OutboundMail.objects.filter(pk=mail_id).values_list("log", flat=True).first() or []
+    return not log or str(log[-1].get("at", "")) < cutoff.isoformat()
+
+
 @transaction.atomic
 def mail_retry(*, acting_user: Any, mail: OutboundMail) -> OutboundMail:
     """An official sends a failed mail again (from the delivery log page)."""

@@ -31,3 +31,10 @@ def fetch_mailboxes() -> int:
     if settings.TINHSO_MAIL_FETCH_MINUTES <= 0:
         return 0
     return sum(r.stored for r in fetch_all())
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def requeue_stale_mail() -> int:
+    from tinhso.mail.services import mail_requeue_stale
+
+    return mail_requeue_stale()
