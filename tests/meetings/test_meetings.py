@@ -74,6 +74,11 @@ def test_only_officials_of_the_agency_schedule(people, agency, other_agency):
         services.meeting_schedule(acting_user=people.organiser, agency=agency, title="X",
                                   starts_at=start, ends_at=start - dt.timedelta(hours=1),
                                   chair_id=people.chair.pk, secretary_id=people.secretary.pk)
+    far = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC)  # no overflow, a clear 422
+    with pytest.raises(ValidationFailed):
+        services.meeting_schedule(acting_user=people.organiser, agency=agency, title="X",
+                                  starts_at=far, ends_at=far,
+                                  chair_id=people.chair.pk, secretary_id=people.secretary.pk)
     assert not Meeting.objects.exists()
 
 

@@ -113,6 +113,9 @@ def meeting_schedule(*, acting_user: Any, agency: Any, title: str, starts_at: dt
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise ValidationFailed("INVALID_TIME", "Thời gian phải có múi giờ.",
                                "Times must carry a time zone.", {"field": "starts_at"})
+    if not (2000 <= starts_at.year <= 2100 and 2000 <= ends_at.year <= 2100):
+        raise ValidationFailed("INVALID_TIME", "Thời gian họp không hợp lệ.",
+                               "The meeting's times are out of range.", {"field": "starts_at"})
     if not (starts_at < ends_at <= starts_at + MAX_DURATION):
         raise ValidationFailed("INVALID_TIME",
                                "Giờ kết thúc phải sau giờ bắt đầu (tối đa 3 ngày).",
