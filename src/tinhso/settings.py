@@ -261,6 +261,10 @@ EMAIL_BACKEND = os.environ.get(
     "TINHSO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("TINHSO_FROM_EMAIL", "tinhso@localhost")
+# The directory of Django's file-based mail backend (one file per message): for trials and
+# tests, where no mail server is at hand.
+if os.environ.get("TINHSO_EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["TINHSO_EMAIL_FILE_PATH"]
 
 # Uploads: the limits every attachment is checked against (by content, not by name).
 TINHSO_MAX_UPLOAD_BYTES = env_int("TINHSO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
@@ -294,8 +298,10 @@ TINHSO_PROVINCE_CODE = os.environ.get("TINHSO_PROVINCE_CODE", "70")
 # `tinhso worker` processes on any number of machines.
 TINHSO_JOBS_URL = os.environ.get("TINHSO_JOBS_URL", "").strip()
 TINHSO_JOBS_WORKERS = env_int("TINHSO_JOBS_WORKERS", 2)
-TINHSO_JOBS_RETRIES = env_int("TINHSO_JOBS_RETRIES", 3)
-TINHSO_JOBS_RETRY_DELAY = env_int("TINHSO_JOBS_RETRY_DELAY", 10)
+# Retries of the tasks enqueued one by one (deliveries, document jobs, EPCIS captures …):
+# attempts after the first, and the first delay in seconds (doubled at each retry).
+TINHSO_JOBS_RETRIES = env_int("TINHSO_JOBS_RETRIES", 4)
+TINHSO_JOBS_RETRY_DELAY = env_int("TINHSO_JOBS_RETRY_DELAY", 30)
 # Whether `tinhso serve` runs a job consumer beside the web server. Default: yes with the
 # embedded SQLite queue, no with Redis (separate `tinhso worker` processes do the work).
 TINHSO_SERVE_WORKER = env_bool("TINHSO_SERVE_WORKER", not TINHSO_JOBS_URL)

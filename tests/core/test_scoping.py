@@ -586,6 +586,13 @@ def _mail_row(name: str) -> Callable[[World], Any]:
 MEETING = {"official_a", "official_b", "province_admin"}  # its agency, its people, admins
 OFFICIALS = {"official_a", "official_b", "province_admin"}
 
+
+def _alert_subscription(w: World) -> Any:
+    from tinhso.notifications.models import AlertSubscription
+
+    return AlertSubscription.objects.create(user=w.users["official_a"], kinds=["overdue"])
+
+
 # model label → (build one row in agency A, who may see it). Everyone else must not.
 CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "dossiers.Dossier": (_dossier, AGENCY_A_AND_APPLICANT),
@@ -627,6 +634,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "notifications.Notification": (_notice, {"citizen_a"}),
     "notifications.Delivery": (_delivery, {"citizen_a"}),
     "notifications.NotificationPreference": (_preference, {"citizen_a"}),
+    "notifications.AlertSubscription": (_alert_subscription, {"official_a"}),
     "portal.Draft": (_draft, {"citizen_a"}),
     "portal.DraftFile": (_draft_file, {"citizen_a"}),
     "portal.OidcIdentity": (_oidc, {"citizen_a"}),

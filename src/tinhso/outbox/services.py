@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tinhso.core.observability import current_request_id
 from tinhso.outbox.catalog import EVENT_TYPES
 from tinhso.outbox.models import OutboxEvent
 
@@ -45,6 +46,7 @@ def event_publish(*, type: str, aggregate_type: str, aggregate_id: str | int,  #
     event = OutboxEvent.objects.create(
         type=type, occurred_at=occurred_at or timezone.now(), aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id), agency_id=agency_id, actor_id=actor_id, payload=payload,
+        request_id=current_request_id() or None,
     )
     _nudge_on_commit()
     return event
