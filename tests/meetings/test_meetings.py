@@ -200,7 +200,6 @@ def test_schedule_over_the_api(client, people, agency):
 @pytest.mark.django_db
 def test_reminders_24h_and_1h_once_each(meeting, people, settings):
     from tinhso.meetings.reminders import reminders_send
-
     from tinhso.meetings.tasks import meeting_reminders
 
     settings.TINHSO_MEETINGS_REMINDER_HOURS = [24, 1]
