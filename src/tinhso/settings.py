@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "tinhso.notifications",
     "tinhso.iot",
     "tinhso.lgsp",
+    "tinhso.meetings",
+    "tinhso.mail",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -346,6 +348,37 @@ TINHSO_SMS_TIMEOUT = env_int("TINHSO_SMS_TIMEOUT", 10)
 TINHSO_NOTIFY_MAX_ATTEMPTS = env_int("TINHSO_NOTIFY_MAX_ATTEMPTS", 5)
 TINHSO_SUPPLEMENT_DAYS = env_int("TINHSO_SUPPLEMENT_DAYS", 10)
 TINHSO_REMINDER_DAYS = env_int("TINHSO_REMINDER_DAYS", 1)
+
+# Paperless meetings (docs/meetings.md): the video link is base + "/" + the meeting's slug on a
+# Jitsi-compatible server the province runs (tinhso runs no video server); check-in by QR opens
+# this many minutes before the start and closes at the end; reminders so many hours before.
+TINHSO_MEETINGS_VIDEO_BASE_URL = os.environ.get(
+    "TINHSO_MEETINGS_VIDEO_BASE_URL", "https://meet.jit.si").strip().rstrip("/")
+if TINHSO_MEETINGS_VIDEO_BASE_URL and not TINHSO_MEETINGS_VIDEO_BASE_URL.startswith(
+        ("http://", "https://")):
+    raise ImproperlyConfigured("TINHSO_MEETINGS_VIDEO_BASE_URL must be an http(s) URL.")
+TINHSO_MEETINGS_CHECKIN_BEFORE_MINUTES = env_int("TINHSO_MEETINGS_CHECKIN_BEFORE_MINUTES", 30)
+_reminder_hours = env_list("TINHSO_MEETINGS_REMINDER_HOURS", ["24", "1"])
+if not all(h.isdigit() and 0 < int(h) <= 24 * 14 for h in _reminder_hours):
+    raise ImproperlyConfigured("TINHSO_MEETINGS_REMINDER_HOURS must be whole hours, e.g. 24,1.")
+TINHSO_MEETINGS_REMINDER_HOURS = [int(h) for h in _reminder_hours]
+
+# Official mail (docs/mail.md): one SMTP relay of the province's mail server, each agency's
+# official address as From; IMAP defaults for the agencies' mailboxes (admin: Hộp thư cơ quan).
+TINHSO_MAIL_SMTP_HOST = os.environ.get("TINHSO_MAIL_SMTP_HOST", "").strip()
+TINHSO_MAIL_SMTP_PORT = env_int("TINHSO_MAIL_SMTP_PORT", 25)
+TINHSO_MAIL_SMTP_USER = os.environ.get("TINHSO_MAIL_SMTP_USER", "")
+TINHSO_MAIL_SMTP_PASSWORD = env_str("TINHSO_MAIL_SMTP_PASSWORD", "")
+TINHSO_MAIL_SMTP_SECURITY = os.environ.get("TINHSO_MAIL_SMTP_SECURITY", "none").strip().lower()
+if TINHSO_MAIL_SMTP_SECURITY not in {"none", "starttls", "ssl"}:
+    raise ImproperlyConfigured("TINHSO_MAIL_SMTP_SECURITY must be none, starttls or ssl.")
+TINHSO_MAIL_SMTP_TIMEOUT = env_int("TINHSO_MAIL_SMTP_TIMEOUT", 20)
+TINHSO_MAIL_MAX_ATTEMPTS = env_int("TINHSO_MAIL_MAX_ATTEMPTS", 5)
+TINHSO_MAIL_IMAP_HOST = os.environ.get("TINHSO_MAIL_IMAP_HOST", "").strip()
+TINHSO_MAIL_IMAP_PORT = env_int("TINHSO_MAIL_IMAP_PORT", 993)
+TINHSO_MAIL_IMAP_SSL = env_bool("TINHSO_MAIL_IMAP_SSL", True)
+TINHSO_MAIL_FETCH_MINUTES = env_int("TINHSO_MAIL_FETCH_MINUTES", 5)
+TINHSO_MAIL_DOMAIN = os.environ.get("TINHSO_MAIL_DOMAIN", "binhphuoc.gov.vn").strip()
 
 # --- The law (docs/workdays.md, docs/dossiers.md, docs/documents.md) --------------------------
 # Same-day procedures (Decree 23/2015/NĐ-CP art. 7): received after this local time, they

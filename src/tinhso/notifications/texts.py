@@ -197,6 +197,25 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
                "The conditions of the alarm {alarm} on parcel {parcel} of {farm} have ended."
                "\n{link}", None),
     },
+    # --- meetings (meetings/invitations.py, meetings/reminders.py) ---------------------------
+    "meeting_invited": {
+        "vi": ("Giấy mời họp: {title}",
+               "{agency} trân trọng kính mời dự cuộc họp «{title}».\nThời gian: {when}.\n"
+               "Địa điểm: {place}.\nHọp trực tuyến: {video}\nTài liệu họp: {link}",
+               None),
+        "en": ("Meeting invitation: {title}",
+               "{agency} invites you to the meeting “{title}”.\nWhen: {when}.\nWhere: {place}."
+               "\nVideo: {video}\nPapers: {link}", None),
+    },
+    "meeting_reminder": {
+        "vi": ("Sắp họp ({hours} giờ nữa): {title}",
+               "Cuộc họp «{title}» bắt đầu lúc {when} tại {place}.\nHọp trực tuyến: {video}\n"
+               "Tài liệu họp: {link}",
+               "Nhac lich hop {when}: {reason}. {short_link}"),
+        "en": ("Meeting in {hours} h: {title}",
+               "The meeting “{title}” starts at {when} in {place}.\nVideo: {video}\n"
+               "Papers: {link}", "Meeting {when}: {reason}. {short_link}"),
+    },
 }
 
 HOW_ELECTRONIC = {
