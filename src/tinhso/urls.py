@@ -32,6 +32,8 @@ urlpatterns = [
     path("thanh-toan/", include("tinhso.payments.urls")),
     path("hop-thu/", include("tinhso.notifications.urls")),
     path("lgsp/", include("tinhso.lgsp.urls")),
+    path("hop/", include("tinhso.meetings.urls")),
+    path("thu-cong-vu/", include("tinhso.mail.urls")),
     path("", include("tinhso.trace.urls")),
     path("", include("tinhso.portal.urls")),
 ]

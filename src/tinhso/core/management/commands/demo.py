@@ -50,6 +50,9 @@ class Command(BaseCommand):
         load_agencies()
         load_catalog()
         load_demo_accounts()
+        from tinhso.mail.services import address_book_seed
+
+        address_book_seed()  # official addresses @binhphuoc.gov.vn (docs/mail.md)
         self.stdout.write(f"Đã nạp đơn vị, cơ quan, thủ tục, tài khoản "
                           f"({time.perf_counter() - started:.1f}s).")
         from tinhso.trace.demo import load_trace_demo
