@@ -169,6 +169,7 @@ def register_routers() -> None:
     from tinhso.ioc.api import router as ioc_router
     from tinhso.iot.api import router as iot_router
     from tinhso.lgsp.api import router as lgsp_router
+    from tinhso.market.api import router as market_router
     from tinhso.notifications.api import router as notifications_router
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
@@ -189,6 +190,7 @@ def register_routers() -> None:
     api.add_router("/iot", iot_router)
 
     api.add_router("/lgsp", lgsp_router)
+    api.add_router("/market", market_router)
 
 
 def declare_errors(router: Router) -> None:
