@@ -8,7 +8,7 @@ import pytest
 from tests.market.conftest import make_listing, make_seller, place
 from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tinhso.market.models import AppendOnlyError, Listing, Order, OrderEvent, OrderStatus
-from tinhso.market.orders import LIFECYCLE, OFFICER, SELLER, BUYER, allowed_actions, order_act
+from tinhso.market.orders import BUYER, LIFECYCLE, OFFICER, SELLER, allowed_actions, order_act
 from tinhso.outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
