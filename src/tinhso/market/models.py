@@ -248,8 +248,10 @@ class Order(models.Model):
         verbose_name_plural = "đơn hàng"
         ordering = ["-placed_at", "-id"]
         indexes = [
-            models.Index(fields=["buyer", "-placed_at"], name="market_order_buyer"),
-            models.Index(fields=["seller", "status", "-placed_at"], name="market_order_seller"),
+            # Page 1 of "my orders" (buyer or seller) and of the officers' list, newest first.
+            models.Index(fields=["buyer", "-placed_at", "-id"], name="market_order_buyer"),
+            models.Index(fields=["seller", "-placed_at", "-id"], name="market_order_seller"),
+            models.Index(fields=["-placed_at", "-id"], name="market_order_recent"),
             models.Index(fields=["status", "placed_at"], name="market_order_status"),
             models.Index(fields=["commune", "crop", "status"], name="market_order_figures"),
             models.Index(fields=["listing"], name="market_order_listing"),

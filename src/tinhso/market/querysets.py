@@ -43,12 +43,26 @@ def seller_q(user: Any, prefix: str = "") -> Q | None:
     return owner_q(user, f"{prefix}owner_id")
 
 
+def own_seller_id(user: Any) -> int | None:
+    """The id of the user's seller profile (cached on the user object for the request)."""
+    if not hasattr(user, "_market_seller_id"):
+        from tinhso.market.models import Seller
+
+        user._market_seller_id = (Seller.objects.filter(owner_id=user.pk)
+                                  .values_list("id", flat=True).first())
+    return user._market_seller_id  # type: ignore[no-any-return]
+
+
 def order_q(user: Any, prefix: str = "") -> Q | None:
+    """Buyer or seller: ``buyer_id = u OR seller_id = s`` (the seller's id looked up first, so
+    both halves use their index; an OR across a join would scan every order)."""
     if not is_signed_in(user):
         return NOTHING
     if _officer(user):
         return None
-    return either(owner_q(user, f"{prefix}buyer_id"), owner_q(user, f"{prefix}seller__owner_id"))
+    seller_id = own_seller_id(user)
+    as_seller = Q(**{f"{prefix}seller_id": seller_id}) if seller_id is not None else NOTHING
+    return either(owner_q(user, f"{prefix}buyer_id"), as_seller)
 
 
 def author_q(user: Any, field: str) -> Q | None:

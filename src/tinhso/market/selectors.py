@@ -49,8 +49,10 @@ def _words(query: str | None) -> list[str]:
 def listings_public(*, query: str | None = None, crop: str | None = None,
                     commune_id: int | None = None, seller_id: int | None = None
                     ) -> QuerySet[Listing]:
-    qs = (Listing.objects.filter(status=ListingStatus.PUBLISHED,
-                                 seller__status=SellerStatus.VERIFIED)
+    # Only verified sellers publish, and suspending a seller hides its listings (services):
+    # "published" alone says "on sale", so the newest-first index serves the page without a
+    # join filter on the seller.
+    qs = (Listing.objects.filter(status=ListingStatus.PUBLISHED)
           .select_related("seller", "commune")
           .order_by("-published_at", "-id"))
     for word in _words(query):
@@ -104,8 +106,8 @@ def rating_summary(seller: Seller) -> dict[str, Any]:
 
 
 def photo_public(photo_id: int) -> ListingPhoto | None:
-    return (ListingPhoto.objects.filter(pk=photo_id, listing__status=ListingStatus.PUBLISHED,
-                                        listing__seller__status=SellerStatus.VERIFIED).first())
+    return ListingPhoto.objects.filter(pk=photo_id,
+                                       listing__status=ListingStatus.PUBLISHED).first()
 
 
 def posts_public(*, query: str | None = None, kind: str | None = None,

@@ -331,11 +331,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(fields=['buyer', '-placed_at'], name='market_order_buyer'),
+            index=models.Index(fields=['buyer', '-placed_at', '-id'], name='market_order_buyer'),
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(fields=['seller', 'status', '-placed_at'], name='market_order_seller'),
+            index=models.Index(fields=['seller', '-placed_at', '-id'], name='market_order_seller'),
+        ),
+        migrations.AddIndex(
+            model_name='order',
+            index=models.Index(fields=['-placed_at', '-id'], name='market_order_recent'),
         ),
         migrations.AddIndex(
             model_name='order',
