@@ -177,3 +177,13 @@ def test_officer_pages(commune, officer, buyer, other_official):
                              + f"{timezone.localdate()},dong-xoai,cashew,32000\n".encode())
     client.post("/cho-nong-san/quan-ly/gia/", {"csv": csv})
     assert services.PriceQuote.objects.count() == 1
+
+
+def test_json_integers_and_object_bodies(listing, seller):
+    client = signed_in(seller.owner)
+    url = f"{API}/listings/{listing.pk}"
+    assert client.patch(url, {"price_vnd": 260000.0}, content_type="application/json"
+                        ).json()["price_vnd"] == 260_000
+    for body in ('{"price_vnd": "260000"}', '{"price_vnd": true}', '{"stock": 1.5}',
+                 "[null, null]"):
+        assert client.patch(url, body, content_type="application/json").status_code == 422, body

@@ -9,13 +9,13 @@ figures.
 """
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
-from pydantic import StrictBool, StrictInt
+from pydantic import BeforeValidator, StrictBool, model_validator
 
 from tinhso.accounts.permissions import is_active_official
 from tinhso.core.errors import PermissionDenied, ValidationFailed
@@ -25,6 +25,15 @@ from tinhso.market.models import Listing, Order, Seller
 
 router = Router(tags=["market"])
 
+def _json_integer(value: Any) -> Any:
+    """A JSON number with no fraction (``222`` or ``222.0``, as JSON Schema's "integer"); not
+    a string or a boolean (pydantic's lax mode would read ``"222"`` and ``true``)."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 CropCode = Literal["cashew", "pepper", "rubber", "other"]
 CommodityCode = Literal["cashew", "pepper", "latex"]
 MarketCode = Literal["dong-xoai", "binh-long", "phuoc-long", "bu-dang", "loc-ninh", "tp-hcm"]
@@ -162,7 +171,7 @@ class MarketSellerIn(Schema):
 
 class MarketCertificateIn(Schema):
     kind: Literal["vietgap", "ocop", "organic", "other"]
-    stars: StrictInt | None = Field(None, ge=3, le=5)
+    stars: JsonInt | None = Field(None, ge=3, le=5)
     decision_number: str = Field(..., min_length=1, max_length=60,
                                  json_schema_extra={"pattern": _TEXT})
     issued_on: dt.date = Field(..., ge=_MIN_DAY, le=_MAX_DAY)
@@ -175,21 +184,34 @@ class MarketListingIn(Schema):
     title: str = Field(..., min_length=1, max_length=200, json_schema_extra={"pattern": _TEXT})
     crop: CropCode
     unit: str = Field(..., min_length=1, max_length=20, json_schema_extra={"pattern": _TEXT})
-    price_vnd: StrictInt = Field(..., ge=1, le=services.MAX_PRICE_VND)
-    stock: StrictInt = Field(..., ge=0, le=services.MAX_STOCK)
+    price_vnd: JsonInt = Field(..., ge=1, le=services.MAX_PRICE_VND)
+    stock: JsonInt = Field(..., ge=0, le=services.MAX_STOCK)
     description: str = Field("", max_length=5000)
     gtin: str = Field("", pattern=r"^([0-9]{14})?$")
     lot: str = Field("", max_length=20)
 
 
-class MarketListingPatch(Schema):
-    price_vnd: StrictInt | None = Field(None, ge=1, le=services.MAX_PRICE_VND)
-    stock: StrictInt | None = Field(None, ge=0, le=services.MAX_STOCK)
+class MarketObjectBody(Schema):
+    """A body whose fields are all optional must still be a JSON object (ninja would read a
+    JSON array as an object without those fields)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _object_only(cls, value: Any, handler: Any) -> Any:
+        raw = getattr(value, "_obj", value)
+        if not isinstance(raw, dict):
+            raise ValueError("a JSON object is required")
+        return handler(value)
+
+
+class MarketListingPatch(MarketObjectBody):
+    price_vnd: JsonInt | None = Field(None, ge=1, le=services.MAX_PRICE_VND)
+    stock: JsonInt | None = Field(None, ge=0, le=services.MAX_STOCK)
 
 
 class MarketOrderIn(Schema):
-    listing_id: StrictInt = Field(..., ge=1, le=2**62)
-    quantity: StrictInt = Field(..., ge=1, le=orders.MAX_QUANTITY)
+    listing_id: JsonInt = Field(..., ge=1, le=2**62)
+    quantity: JsonInt = Field(..., ge=1, le=orders.MAX_QUANTITY)
     shipping_address: str = Field(..., min_length=1, max_length=255,
                                   json_schema_extra={"pattern": _TEXT})
     buyer_phone: str = Field(..., pattern=r"^\+?[0-9 .-]{8,20}$")
@@ -197,11 +219,11 @@ class MarketOrderIn(Schema):
     note: str = Field("", max_length=500)
 
 
-class MarketActionIn(Schema):
+class MarketActionIn(MarketObjectBody):
     reason: str = Field("", max_length=2000)
 
 
-class MarketPayIn(Schema):
+class MarketPayIn(MarketObjectBody):
     locale: Literal["vn", "en"] = "vn"
 
 
@@ -211,13 +233,13 @@ class MarketPayOut(Schema):
 
 
 class MarketReviewIn(Schema):
-    rating: StrictInt = Field(..., ge=1, le=5)
+    rating: JsonInt = Field(..., ge=1, le=5)
     comment: str = Field("", max_length=2000)
 
 
 class MarketReportIn(Schema):
-    listing_id: StrictInt | None = Field(None, ge=1, le=2**62)
-    seller_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    listing_id: JsonInt | None = Field(None, ge=1, le=2**62)
+    seller_id: JsonInt | None = Field(None, ge=1, le=2**62)
     reason: Literal["fake", "fraud", "price", "certificate", "other"]
     detail: str = Field("", max_length=5000)
 
@@ -239,7 +261,7 @@ class MarketReportDecisionIn(Schema):
                             json_schema_extra={"pattern": _TEXT})
 
 
-class MarketVerifyIn(Schema):
+class MarketVerifyIn(MarketObjectBody):
     note: str = Field("", max_length=2000)
 
 
@@ -251,14 +273,14 @@ class MarketPostIn(Schema):
     quantity: str = Field("", max_length=60)
     commune_code: str | None = Field(None, max_length=10)
     contact_phone: str = Field("", pattern=r"^(\+?[0-9 .-]{8,20})?$")
-    days: StrictInt = Field(30, ge=1, le=services.POST_MAX_DAYS)
+    days: JsonInt = Field(30, ge=1, le=services.POST_MAX_DAYS)
 
 
 class MarketPriceIn(Schema):
     day: dt.date = Field(..., ge=_MIN_DAY, le=_MAX_DAY)
     market: MarketCode
     commodity: CommodityCode
-    price_vnd: StrictInt = Field(..., ge=1, le=services.MAX_QUOTE_VND)
+    price_vnd: JsonInt = Field(..., ge=1, le=services.MAX_QUOTE_VND)
 
 
 class MarketPriceImportIn(Schema):
