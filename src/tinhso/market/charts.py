@@ -25,7 +25,8 @@ def price_chart(series: dict[str, list[tuple[dt.date, int]]],
     days = [d for d, _ in points]
     prices = [v for _, v in points]
     first, last = min(days), max(days)
-    low, high = min(prices), max(prices)
+    low: float = min(prices)
+    high: float = max(prices)
     if high == low:
         low, high = low * 0.95, high * 1.05 + 1
     span_days = max((last - first).days, 1)

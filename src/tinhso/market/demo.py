@@ -282,14 +282,15 @@ def load_market_demo(*, seed: int = 2019) -> dict[str, int]:
 
     posts = []
     for n in range(30):
-        kind = "supply" if n % 2 else "demand"
+        post_kind = "supply" if n % 2 else "demand"
         crop = rng.choices(crops, weights)[0]
         product = rng.choice(PRODUCTS[crop])[0]
         amount = rng.choice([2, 5, 10, 20, 50])
-        title = (f"Cần bán {amount} tấn {product.lower()}" if kind == "supply"
+        title = (f"Cần bán {amount} tấn {product.lower()}" if post_kind == "supply"
                  else f"Cần mua {amount} tấn {product.lower()}")
         posts.append(Post(
-            author=owners[n] if kind == "supply" else rng.choice(buyers), kind=kind, crop=crop,
+            author=owners[n] if post_kind == "supply" else rng.choice(buyers), kind=post_kind,
+            crop=crop,
             title=title, body="Liên hệ để thương lượng giá, giao tại vườn.",
             quantity=f"{amount} tấn", commune=rng.choice(communes),
             contact_phone=f"09{rng.randint(10_000_000, 99_999_999)}",

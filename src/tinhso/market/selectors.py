@@ -255,33 +255,37 @@ def market_figures() -> dict[str, Any]:
         return rows.setdefault((commune_id, crop), {"sellers": 0, "products": 0, "orders": 0,
                                                     "turnover": 0})
 
-    for r in (Seller.objects.filter(status=SellerStatus.VERIFIED).values("commune_id")
-              .annotate(n=Count("id")).order_by()):
-        cell(r["commune_id"], "")["sellers"] += r["n"]
-    for r in (Listing.objects.filter(status=ListingStatus.PUBLISHED)
-              .values("commune_id", "crop").annotate(n=Count("id")).order_by()):
-        cell(r["commune_id"], r["crop"])["products"] += r["n"]
-    for r in (Order.objects.exclude(status=OrderStatus.CANCELLED)
-              .values("commune_id", "crop")
-              .annotate(n=Count("id"), turnover=Sum("total", filter=Q(
-                  status__in=TURNOVER_STATUSES))).order_by()):
-        c = cell(r["commune_id"], r["crop"])
-        c["orders"] += r["n"]
-        c["turnover"] += int(r["turnover"] or 0)
+    sellers: Any = (Seller.objects.filter(status=SellerStatus.VERIFIED).values("commune_id")
+                    .annotate(n=Count("id")).order_by())
+    for s in sellers:
+        cell(s["commune_id"], "")["sellers"] += s["n"]
+    products: Any = (Listing.objects.filter(status=ListingStatus.PUBLISHED)
+                     .values("commune_id", "crop").annotate(n=Count("id")).order_by())
+    for p in products:
+        cell(p["commune_id"], p["crop"])["products"] += p["n"]
+    orders: Any = (Order.objects.exclude(status=OrderStatus.CANCELLED)
+                   .values("commune_id", "crop")
+                   .annotate(n=Count("id"), turnover=Sum("total", filter=Q(
+                       status__in=TURNOVER_STATUSES))).order_by())
+    for o in orders:
+        c = cell(o["commune_id"], o["crop"])
+        c["orders"] += o["n"]
+        c["turnover"] += int(o["turnover"] or 0)
     names = dict(AdminUnit.objects.filter(pk__in={k[0] for k in rows})
                  .values_list("pk", "name"))
     codes = dict(AdminUnit.objects.filter(pk__in={k[0] for k in rows})
                  .values_list("pk", "code"))
-    table = [{"commune_code": codes.get(cid, ""), "commune": names.get(cid, ""), "crop": crop,
-              **values} for (cid, crop), values in rows.items()]
+    table: list[dict[str, Any]] = [
+        {"commune_code": codes.get(cid, ""), "commune": names.get(cid, ""), "crop": crop,
+         **values} for (cid, crop), values in rows.items()]
     table.sort(key=lambda r: (r["commune"], r["crop"]))
     totals = {k: sum(r[k] for r in table) for k in ("sellers", "products", "orders", "turnover")}
     by_crop: dict[str, dict[str, int]] = {}
-    for r in table:
-        if r["crop"]:
-            c = by_crop.setdefault(r["crop"], {"products": 0, "orders": 0, "turnover": 0})
-            for k in c:
-                c[k] += r[k]
+    for row in table:
+        if row["crop"]:
+            sums = by_crop.setdefault(row["crop"], {"products": 0, "orders": 0, "turnover": 0})
+            for k in sums:
+                sums[k] += row[k]
     return {"totals": totals, "rows": table, "by_crop": by_crop}
 
 
@@ -293,7 +297,7 @@ def lot_journey(*, gtin: str, lot: str) -> Any:
     if not gtin or not apps.is_installed("tinhso.trace"):
         return None
     try:
-        from tinhso.trace.selectors import lot_journey as journey  # type: ignore[import-not-found]
+        from tinhso.trace.selectors import lot_journey as journey
     except ImportError:
         return None
     return journey(gtin=gtin, lot=lot)

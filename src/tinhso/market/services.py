@@ -435,8 +435,10 @@ def report_file(*, acting_user: Any, reason: str, listing: Listing | None = None
     if listing is None and seller is None:
         raise ValidationFailed("REPORT_TARGET_REQUIRED", "Cần chọn sản phẩm hoặc người bán.",
                                "Name the listing or the seller you report.", {})
+    target = listing.seller if listing is not None else seller
+    assert target is not None
     report = Report.objects.create(
-        seller=listing.seller if listing is not None else seller, listing=listing,
+        seller=target, listing=listing,
         reporter=acting_user, reason=choice(reason, "reason", list(ReportReason.values)),
         detail=text(detail, "detail", 5000, required=False), created_at=now())
     audit(acting_user, "market_report_filed", report, {"reason": report.reason})

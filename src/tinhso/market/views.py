@@ -96,7 +96,7 @@ def seller_detail(request: HttpRequest, seller_id: int) -> HttpResponse:
 
 
 @require_GET
-def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo(request: HttpRequest, photo_id: int) -> FileResponse:
     from tinhso.core import blobs
 
     found = selectors.photo_public(photo_id)
