@@ -171,7 +171,7 @@ class MarketSellerIn(Schema):
 
 class MarketCertificateIn(Schema):
     kind: Literal["vietgap", "ocop", "organic", "other"]
-    stars: JsonInt | None = Field(None, ge=3, le=5)
+    stars: Annotated[int, Field(ge=3, le=5), BeforeValidator(_json_integer)] | None = None
     decision_number: str = Field(..., min_length=1, max_length=60,
                                  json_schema_extra={"pattern": _TEXT})
     issued_on: dt.date = Field(..., ge=_MIN_DAY, le=_MAX_DAY)
@@ -205,8 +205,10 @@ class MarketObjectBody(Schema):
 
 
 class MarketListingPatch(MarketObjectBody):
-    price_vnd: JsonInt | None = Field(None, ge=1, le=services.MAX_PRICE_VND)
-    stock: JsonInt | None = Field(None, ge=0, le=services.MAX_STOCK)
+    price_vnd: Annotated[int, Field(ge=1, le=services.MAX_PRICE_VND),
+                         BeforeValidator(_json_integer)] | None = None
+    stock: Annotated[int, Field(ge=0, le=services.MAX_STOCK),
+                     BeforeValidator(_json_integer)] | None = None
 
 
 class MarketOrderIn(Schema):
@@ -238,8 +240,8 @@ class MarketReviewIn(Schema):
 
 
 class MarketReportIn(Schema):
-    listing_id: JsonInt | None = Field(None, ge=1, le=2**62)
-    seller_id: JsonInt | None = Field(None, ge=1, le=2**62)
+    listing_id: Annotated[int, Field(ge=1, le=2**62), BeforeValidator(_json_integer)] | None = None
+    seller_id: Annotated[int, Field(ge=1, le=2**62), BeforeValidator(_json_integer)] | None = None
     reason: Literal["fake", "fraud", "price", "certificate", "other"]
     detail: str = Field("", max_length=5000)
 
@@ -271,7 +273,7 @@ class MarketPostIn(Schema):
     title: str = Field(..., min_length=1, max_length=200, json_schema_extra={"pattern": _TEXT})
     body: str = Field("", max_length=5000)
     quantity: str = Field("", max_length=60)
-    commune_code: str | None = Field(None, max_length=10)
+    commune_code: Annotated[str, Field(max_length=10)] | None = None
     contact_phone: str = Field("", pattern=r"^(\+?[0-9 .-]{8,20})?$")
     days: JsonInt = Field(30, ge=1, le=services.POST_MAX_DAYS)
 
@@ -294,7 +296,7 @@ class MarketImportOut(Schema):
 class MarketListingQuery(Schema):
     q: str = Field("", max_length=200)
     crop: CropCode | None = None
-    seller_id: int | None = Field(None, ge=1, le=2**62)
+    seller_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
 
 
 class MarketPostQuery(Schema):
@@ -306,8 +308,8 @@ class MarketPostQuery(Schema):
 class MarketPriceQuery(Schema):
     commodity: CommodityCode | None = None
     market: MarketCode | None = None
-    since: dt.date | None = Field(None, ge=_MIN_DAY, le=_MAX_DAY)
-    until: dt.date | None = Field(None, ge=_MIN_DAY, le=_MAX_DAY)
+    since: Annotated[dt.date, Field(ge=_MIN_DAY, le=_MAX_DAY)] | None = None
+    until: Annotated[dt.date, Field(ge=_MIN_DAY, le=_MAX_DAY)] | None = None
 
 
 # --- serialisers ------------------------------------------------------------------------------
