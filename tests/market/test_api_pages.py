@@ -187,3 +187,26 @@ def test_json_integers_and_object_bodies(listing, seller):
     for body in ('{"price_vnd": "260000"}', '{"price_vnd": true}', '{"stock": 1.5}',
                  "[null, null]"):
         assert client.patch(url, body, content_type="application/json").status_code == 422, body
+
+
+def test_list_pages_do_not_grow_queries_with_rows(seller, django_assert_max_num_queries):
+    for n in range(30):
+        make_listing(seller, title=f"Hạt điều loại {n}")
+    client = Client()
+    with django_assert_max_num_queries(6):
+        assert client.get("/cho-nong-san/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get(f"{API}/listings", {"limit": 30}).json()["count"] == 30
+
+
+def test_photos_are_served_only_while_the_listing_is_on_sale(listing, seller):
+    from tests.market.test_services import _png
+
+    photo = services.listing_add_photo(acting_user=seller.owner, listing_id=listing.pk,
+                                       content=_png(), name="a.png")
+    client = Client()
+    r = client.get(f"/cho-nong-san/anh/{photo.pk}/")
+    assert r.status_code == 200 and r["Content-Type"] == "image/png"
+    assert b"".join(r.streaming_content) == _png()
+    services.listing_withdraw(acting_user=seller.owner, listing_id=listing.pk)
+    assert client.get(f"/cho-nong-san/anh/{photo.pk}/").status_code == 404
