@@ -210,3 +210,26 @@ def test_photos_are_served_only_while_the_listing_is_on_sale(listing, seller):
     assert b"".join(r.streaming_content) == _png()
     services.listing_withdraw(acting_user=seller.owner, listing_id=listing.pk)
     assert client.get(f"/cho-nong-san/anh/{photo.pk}/").status_code == 404
+
+
+def test_the_stall_page_registers_and_lists(buyer, commune, officer):
+    client = signed_in(buyer)
+    assert "Đăng ký bán hàng" in client.get("/cho-nong-san/ban-hang/").content.decode()
+    client.post("/cho-nong-san/ban-hang/dang-ky/", {
+        "name": "Hộ Lê Thị D", "kind": "household", "commune_code": commune.code,
+        "registration_number": "44A8123456"})
+    from tinhso.market.models import Listing, Seller
+
+    seller = Seller.objects.get(owner=buyer)
+    client.post("/cho-nong-san/ban-hang/them/", {"title": "Tiêu đen", "crop": "pepper",
+                                                 "unit": "kg", "price_vnd": "150000",
+                                                 "stock": "40"})
+    listing = Listing.objects.get(seller=seller)
+    r = client.post("/cho-nong-san/ban-hang/dang-ban/", {"listing_id": str(listing.pk)},
+                    follow=True)
+    assert "chưa được Sở Nông nghiệp xác minh" in r.content.decode()
+    services.seller_verify(acting_user=officer, seller=seller)
+    client.post("/cho-nong-san/ban-hang/dang-ban/", {"listing_id": str(listing.pk)})
+    listing.refresh_from_db()
+    assert listing.status == "published"
+    assert "Tiêu đen" in client.get("/cho-nong-san/ban-hang/").content.decode()

@@ -301,3 +301,16 @@ def lot_journey(*, gtin: str, lot: str) -> Any:
     except ImportError:
         return None
     return journey(gtin=gtin, lot=lot)
+
+
+def commune_choices() -> QuerySet[Any]:
+    """Communes a seller may choose (the public directory of administrative units)."""
+    from tinhso.units.models import AdminUnit, Level
+
+    return (AdminUnit.objects.filter(level=Level.COMMUNE, valid_to__isnull=True)
+            .select_related("parent").order_by("parent__name", "name"))
+
+
+def my_listings(user: Any) -> QuerySet[Listing]:
+    return (Listing.objects.visible_to(user).filter(seller__owner_id=getattr(user, "pk", None))
+            .order_by("-created_at", "-id"))

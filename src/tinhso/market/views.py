@@ -33,6 +33,7 @@ from tinhso.market.models import (
     MarketPaymentStatus,
     PaymentMethod,
     PostKind,
+    SellerKind,
 )
 from tinhso.market.permissions import is_market_officer
 from tinhso.payments import conf, vnpay
@@ -323,3 +324,50 @@ def ioc_figures(request: HttpRequest) -> HttpResponse:
     crops = [{"label": labels.get(code, code), **values}
              for code, values in sorted(figures["by_crop"].items())]
     return render(request, "market/ioc_market.html", {"f": figures, "crops": crops})
+
+
+# --- the seller's own stall (/cho-nong-san/ban-hang/) ---------------------------------------------
+
+def stall(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login(request)
+    seller = selectors.my_seller(request.user)
+    return render(request, "market/stall.html", {
+        "seller": seller, "listings": selectors.my_listings(request.user)[:200]
+        if seller else [], "communes": selectors.commune_choices() if seller is None else [],
+        "kinds": SellerKind.choices, "crops": Crop.choices, "nav": "market"})
+
+
+@require_POST
+def stall_action(request: HttpRequest, action: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login(request)
+    user, post = request.user, request.POST
+    try:
+        if action == "dang-ky":
+            services.seller_register(
+                acting_user=user, name=post.get("name", ""), kind=post.get("kind", ""),
+                commune_code=post.get("commune_code", ""),
+                registration_number=post.get("registration_number", ""),
+                address=post.get("address", ""), phone_number=post.get("phone", ""))
+            messages.success(request, "Đã đăng ký. Sở Nông nghiệp sẽ xác minh trước khi bạn "
+                             "được đăng bán.")
+        elif action == "them":
+            services.listing_create(
+                acting_user=user, title=post.get("title", ""), crop=post.get("crop", ""),
+                unit=post.get("unit", ""), price_vnd=_int(post.get("price_vnd")) or 0,
+                stock=_int(post.get("stock")) or 0, description=post.get("description", ""),
+                gtin=post.get("gtin", ""), lot=post.get("lot", ""))
+            messages.success(request, "Đã thêm sản phẩm (bản nháp).")
+        elif action in ("dang-ban", "ngung-ban"):
+            listing_id = _int(post.get("listing_id")) or 0
+            if action == "dang-ban":
+                services.listing_publish(acting_user=user, listing_id=listing_id)
+            else:
+                services.listing_withdraw(acting_user=user, listing_id=listing_id)
+            messages.success(request, "Đã cập nhật sản phẩm.")
+        else:
+            raise Http404("action")
+    except DomainError as exc:
+        messages.error(request, exc.message_vi)
+    return redirect("market:stall")
