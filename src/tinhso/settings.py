@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "tinhso.meetings",
     "tinhso.mail",
     "tinhso.trace",
+    "tinhso.market",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -416,6 +417,13 @@ TINHSO_MQTT_INGEST_USER = env_str("TINHSO_MQTT_INGEST_USER", "tinhso-ingest")
 TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD",
                                       "" if PRODUCTION else "tinhso-ingest-dev")
 TINHSO_IOT_RETENTION_DAYS = env_int("TINHSO_IOT_RETENTION_DAYS", 400)
+
+# Farm marketplace: the agency whose officials verify sellers and keep the price bulletin (the
+# Department of Agriculture; province admins may too), and the largest listing photo.
+TINHSO_MARKET_AGENCY = env_str("TINHSO_MARKET_AGENCY", "000.00.15.H10")
+TINHSO_MARKET_PHOTO_MAX_BYTES = env_int("TINHSO_MARKET_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+if TINHSO_MARKET_PHOTO_MAX_BYTES < 1024:
+    raise ImproperlyConfigured("TINHSO_MARKET_PHOTO_MAX_BYTES must be at least 1024.")
 
 
 # Logs: one line per record on stderr, JSON (TINHSO_LOG_FORMAT=json, the default in production)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("lgsp/", include("tinhso.lgsp.urls")),
     path("hop/", include("tinhso.meetings.urls")),
     path("thu-cong-vu/", include("tinhso.mail.urls")),
+    path("cho-nong-san/", include("tinhso.market.urls")),
     path("", include("tinhso.trace.urls")),
     path("", include("tinhso.portal.urls")),
 ]

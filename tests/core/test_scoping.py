@@ -50,6 +50,8 @@ UNSCOPED: dict[str, str] = {
     "signatures.CertificateAuthority": "public CA certificates and CRLs; the encrypted CA keys "
                                        "are read only by the signing services",
     "signatures.TrustAnchor": "public root certificates the platform trusts",
+    "market.PriceQuote": "the farm marketplace's public daily price bulletin (who entered a "
+                         "price is audited, never shown)",
     "signatures.CscSandboxCredential": "the development stand-in of an outside signing "
                                        "service (off in production), read only by the sandbox",
     # The traceability ledger is public by design (docs/decisions/0012): events name products,
@@ -624,6 +626,93 @@ def _alert_subscription(w: World) -> Any:
     from tinhso.notifications.models import AlertSubscription
 
     return AlertSubscription.objects.create(user=w.users["official_a"], kinds=["overdue"])
+def _seller(w: World) -> Any:
+    from tinhso.market.models import Seller
+
+    # Citizen A owns one seller profile (one per account); later rows reuse it.
+    seller = Seller.objects.filter(owner=w.users["citizen_a"]).first()
+    return seller or Seller.objects.create(
+        owner=w.users["citizen_a"], name="HTX Điều", kind="cooperative", commune=w.province,
+        registration_number="3800100100", created_at=w.now)
+
+
+def _market_listing(w: World) -> Any:
+    from tinhso.market.models import Listing
+
+    return Listing.objects.create(seller=_seller(w), title="Hạt điều", crop="cashew", unit="kg",
+                                  price_vnd=250_000, stock=10, commune=w.province,
+                                  created_at=w.now)
+
+
+def _market_photo(w: World) -> Any:
+    from tinhso.market.models import ListingPhoto
+
+    return ListingPhoto.objects.create(listing=_market_listing(w), file="market/x", sha256="0",
+                                       size=1, content_type="image/png", uploaded_at=w.now)
+
+
+def _market_certificate(w: World) -> Any:
+    from tinhso.market.models import Certificate
+
+    return Certificate.objects.create(seller=_seller(w), kind="vietgap", decision_number="1",
+                                      issued_on=dt.date(2026, 1, 1),
+                                      expires_on=dt.date(2029, 1, 1))
+
+
+def _market_order(w: World, buyer: str = "citizen_b") -> Any:
+    from tinhso.market.models import Order
+
+    listing = _market_listing(w)
+    return Order.objects.create(code=f"DH{next(_seq)}", buyer=w.users[buyer],
+                                seller=listing.seller, listing=listing, quantity=1,
+                                unit_price=250_000, total=250_000, commune=w.province,
+                                crop="cashew", payment_method="cod", shipping_address="x",
+                                buyer_phone="0912345678", placed_at=w.now)
+
+
+def _market_order_event(w: World) -> Any:
+    from tinhso.market.models import OrderEvent
+
+    return OrderEvent.objects.create(order=_market_order(w), at=w.now, action="place",
+                                     to_status="placed")
+
+
+def _market_payment(w: World) -> Any:
+    from tinhso.market.models import MarketPayment
+
+    order = _market_order(w)
+    return MarketPayment.objects.create(order=order, txn_ref=f"CHO{next(_seq)}T0", amount=1,
+                                        ip_addr="127.0.0.1", created_by=w.users["citizen_b"],
+                                        created_at=w.now, expires_at=w.now)
+
+
+def _market_review(w: World) -> Any:
+    from tinhso.market.models import Review
+
+    order = _market_order(w)
+    return Review.objects.create(order=order, listing=order.listing, seller=order.seller,
+                                 author=w.users["citizen_b"], rating=5, created_at=w.now)
+
+
+def _market_report(w: World) -> Any:
+    from tinhso.market.models import Report
+
+    return Report.objects.create(seller=_seller(w), reporter=w.users["citizen_a"],
+                                 reason="fake", created_at=w.now)
+
+
+def _market_post(w: World) -> Any:
+    from tinhso.market.models import Post
+
+    return Post.objects.create(author=w.users["citizen_a"], kind="supply", crop="pepper",
+                               title="Bán tiêu", created_at=w.now,
+                               expires_on=dt.date(2030, 1, 1))
+
+
+# The farm marketplace: a seller's rows are its owner's (citizen A) and the market officers'
+# (the agriculture department; province admins); an order is also its buyer's (citizen B).
+MARKET_SELLER = {"citizen_a", "province_admin"}
+MARKET_ORDER = {"citizen_a", "citizen_b", "province_admin"}
 
 
 # model label → (build one row in agency A, who may see it). Everyone else must not.
@@ -702,6 +791,17 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "mail.Mailbox": (_mail_row("Mailbox"), AGENCY_A),
     "mail.OutboundMail": (_mail_row("OutboundMail"), AGENCY_A),
     "mail.InboundMessage": (_mail_row("InboundMessage"), AGENCY_A),
+    "market.Seller": (_seller, MARKET_SELLER),
+    "market.Certificate": (_market_certificate, MARKET_SELLER),
+    "market.Listing": (_market_listing, MARKET_SELLER),
+    "market.ListingPhoto": (_market_photo, MARKET_SELLER),
+    "market.Order": (_market_order, MARKET_ORDER),
+    "market.OrderEvent": (_market_order_event, MARKET_ORDER),
+    "market.MarketPayment": (_market_payment, MARKET_ORDER),
+    # A review: its author (citizen B, the buyer) and the reviewed seller's owner.
+    "market.Review": (_market_review, MARKET_ORDER),
+    "market.Report": (_market_report, {"citizen_a", "province_admin"}),
+    "market.Post": (_market_post, {"citizen_a", "province_admin"}),
 }
 
 

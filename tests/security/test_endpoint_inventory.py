@@ -61,6 +61,15 @@ PUBLIC: dict[str, frozenset[str]] = {
     # gateway's hash secret, checked in the view).
     "thanh-toan/vnpay/ket-qua": ANY,
     "thanh-toan/vnpay/ipn": ANY,
+    # --- Farm marketplace: public pages (GET only; ordering needs an account) and the
+    # gateway's browser return of a market payment (signature checked, changes nothing).
+    "cho-nong-san/": GET,
+    "cho-nong-san/san-pham/<int:listing_id>/": GET,
+    "cho-nong-san/nguoi-ban/<int:seller_id>/": GET,
+    "cho-nong-san/anh/<int:photo_id>/": GET,
+    "cho-nong-san/cung-cau/": GET,
+    "cho-nong-san/gia/": GET,
+    "cho-nong-san/thanh-toan/ket-qua": GET,
     # --- PKI for relying parties: CRL, CA certificates, OCSP, time stamps (RFC 5280/6960/3161).
     "chu-ky-so/crl/<slug:name>.crl": GET,
     "chu-ky-so/ca/<slug:name>.crt": GET,
@@ -94,6 +103,14 @@ PUBLIC: dict[str, frozenset[str]] = {
     "api/v1/workdays/holidays": GET,
     "api/v1/workdays/overrides": GET,  # the province's published calendar changes
     "api/v1/feedback/published": GET,
+    # The farm marketplace: buyers browse without an account (published listings of verified
+    # sellers, their certificates and reviews, open supply/demand posts, the price bulletin).
+    "api/v1/market/listings": GET,
+    "api/v1/market/listings/<listing_id>": GET,
+    "api/v1/market/listings/<listing_id>/reviews": GET,
+    "api/v1/market/sellers/<seller_id>": GET,
+    "api/v1/market/posts": GET,
+    "api/v1/market/prices": GET,
     # --- LGSP: the X-Road gateway authenticates every call itself (bearer token or client
     # certificate: 401 Server.ClientProxy.SslAuthenticationFailed), after checking the request's
     # X-Road form (400 Client.BadRequest first, as X-Road does). The log's signed heads and

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from tinhso.ioc import money, views
+from tinhso.market import views as market_views
 
 app_name = "ioc"
 urlpatterns = [
@@ -16,4 +17,5 @@ urlpatterns = [
          name="notification_read"),
     path("nong-nghiep/", include("tinhso.iot.urls")),
     path("thu-phi/", money.money, name="money"),
+    path("cho-nong-san/", market_views.ioc_figures, name="market"),
 ]

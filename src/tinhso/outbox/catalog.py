@@ -88,6 +88,20 @@ TRACE_CAPTURE_PAYLOAD = _object({
     "party_id": _ID, "count": _ID, "first_leaf": _ID, "last_leaf": _ID,
     "event_ids": {"type": "array", "items": _STR}, "at": _TIME,
 }, {"capture_id": {"type": ["string", "null"]}})
+MARKET_ORDER_PAYLOAD = _object({
+    "order_id": _ID, "code": _STR, "seller_id": _ID, "listing_id": _ID, "crop": _STR,
+    "quantity": _ID, "total": _ID, "action": _STR, "from_status": {"type": ["string", "null"]},
+    "to_status": _STR, "at": _TIME,
+})
+
+MARKET_SELLER_PAYLOAD = _object({
+    "seller_id": _ID, "kind": _STR, "commune_code": _STR, "status": _STR, "at": _TIME,
+})
+
+MARKET_LISTING_PAYLOAD = _object({
+    "listing_id": _ID, "seller_id": _ID, "crop": _STR, "price_vnd": _ID, "gtin": _STR,
+    "lot": _STR, "at": _TIME,
+})
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,26 @@ _OTHERS = [
     EventType("trace.events_captured", "trace_party", TRACE_CAPTURE_PAYLOAD,
               "Đã ghi nhận sự kiện truy xuất nguồn gốc",
               "EPCIS events were captured and appended to the traceability ledger"),
+    EventType("market.seller_verified", "market_seller", MARKET_SELLER_PAYLOAD,
+              "Chợ nông sản: đã xác minh người bán", "a market officer verified a seller"),
+    EventType("market.listing_published", "market_listing", MARKET_LISTING_PAYLOAD,
+              "Chợ nông sản: sản phẩm được đăng bán", "a verified seller published a listing"),
+    EventType("market.order_placed", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đơn hàng mới", "a buyer placed an order (stock reserved)"),
+    EventType("market.order_paid", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đơn hàng đã thanh toán", "an order was paid through the gateway"),
+    EventType("market.order_confirmed", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: người bán xác nhận đơn", "the seller confirmed an order"),
+    EventType("market.order_shipped", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đơn hàng đang giao", "the seller shipped an order"),
+    EventType("market.order_delivered", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đã giao hàng", "the buyer received an order"),
+    EventType("market.order_cancelled", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đơn hàng bị hủy", "an order was cancelled (stock released)"),
+    EventType("market.order_disputed", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: khiếu nại đơn hàng", "the buyer disputed an order"),
+    EventType("market.order_resolved", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đã giải quyết khiếu nại", "a market officer settled a dispute"),
 ]
 
 

@@ -239,6 +239,11 @@ def payment_vnpay_ipn(*, params: Mapping[str, str], remote_addr: str = "") -> di
                        remote_addr, params.get("vnp_TxnRef"))
         return vnpay.IPN_INVALID_SIGNATURE
     try:
+        from tinhso.payments.ipn_routes import handler_for
+
+        routed = handler_for(str(params.get("vnp_TxnRef", "")))
+        if routed is not None:  # another app's transaction on the same terminal (marketplace)
+            return routed(params, remote_addr)
         return _apply_ipn(params, remote_addr)
     except Exception:  # the protocol boundary: log, answer 99, let the gateway retry
         logger.exception("VNPAY IPN failed (txn_ref=%r)", params.get("vnp_TxnRef"))

@@ -61,6 +61,12 @@ class Command(BaseCommand):
         if traced:
             self.stdout.write(f"Đã ghi nhận {traced} sự kiện truy xuất nguồn gốc (điều, tiêu, "
                               "cao su).")
+        from tinhso.market.demo import load_market_demo
+
+        market = load_market_demo(seed=seed)
+        if market:
+            self.stdout.write(f"Đã nạp chợ nông sản: {market['sellers']} người bán, "
+                              f"{market['listings']} sản phẩm, {market['orders']} đơn hàng.")
         count = dossiers if dossiers is not None else (2000 if first_load else 0)
         if count:
             today = dt.date.today()
