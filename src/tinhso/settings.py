@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "tinhso.notifications",
     "tinhso.iot",
     "tinhso.lgsp",
+    "tinhso.correspondence",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -340,6 +341,15 @@ TINHSO_SMS_TIMEOUT = env_int("TINHSO_SMS_TIMEOUT", 10)
 TINHSO_NOTIFY_MAX_ATTEMPTS = env_int("TINHSO_NOTIFY_MAX_ATTEMPTS", 5)
 TINHSO_SUPPLEMENT_DAYS = env_int("TINHSO_SUPPLEMENT_DAYS", 10)
 TINHSO_REMINDER_DAYS = env_int("TINHSO_REMINDER_DAYS", 1)
+
+# Correspondence (docs/correspondence.md): where edXML packages and status messages for
+# agencies outside this installation are POSTed (the LGSP's document exchange service); empty:
+# they wait for `tinhso documents export-edxml`.
+TINHSO_EDXML_SEND_URL = os.environ.get("TINHSO_EDXML_SEND_URL", "").strip()
+if TINHSO_EDXML_SEND_URL and not TINHSO_EDXML_SEND_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"TINHSO_EDXML_SEND_URL={TINHSO_EDXML_SEND_URL!r} must be an http(s) URL.")
+TINHSO_EDXML_SEND_TIMEOUT = env_int("TINHSO_EDXML_SEND_TIMEOUT", 30)
 
 # --- The law (docs/workdays.md, docs/dossiers.md, docs/documents.md) --------------------------
 # Same-day procedures (Decree 23/2015/NĐ-CP art. 7): received after this local time, they
