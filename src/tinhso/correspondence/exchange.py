@@ -167,7 +167,7 @@ def outgoing_release(*, acting_user: Any, document: OutgoingDocument,
     now = timezone.now()
     msg = _store_message(agency=doc.agency, direction=Direction.OUT, kind=MessageKind.DOCUMENT,
                          data=data, document_id=str(doc.uuid), from_code=doc.agency.code,
-                         to_code=",".join(o.code for o in outside) or "-")
+                         to_code=",".join(c for c, _ in outside) or "-")
     OutgoingEvent.objects.create(document=doc, actor=acting_user, action="release",
                                  from_state=doc.state, to_state=OutState.RELEASED,
                                  note=", ".join(o.code for o in organs))
