@@ -7,6 +7,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    reviewed_for_large_tables = ("new tables only: the trigram indexes are built on the "
+                                 "empty registers created by this migration")
 
     initial = True
 
