@@ -138,6 +138,12 @@ class OutgoingDocument(models.Model):
     def __str__(self) -> str:
         return self.notation or f"Dự thảo #{self.pk}"
 
+    @property
+    def retention(self) -> str:
+        from tinhso.correspondence.doctypes import retention_label
+
+        return retention_label(self.doc_type)
+
 
 class OutgoingVersion(models.Model):
     """Each saved edit of a draft, immutable."""
