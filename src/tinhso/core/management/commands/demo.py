@@ -50,6 +50,9 @@ class Command(BaseCommand):
         load_agencies()
         load_catalog()
         load_demo_accounts()
+        from tinhso.correspondence.demo import load_correspondence_demo
+
+        load_correspondence_demo(seed=seed)
         self.stdout.write(f"Đã nạp đơn vị, cơ quan, thủ tục, tài khoản "
                           f"({time.perf_counter() - started:.1f}s).")
         count = dossiers if dossiers is not None else (2000 if first_load else 0)
