@@ -12,6 +12,7 @@ exchange platform — UNCONFIRMED against the standard's text, docs/corresponden
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from typing import Any
 
@@ -71,19 +72,24 @@ def trust(cert: x509.Certificate) -> None:
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise edxml.refuse("EDXML_UNTRUSTED", "Chứng thư số ký gói edXML đã hết hiệu lực.",
                            "The package signer's certificate is not valid now.")
-    pems = [ca.certificate_pem for ca in CertificateAuthority.objects.all()] + [
-        a.certificate_pem for a in TrustAnchor.objects.filter(is_active=True)]
+    pems = list(CertificateAuthority.objects.values_list("certificate_pem", flat=True)) + list(
+        TrustAnchor.objects.filter(is_active=True).values_list("certificate_pem", flat=True))
     for pem in pems:
-        issuer = x509.load_pem_x509_certificate(pem.encode())
-        if not _issued_by(cert, issuer):
+        if not _issued_by(cert, _load_pem(pem)):
             continue
-        row = Certificate.objects.filter(serial=serial_hex(cert.serial_number)).first()
-        if row is not None and row.status == CertificateStatus.REVOKED:
+        status = Certificate.objects.filter(serial=serial_hex(cert.serial_number)).values_list(
+            "status", flat=True).first()
+        if status == CertificateStatus.REVOKED:
             raise edxml.refuse("EDXML_UNTRUSTED", "Chứng thư số ký gói edXML đã bị thu hồi.",
                                "The package signer's certificate is revoked.")
         return
     raise edxml.refuse("EDXML_UNTRUSTED", "Chứng thư số ký gói edXML không do CA tin cậy cấp.",
                        "The package signer's certificate is not from a trusted CA.")
+
+
+@functools.lru_cache(maxsize=64)
+def _load_pem(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
