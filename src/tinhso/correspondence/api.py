@@ -5,6 +5,7 @@ exports, the IOC card. Officials of the holding agency only (selectors scope eve
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -215,46 +216,48 @@ def doc_types(request: HttpRequest) -> list[dict[str, str]]:
 
 @router.get("/outgoing", response=CorrOutgoingPage, summary="Sổ văn bản đi (tìm kiếm)")
 def outgoing_list(request: HttpRequest, f: Query[CorrRegisterQuery]) -> dict[str, Any]:
-    page = selectors.outgoing_register(request.auth, query=f.q, date_from=f.date_from,
+    page = selectors.outgoing_register(request.user, query=f.q, date_from=f.date_from,
                                        date_to=f.date_to, cursor=f.cursor, limit=f.limit)
-    return {"items": [outgoing_out(d, request.auth) for d in page.items],
+    return {"items": [outgoing_out(d, request.user) for d in page.items],
             "next_cursor": page.next_cursor}
 
 
 @router.post("/outgoing", response={201: CorrOutgoingOut}, summary="Tạo dự thảo văn bản đi")
 def outgoing_create(request: HttpRequest, payload: CorrOutgoingIn) -> Any:
-    unit = selectors.unit_get(request.auth, payload.unit_id)
-    doc = out.outgoing_create(acting_user=request.auth, doc_type=payload.doc_type.value,
+    unit = selectors.unit_get(request.user, payload.unit_id)
+    doc = out.outgoing_create(acting_user=request.user, doc_type=payload.doc_type.value,
                               subject=payload.subject, body=payload.body,
                               recipients_text=payload.recipients_text, unit=unit)
-    return Status(201, outgoing_out(doc, request.auth))
+    return Status(201, outgoing_out(doc, request.user))
 
 
 @router.get("/outgoing/{doc_id}", response=CorrOutgoingOut, summary="Một văn bản đi")
 def outgoing_detail(request: HttpRequest, doc_id: int) -> dict[str, Any]:
-    return outgoing_out(selectors.outgoing_get(request.auth, doc_id), request.auth)
+    return outgoing_out(selectors.outgoing_get(request.user, doc_id), request.user)
 
 
 @router.put("/outgoing/{doc_id}", response=CorrOutgoingOut,
             summary="Sửa dự thảo (lưu thành phiên bản mới)")
 def outgoing_edit(request: HttpRequest, doc_id: int, payload: CorrOutgoingEditIn) -> Any:
-    doc = selectors.outgoing_get(request.auth, doc_id)
-    doc = out.outgoing_edit(acting_user=request.auth, document=doc, subject=payload.subject,
+    doc = selectors.outgoing_get(request.user, doc_id)
+    doc = out.outgoing_edit(acting_user=request.user, document=doc, subject=payload.subject,
                             body=payload.body, recipients_text=payload.recipients_text,
                             expected_version=payload.expected_version)
-    return outgoing_out(doc, request.auth)
+    return outgoing_out(doc, request.user)
 
 
 @router.post("/outgoing/{doc_id}/comments", response={201: dict[str, Any]},
              summary="Góp ý dự thảo")
 def outgoing_comment(request: HttpRequest, doc_id: int, payload: CorrCommentIn) -> Any:
-    doc = selectors.outgoing_get(request.auth, doc_id)
-    event = out.outgoing_comment(acting_user=request.auth, document=doc, text=payload.text)
+    doc = selectors.outgoing_get(request.user, doc_id)
+    event = out.outgoing_comment(acting_user=request.user, document=doc, text=payload.text)
     return Status(201, {"id": event.pk, "at": event.at.isoformat()})
 
 
-STEPS = {"submit": out.outgoing_submit, "approve": out.outgoing_approve,
-         "return": out.outgoing_return, "sign": out.outgoing_sign, "seal": out.outgoing_seal}
+STEPS: dict[str, Callable[..., OutgoingDocument]] = {
+    "submit": out.outgoing_submit, "approve": out.outgoing_approve,
+    "return": out.outgoing_return, "sign": out.outgoing_sign, "seal": out.outgoing_seal,
+}
 
 
 @router.post("/outgoing/{doc_id}/steps/{step}", response=CorrOutgoingOut,
@@ -262,38 +265,38 @@ STEPS = {"submit": out.outgoing_submit, "approve": out.outgoing_approve,
 def outgoing_step(request: HttpRequest, doc_id: int,
                   step: Literal["submit", "approve", "return", "sign", "seal"],
                   payload: CorrStepIn) -> Any:
-    doc = selectors.outgoing_get(request.auth, doc_id)
-    kwargs: dict[str, Any] = {"acting_user": request.auth, "document": doc}
+    doc = selectors.outgoing_get(request.user, doc_id)
+    kwargs: dict[str, Any] = {"acting_user": request.user, "document": doc}
     if step in ("submit", "approve", "return"):
         kwargs["note"] = payload.note
     if step == "sign":
         kwargs.update(signer_title=payload.signer_title, authority=payload.authority)
-    return outgoing_out(STEPS[step](**kwargs), request.auth)
+    return outgoing_out(STEPS[step](**kwargs), request.user)
 
 
 @router.post("/outgoing/{doc_id}/release", response=CorrOutgoingOut,
              summary="Phát hành tới nơi nhận (trong tỉnh và ngoài tỉnh)")
 def outgoing_release(request: HttpRequest, doc_id: int, payload: CorrReleaseIn) -> Any:
-    doc = selectors.outgoing_get(request.auth, doc_id)
-    doc = exchange.outgoing_release(acting_user=request.auth, document=doc,
+    doc = selectors.outgoing_get(request.user, doc_id)
+    doc = exchange.outgoing_release(acting_user=request.user, document=doc,
                                     agency_codes=list(payload.agency_codes),
                                     external=[(e.code, e.name) for e in payload.external])
-    return outgoing_out(doc, request.auth)
+    return outgoing_out(doc, request.user)
 
 
 @router.post("/outgoing/{doc_id}/withdraw", response=CorrOutgoingOut,
              summary="Thu hồi văn bản đã phát hành")
 def outgoing_withdraw(request: HttpRequest, doc_id: int, payload: CorrReasonIn) -> Any:
-    doc = selectors.outgoing_get(request.auth, doc_id)
-    doc = exchange.outgoing_withdraw(acting_user=request.auth, document=doc,
+    doc = selectors.outgoing_get(request.user, doc_id)
+    doc = exchange.outgoing_withdraw(acting_user=request.user, document=doc,
                                      reason=payload.reason)
-    return outgoing_out(doc, request.auth)
+    return outgoing_out(doc, request.user)
 
 
 @router.get("/outgoing/{doc_id}/edxml", response={200: None},
             summary="Gói edXML đã gửi của văn bản")
 def outgoing_edxml(request: HttpRequest, doc_id: int) -> HttpResponse:
-    doc = selectors.outgoing_get(request.auth, doc_id)
+    doc = selectors.outgoing_get(request.user, doc_id)
     response = HttpResponse(exchange.export_package(doc), content_type=XML)
     response["Content-Disposition"] = f'attachment; filename="edxml-{doc.uuid}.xml"'
     return response
@@ -304,33 +307,34 @@ def outgoing_edxml(request: HttpRequest, doc_id: int) -> HttpResponse:
 def edxml_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
     if file.size is not None and file.size > 50 * 1024 * 1024:
         raise ValidationFailed("EDXML_TOO_LARGE", "Gói edXML quá lớn.", "Too large.")
-    agency = request.auth.agency if getattr(request.auth, "agency_id", None) else None
+    agency = getattr(request.user, "agency", None)
     if agency is None:
         raise ValidationFailed("CORR_NO_AGENCY", "Tài khoản không thuộc cơ quan nào.",
                                "The account belongs to no agency.")
-    result = exchange.import_any(data=file.read(), agency=agency, acting_user=request.auth)
+    result = exchange.import_any(data=file.read(), agency=agency, acting_user=request.user)
     if isinstance(result, list):
-        return {"kind": "document", "incoming": [incoming_out(d, request.auth) for d in result]}
+        return {"kind": "document", "incoming": [incoming_out(d, request.user) for d in result]}
     return {"kind": "status"}
 
 
 @router.get("/incoming", response=CorrIncomingPage, summary="Sổ văn bản đến (tìm kiếm)")
 def incoming_list(request: HttpRequest, f: Query[CorrIncomingQuery]) -> dict[str, Any]:
-    page = selectors.incoming_register(request.auth, query=f.q, date_from=f.date_from,
+    page = selectors.incoming_register(request.user, query=f.q, date_from=f.date_from,
                                        date_to=f.date_to, state=f.state, cursor=f.cursor,
                                        limit=f.limit)
-    return {"items": [incoming_out(d, request.auth) for d in page.items],
+    return {"items": [incoming_out(d, request.user) for d in page.items],
             "next_cursor": page.next_cursor}
 
 
 @router.post("/incoming", response={201: CorrIncomingOut},
              summary="Vào sổ văn bản đến (bản giấy, thư điện tử)")
 def incoming_create(request: HttpRequest, payload: CorrIncomingIn) -> Any:
-    user = request.auth
+    user = request.user
     if not getattr(user, "agency_id", None):
         raise ValidationFailed("CORR_NO_AGENCY", "Tài khoản không thuộc cơ quan nào.",
                                "The account belongs to no agency.")
-    doc = inc.incoming_register(acting_user=user, agency=user.agency, **payload.dict())
+    doc = inc.incoming_register(acting_user=user, agency=getattr(user, "agency", None),
+                                **payload.dict())
     return Status(201, incoming_out(doc, user))
 
 
@@ -339,19 +343,19 @@ def incoming_create(request: HttpRequest, payload: CorrIncomingIn) -> Any:
 def incoming_file(request: HttpRequest, doc_id: int, file: File[UploadedFile]) -> Any:
     from tinhso.correspondence.uploads import scan_attach
 
-    doc = selectors.incoming_get(request.auth, doc_id)
-    scan_attach(acting_user=request.auth, incoming=doc, upload=file)
-    return Status(201, incoming_out(doc, request.auth))
+    doc = selectors.incoming_get(request.user, doc_id)
+    scan_attach(acting_user=request.user, incoming=doc, upload=file)
+    return Status(201, incoming_out(doc, request.user))
 
 
 @router.get("/incoming/{doc_id}", response=CorrIncomingOut, summary="Một văn bản đến")
 def incoming_detail(request: HttpRequest, doc_id: int) -> dict[str, Any]:
-    return incoming_out(selectors.incoming_get(request.auth, doc_id), request.auth)
+    return incoming_out(selectors.incoming_get(request.user, doc_id), request.user)
 
 
 @router.post("/incoming/{doc_id}/assign", response=CorrIncomingOut, summary="Phân công xử lý")
 def incoming_assign(request: HttpRequest, doc_id: int, payload: CorrAssignIn) -> Any:
-    user = request.auth
+    user = request.user
     doc = selectors.incoming_get(user, doc_id)
     doc = inc.incoming_assign(acting_user=user, incoming=doc,
                               unit=selectors.unit_get(user, payload.unit_id),
@@ -362,7 +366,7 @@ def incoming_assign(request: HttpRequest, doc_id: int, payload: CorrAssignIn) ->
 
 @router.post("/incoming/{doc_id}/forward", response=CorrIncomingOut, summary="Chuyển xử lý")
 def incoming_forward(request: HttpRequest, doc_id: int, payload: CorrForwardIn) -> Any:
-    user = request.auth
+    user = request.user
     doc = selectors.incoming_get(user, doc_id)
     doc = inc.incoming_forward(acting_user=user, incoming=doc,
                                unit=selectors.unit_get(user, payload.unit_id),
@@ -373,35 +377,35 @@ def incoming_forward(request: HttpRequest, doc_id: int, payload: CorrForwardIn) 
 
 @router.post("/incoming/{doc_id}/note", response=CorrIncomingOut, summary="Ý kiến xử lý")
 def incoming_note(request: HttpRequest, doc_id: int, payload: CorrNoteIn) -> Any:
-    doc = selectors.incoming_get(request.auth, doc_id)
-    return incoming_out(inc.incoming_note(acting_user=request.auth, incoming=doc,
-                                          note=payload.note), request.auth)
+    doc = selectors.incoming_get(request.user, doc_id)
+    return incoming_out(inc.incoming_note(acting_user=request.user, incoming=doc,
+                                          note=payload.note), request.user)
 
 
 @router.post("/incoming/{doc_id}/complete", response=CorrIncomingOut, summary="Hoàn thành")
 def incoming_complete(request: HttpRequest, doc_id: int, payload: CorrStepIn) -> Any:
-    doc = selectors.incoming_get(request.auth, doc_id)
-    return incoming_out(inc.incoming_complete(acting_user=request.auth, incoming=doc,
-                                              note=payload.note), request.auth)
+    doc = selectors.incoming_get(request.user, doc_id)
+    return incoming_out(inc.incoming_complete(acting_user=request.user, incoming=doc,
+                                              note=payload.note), request.user)
 
 
 @router.post("/incoming/{doc_id}/reject", response=CorrIncomingOut,
              summary="Từ chối văn bản gửi nhầm")
 def incoming_reject(request: HttpRequest, doc_id: int, payload: CorrReasonIn) -> Any:
-    doc = selectors.incoming_get(request.auth, doc_id)
-    return incoming_out(inc.incoming_reject(acting_user=request.auth, incoming=doc,
-                                            reason=payload.reason), request.auth)
+    doc = selectors.incoming_get(request.user, doc_id)
+    return incoming_out(inc.incoming_reject(acting_user=request.user, incoming=doc,
+                                            reason=payload.reason), request.user)
 
 
 @router.get("/ioc", response=list[CorrUnitLoadOut],
             summary="IOC: văn bản đến sắp hạn, quá hạn theo đơn vị")
 def ioc(request: HttpRequest) -> list[dict[str, Any]]:
-    return [vars(r) for r in selectors.ioc_due_by_unit(request.auth)]
+    return [vars(r) for r in selectors.ioc_due_by_unit(request.user)]
 
 
 @router.get("/export", response={200: None}, summary="Xuất sổ (CSV, Excel, PDF)")
 def export(request: HttpRequest, f: Query[CorrExportQuery]) -> HttpResponse:
-    data, ctype, name = exports.export(request.auth, register=f.kind, fmt=f.format,
+    data, ctype, name = exports.export(request.user, register=f.kind, fmt=f.format,
                                        query=f.q, date_from=f.date_from, date_to=f.date_to)
     response = HttpResponse(data, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -103,32 +103,32 @@ def load_correspondence_demo(seed: int = 2019) -> int:
         day = (now - dt.timedelta(days=rng.randint(1, 90))).date()
         number = next_number(agency=justice, register=Register.OUTGOING, year=day.year,
                              doc_type=doc_type)
-        doc = OutgoingDocument(
+        sent = OutgoingDocument(
             agency=justice, unit=unit, doc_type=doc_type, state=OutState.RELEASED,
             subject=SUBJECTS[(i + 3) % len(SUBJECTS)], body="Nội dung văn bản mẫu.",
             recipients_text="UBND các huyện, thị xã, thành phố\nLưu: VT, HCTP", year=day.year,
             number=number, notation=notation(number, doc_type, "STP", "HCTP"),
             promulgated_on=day, signer=leader, signer_title="Giám đốc", author=specialist)
-        doc.search_text = fold(" ".join([doc.notation, doc.subject, justice.name]))
-        doc.save()
-        OutgoingVersion.objects.create(document=doc, number=1, subject=doc.subject,
-                                       body=doc.body, author=specialist)
-        OutgoingEvent.objects.create(document=doc, actor=specialist, action="create",
+        sent.search_text = fold(" ".join([sent.notation, sent.subject, justice.name]))
+        sent.save()
+        OutgoingVersion.objects.create(document=sent, number=1, subject=sent.subject,
+                                       body=sent.body, author=specialist)
+        OutgoingEvent.objects.create(document=sent, actor=specialist, action="create",
                                      to_state=OutState.DRAFT, note="dữ liệu mẫu")
         made += 1
     for subject, state in (("Về việc ban hành kế hoạch kiểm tra công tác chứng thực năm 2027",
                             OutState.PENDING_LEADER),
                            ("Về việc hướng dẫn đăng ký khai sinh trực tuyến",
                             OutState.DRAFT)):
-        doc = OutgoingDocument(agency=justice, unit=unit, doc_type=DocType.KE_HOACH
+        draft = OutgoingDocument(agency=justice, unit=unit, doc_type=DocType.KE_HOACH
                                if "kế hoạch" in subject else DocType.CONG_VAN, state=state,
                                subject=subject, body="Căn cứ ...\nĐiều 1. ...",
                                recipients_text="Phòng Tư pháp các huyện", author=specialist)
-        doc.search_text = fold(" ".join([doc.subject, justice.name]))
-        doc.save()
-        OutgoingVersion.objects.create(document=doc, number=1, subject=subject, body=doc.body,
-                                       author=specialist)
-        OutgoingEvent.objects.create(document=doc, actor=specialist, action="create",
+        draft.search_text = fold(" ".join([draft.subject, justice.name]))
+        draft.save()
+        OutgoingVersion.objects.create(document=draft, number=1, subject=subject,
+                                       body=draft.body, author=specialist)
+        OutgoingEvent.objects.create(document=draft, actor=specialist, action="create",
                                      to_state=state, note="dữ liệu mẫu")
         made += 1
     return made

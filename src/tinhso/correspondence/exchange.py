@@ -117,8 +117,8 @@ def _store_message(*, agency: Any, direction: str, kind: str, data: bytes, docum
 
 
 def message_bytes(message: ExchangeMessage) -> bytes:
-    size = blobs.path_of(message.file.name).stat().st_size
-    with blobs.open_verified(message.file.name, sha256=message.sha256, size=size) as handle:
+    size = blobs.path_of(str(message.file.name)).stat().st_size
+    with blobs.open_verified(str(message.file.name), sha256=message.sha256, size=size) as handle:
         return handle.read()
 
 
@@ -270,8 +270,9 @@ def status_emit(*, incoming: IncomingDocument, status: str, actor: Any, note: st
         staff=(getattr(actor, "full_name", "") or getattr(actor, "username", "")) if actor
         else "")
     data = edxml.build_status(msg, signing_key(incoming.agency))
-    local = OutgoingDocument.objects.filter(uuid=_uuid_or_none(document_id),
-                                            agency__code=sender_code).exists()
+    uid = _uuid_or_none(document_id)
+    local = uid is not None and OutgoingDocument.objects.filter(
+        uuid=uid, agency__code=sender_code).exists()
     if local:
         apply_status(data=data)
         return
@@ -303,8 +304,9 @@ def apply_status(*, data: bytes) -> OutgoingRecipient | IncomingDocument | None:
     status = CODE_STATUS[msg.status_code]
     if status == "withdrawn" and msg.from_organ.code == msg.sender_code:
         return _withdrawn_here(msg)
-    doc = OutgoingDocument.objects.filter(uuid=_uuid_or_none(msg.document_id),
-                                          agency__code=msg.sender_code).first()
+    uid = _uuid_or_none(msg.document_id)
+    doc = None if uid is None else OutgoingDocument.objects.filter(
+        uuid=uid, agency__code=msg.sender_code).first()
     if doc is None:
         raise edxml.refuse("EDXML_UNKNOWN_DOCUMENT", "Không tìm thấy văn bản đi tương ứng.",
                            "No outgoing document matches this status message.",

@@ -8,6 +8,7 @@ indexed for substring search (a trigram GIN index on PostgreSQL, see the migrati
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -50,8 +51,8 @@ class OrgUnit(models.Model):
     name = models.CharField("tên đơn vị", max_length=200)
     head = models.ForeignKey(USER, verbose_name="trưởng đơn vị", null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="corr_units_headed")
-    members = models.ManyToManyField(USER, verbose_name="thành viên", blank=True,
-                                     related_name="corr_units")
+    members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        USER, verbose_name="thành viên", blank=True, related_name="corr_units")
     objects = AgencyHeldQuerySet.as_manager()
 
     class Meta:

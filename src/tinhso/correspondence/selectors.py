@@ -98,7 +98,8 @@ def _date_bounds(qs: QuerySet[Any], field: str, date_from: dt.date | None,
 def outgoing_register(user: Any, *, query: str = "", date_from: dt.date | None = None,
                       date_to: dt.date | None = None, doc_type: str = "",
                       cursor: str | None = None, limit: int = 50) -> Page:
-    qs = OutgoingDocument.objects.visible_to(user).filter(state__in=REGISTERED_OUT)
+    qs: QuerySet[Any] = OutgoingDocument.objects.visible_to(user).filter(
+        state__in=REGISTERED_OUT)
     qs = _date_bounds(qs, "promulgated_on", date_from, date_to)
     if doc_type:
         qs = qs.filter(doc_type=doc_type)
@@ -122,7 +123,7 @@ def outgoing_register(user: Any, *, query: str = "", date_from: dt.date | None =
 def incoming_register(user: Any, *, query: str = "", date_from: dt.date | None = None,
                       date_to: dt.date | None = None, state: str = "",
                       cursor: str | None = None, limit: int = 50) -> Page:
-    qs = IncomingDocument.objects.visible_to(user)
+    qs: QuerySet[Any] = IncomingDocument.objects.visible_to(user)
     qs = _date_bounds(qs, "received_at", date_from, date_to)
     if state == "open":
         qs = qs.filter(state__in=OPEN_IN)
@@ -148,8 +149,9 @@ def incoming_register(user: Any, *, query: str = "", date_from: dt.date | None =
 
 
 def outgoing_get(user: Any, pk: int) -> OutgoingDocument:
-    doc = (OutgoingDocument.objects.visible_to(user)
-           .select_related("agency", "unit", "unit__head", "author", "signer")
+    doc: OutgoingDocument | None = (
+        OutgoingDocument.objects.visible_to(user)
+        .select_related("agency", "unit", "unit__head", "author", "signer")
            .filter(pk=pk).first())
     if doc is None:
         raise NotFound("Không tìm thấy văn bản đi.", "Outgoing document not found.",
@@ -158,8 +160,9 @@ def outgoing_get(user: Any, pk: int) -> OutgoingDocument:
 
 
 def incoming_get(user: Any, pk: int) -> IncomingDocument:
-    doc = (IncomingDocument.objects.visible_to(user)
-           .select_related("agency", "handling_unit", "handling_unit__head", "handler")
+    doc: IncomingDocument | None = (
+        IncomingDocument.objects.visible_to(user)
+        .select_related("agency", "handling_unit", "handling_unit__head", "handler")
            .filter(pk=pk).first())
     if doc is None:
         raise NotFound("Không tìm thấy văn bản đến.", "Incoming document not found.",
@@ -168,7 +171,8 @@ def incoming_get(user: Any, pk: int) -> IncomingDocument:
 
 
 def outgoing_by_uuid(user: Any, uuid: str) -> OutgoingDocument:
-    doc = OutgoingDocument.objects.visible_to(user).filter(uuid=uuid).first()
+    doc: OutgoingDocument | None = OutgoingDocument.objects.visible_to(user).filter(
+        uuid=uuid).first()
     if doc is None:
         raise NotFound("Không tìm thấy văn bản đi.", "Outgoing document not found.",
                        code="CORR_NOT_FOUND")
@@ -214,7 +218,7 @@ def files_of(user: Any, *, incoming: IncomingDocument | None = None,
 
 
 def file_get(user: Any, pk: int) -> CorrFile:
-    row = CorrFile.objects.visible_to(user).filter(pk=pk).first()
+    row: CorrFile | None = CorrFile.objects.visible_to(user).filter(pk=pk).first()
     if row is None:
         raise NotFound("Không tìm thấy tệp.", "File not found.", code="CORR_NOT_FOUND")
     return row
@@ -228,7 +232,7 @@ def units(user: Any) -> QuerySet[OrgUnit]:
 def unit_get(user: Any, pk: int | None) -> OrgUnit | None:
     if pk is None:
         return None
-    unit = OrgUnit.objects.visible_to(user).filter(pk=pk).first()
+    unit: OrgUnit | None = OrgUnit.objects.visible_to(user).filter(pk=pk).first()
     if unit is None:
         raise NotFound("Không tìm thấy đơn vị.", "Unit not found.", code="CORR_NOT_FOUND")
     return unit

@@ -180,7 +180,7 @@ def _unit_of(doc: IncomingDocument, unit: OrgUnit | None, handler: Any) -> None:
 
 
 @transaction.atomic
-def incoming_assign(*, acting_user: Any, incoming: IncomingDocument, unit: OrgUnit,
+def incoming_assign(*, acting_user: Any, incoming: IncomingDocument, unit: OrgUnit | None,
                     handler: Any = None, working_days: int = 10,
                     note: str = "") -> IncomingDocument:
     """Assign to a handling unit (and person) with a deadline in working days."""
@@ -190,6 +190,9 @@ def incoming_assign(*, acting_user: Any, incoming: IncomingDocument, unit: OrgUn
         raise DomainError("CORR_NOT_DISPATCHER", "Chỉ lãnh đạo, văn thư hoặc trưởng đơn vị "
                           "xử lý được phân công văn bản.", "Only leaders, clerks or the unit "
                           "head assign incoming documents.", status=403)
+    if unit is None:
+        raise ValidationFailed("CORR_UNIT_REQUIRED", "Cần chọn đơn vị xử lý.",
+                               "Choose a handling unit.", {"field": "unit"})
     _unit_of(doc, unit, handler)
     doc.due_on = due_date(doc.agency, working_days)
     _event(doc, acting_user, "assign", InState.ASSIGNED, note, to_unit=unit, to_user=handler)

@@ -229,7 +229,8 @@ def _content(doc: OutgoingDocument, *, signer_name: str, signer_title: str, auth
     from tinhso.correspondence.render import OfficialContent
 
     profile = profile_of(doc.agency)
-    parent = profile.parent_name or (doc.agency.parent.name if doc.agency.parent_id else "")
+    parent_agency = doc.agency.parent
+    parent = profile.parent_name or (parent_agency.name if parent_agency is not None else "")
     recipients = [line.strip(" -;.") for line in (doc.recipients_text or "").splitlines()
                   if line.strip(" -;.")]
     keep = "VT" + (f", {doc.unit.code}" if doc.unit is not None else "")
@@ -316,13 +317,13 @@ def _store_pdf(doc: OutgoingDocument, pdf: bytes) -> None:
 
 
 def signed_pdf(doc: OutgoingDocument) -> bytes:
-    with blobs.open_verified(doc.pdf.name, sha256=doc.pdf_sha256,
+    with blobs.open_verified(str(doc.pdf.name), sha256=doc.pdf_sha256,
                              size=_size(doc)) as handle:
         return handle.read()
 
 
 def _size(doc: OutgoingDocument) -> int:
-    return blobs.path_of(doc.pdf.name).stat().st_size
+    return blobs.path_of(str(doc.pdf.name)).stat().st_size
 
 
 @transaction.atomic

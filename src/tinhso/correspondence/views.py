@@ -94,7 +94,10 @@ def outgoing_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         try:
-            doc = out.outgoing_create(acting_user=request.user, **values)
+            doc = out.outgoing_create(
+                acting_user=request.user, doc_type=values["doc_type"],
+                subject=values["subject"], body=values["body"],
+                recipients_text=values["recipients_text"])
         except DomainError as exc:
             error = exc
         else:
@@ -213,7 +216,8 @@ def incoming_new(request: HttpRequest) -> HttpResponse:
         values = {k: request.POST.get(k, "") for k in keys}
         try:
             doc = inc.incoming_register(
-                acting_user=request.user, agency=request.user.agency, source="paper",
+                acting_user=request.user, agency=getattr(request.user, "agency", None),
+                source="paper",
                 sender_name=values["sender_name"], number=values["number"],
                 notation=values["notation"], subject=values["subject"],
                 doc_type=values["doc_type"], promulgated_on=_date(values["promulgated_on"]))
@@ -296,7 +300,7 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
         row = selectors.file_get(request.user, pk)
     except NotFound:
         raise Http404 from None
-    with blobs.open_verified(row.file.name, sha256=row.sha256, size=row.size) as handle:
+    with blobs.open_verified(str(row.file.name), sha256=row.sha256, size=row.size) as handle:
         data = handle.read()
     response = HttpResponse(data, content_type=row.content_type)
     response["Content-Disposition"] = f'attachment; filename="file-{row.pk}"'
