@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "tinhso.iot",
     "tinhso.lgsp",
     "tinhso.correspondence",
+    "tinhso.meetings",
+    "tinhso.mail",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -260,6 +262,10 @@ EMAIL_BACKEND = os.environ.get(
     "TINHSO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("TINHSO_FROM_EMAIL", "tinhso@localhost")
+# The directory of Django's file-based mail backend (one file per message): for trials and
+# tests, where no mail server is at hand.
+if os.environ.get("TINHSO_EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["TINHSO_EMAIL_FILE_PATH"]
 
 # Uploads: the limits every attachment is checked against (by content, not by name).
 TINHSO_MAX_UPLOAD_BYTES = env_int("TINHSO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
@@ -293,8 +299,10 @@ TINHSO_PROVINCE_CODE = os.environ.get("TINHSO_PROVINCE_CODE", "70")
 # `tinhso worker` processes on any number of machines.
 TINHSO_JOBS_URL = os.environ.get("TINHSO_JOBS_URL", "").strip()
 TINHSO_JOBS_WORKERS = env_int("TINHSO_JOBS_WORKERS", 2)
-TINHSO_JOBS_RETRIES = env_int("TINHSO_JOBS_RETRIES", 3)
-TINHSO_JOBS_RETRY_DELAY = env_int("TINHSO_JOBS_RETRY_DELAY", 10)
+# Retries of the tasks enqueued one by one (deliveries, document jobs, EPCIS captures …):
+# attempts after the first, and the first delay in seconds (doubled at each retry).
+TINHSO_JOBS_RETRIES = env_int("TINHSO_JOBS_RETRIES", 4)
+TINHSO_JOBS_RETRY_DELAY = env_int("TINHSO_JOBS_RETRY_DELAY", 30)
 # Whether `tinhso serve` runs a job consumer beside the web server. Default: yes with the
 # embedded SQLite queue, no with Redis (separate `tinhso worker` processes do the work).
 TINHSO_SERVE_WORKER = env_bool("TINHSO_SERVE_WORKER", not TINHSO_JOBS_URL)
@@ -350,6 +358,36 @@ if TINHSO_EDXML_SEND_URL and not TINHSO_EDXML_SEND_URL.startswith(("http://", "h
     raise ImproperlyConfigured(
         f"TINHSO_EDXML_SEND_URL={TINHSO_EDXML_SEND_URL!r} must be an http(s) URL.")
 TINHSO_EDXML_SEND_TIMEOUT = env_int("TINHSO_EDXML_SEND_TIMEOUT", 30)
+# Paperless meetings (docs/meetings.md): the video link is base + "/" + the meeting's slug on a
+# Jitsi-compatible server the province runs (tinhso runs no video server); check-in by QR opens
+# this many minutes before the start and closes at the end; reminders so many hours before.
+TINHSO_MEETINGS_VIDEO_BASE_URL = os.environ.get(
+    "TINHSO_MEETINGS_VIDEO_BASE_URL", "https://meet.jit.si").strip().rstrip("/")
+if TINHSO_MEETINGS_VIDEO_BASE_URL and not TINHSO_MEETINGS_VIDEO_BASE_URL.startswith(
+        ("http://", "https://")):
+    raise ImproperlyConfigured("TINHSO_MEETINGS_VIDEO_BASE_URL must be an http(s) URL.")
+TINHSO_MEETINGS_CHECKIN_BEFORE_MINUTES = env_int("TINHSO_MEETINGS_CHECKIN_BEFORE_MINUTES", 30)
+_reminder_hours = env_list("TINHSO_MEETINGS_REMINDER_HOURS", ["24", "1"])
+if not all(h.isdigit() and 0 < int(h) <= 24 * 14 for h in _reminder_hours):
+    raise ImproperlyConfigured("TINHSO_MEETINGS_REMINDER_HOURS must be whole hours, e.g. 24,1.")
+TINHSO_MEETINGS_REMINDER_HOURS = [int(h) for h in _reminder_hours]
+
+# Official mail (docs/mail.md): one SMTP relay of the province's mail server, each agency's
+# official address as From; IMAP defaults for the agencies' mailboxes (admin: Hộp thư cơ quan).
+TINHSO_MAIL_SMTP_HOST = os.environ.get("TINHSO_MAIL_SMTP_HOST", "").strip()
+TINHSO_MAIL_SMTP_PORT = env_int("TINHSO_MAIL_SMTP_PORT", 25)
+TINHSO_MAIL_SMTP_USER = os.environ.get("TINHSO_MAIL_SMTP_USER", "")
+TINHSO_MAIL_SMTP_PASSWORD = env_str("TINHSO_MAIL_SMTP_PASSWORD", "")
+TINHSO_MAIL_SMTP_SECURITY = os.environ.get("TINHSO_MAIL_SMTP_SECURITY", "none").strip().lower()
+if TINHSO_MAIL_SMTP_SECURITY not in {"none", "starttls", "ssl"}:
+    raise ImproperlyConfigured("TINHSO_MAIL_SMTP_SECURITY must be none, starttls or ssl.")
+TINHSO_MAIL_SMTP_TIMEOUT = env_int("TINHSO_MAIL_SMTP_TIMEOUT", 20)
+TINHSO_MAIL_MAX_ATTEMPTS = env_int("TINHSO_MAIL_MAX_ATTEMPTS", 5)
+TINHSO_MAIL_IMAP_HOST = os.environ.get("TINHSO_MAIL_IMAP_HOST", "").strip()
+TINHSO_MAIL_IMAP_PORT = env_int("TINHSO_MAIL_IMAP_PORT", 993)
+TINHSO_MAIL_IMAP_SSL = env_bool("TINHSO_MAIL_IMAP_SSL", True)
+TINHSO_MAIL_FETCH_MINUTES = env_int("TINHSO_MAIL_FETCH_MINUTES", 5)
+TINHSO_MAIL_DOMAIN = os.environ.get("TINHSO_MAIL_DOMAIN", "binhphuoc.gov.vn").strip()
 
 # --- The law (docs/workdays.md, docs/dossiers.md, docs/documents.md) --------------------------
 # Same-day procedures (Decree 23/2015/NĐ-CP art. 7): received after this local time, they

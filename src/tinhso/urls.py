@@ -33,6 +33,8 @@ urlpatterns = [
     path("hop-thu/", include("tinhso.notifications.urls")),
     path("lgsp/", include("tinhso.lgsp.urls")),
     path("van-ban/", include("tinhso.correspondence.urls")),
+    path("hop/", include("tinhso.meetings.urls")),
+    path("thu-cong-vu/", include("tinhso.mail.urls")),
     path("", include("tinhso.portal.urls")),
 ]
 

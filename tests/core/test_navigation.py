@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from tests import factories
 from tinhso.accounts.models import AccountKind, Role, User
-from tinhso.ioc.models import Notification, NotificationKind
 from tinhso.ioc.scopes import Directory, may_open_ioc, user_reach
+from tinhso.notifications.models import Notification
 
 NAV = re.compile(r'<nav class="nav-wide"[^>]*>(.*?)</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')
@@ -24,7 +24,7 @@ EVERYONE = {"feedback:list", "signatures:verify", "portal:home", "portal:procedu
             "portal:track"}
 OPTIONAL = {
     "ioc": "ioc:overview",
-    "notifications": "ioc:notifications",
+    "notifications": "notifications:inbox",
     "feedback_queue": "feedback:mine",
     "register": "admin:documents_certificationregisterentry_changelist",
     "certificates": "admin:signatures_certificate_changelist",
@@ -69,7 +69,7 @@ def make_user(kind: str, agency: Any) -> Any:
 # role → the optional links it must see (all others must be absent).
 EXPECTED = {
     "anonymous": set(),
-    "citizen": {"mine"},
+    "citizen": {"mine", "notifications"},
     "receiver": {"backoffice", "ioc", "notifications", "feedback_queue"},
     "no_agency": {"backoffice", "notifications", "feedback_queue"},
     "ioc_viewer": {"backoffice", "ioc", "notifications", "feedback_queue"},
@@ -109,26 +109,27 @@ def test_ioc_menu_links_back_to_the_desk_and_the_feedback_queue(client, agency):
     client.force_login(make_user("receiver", agency))
     hrefs = nav_hrefs(client.get(reverse("ioc:queues")).content.decode())
     assert {reverse("backoffice:home"), reverse("feedback:mine"),
-            reverse("ioc:notifications")} <= hrefs
+            reverse("notifications:inbox")} <= hrefs
 
 
 def test_unread_badge_counts_with_one_query(client, agency):
     user = make_user("receiver", agency)
     client.force_login(user)
     url = reverse("backoffice:queue", args=["to_process"])
-    assert "data-unread" not in client.get(url).content.decode()
+    assert "data-inbox-unread" not in client.get(url).content.decode()
     for n in range(2):
-        Notification.objects.create(recipient=user, kind=NotificationKind.OVERDUE,
-                                    key=f"overdue:{n}", title=f"Hồ sơ {n} đã quá hạn")
+        Notification.objects.create(recipient=user, recipient_key=f"user:{user.pk}",
+                                    event_key=f"reminder:overdue:{n}", kind="overdue",
+                                    title=f"Hồ sơ {n} đã quá hạn", in_app=True)
     with CaptureQueriesContext(connection) as ctx:
         html = client.get(url).content.decode()
-    badges = re.findall(r'data-unread>(\d+)<', html)
+    badges = re.findall(r'data-inbox-unread>(\d+)<', html)
     assert badges == ["2", "2"]  # narrow and wide menus
     counts = [q["sql"] for q in ctx.captured_queries
-              if "ioc_notification" in q["sql"] and "COUNT" in q["sql"].upper()]
+              if "notifications_notification" in q["sql"] and "COUNT" in q["sql"].upper()]
     assert len(counts) == 1
     Notification.objects.filter(recipient=user).update(read_at="2025-01-01T00:00:00Z")
-    assert "data-unread" not in client.get(url).content.decode()
+    assert "data-inbox-unread" not in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))

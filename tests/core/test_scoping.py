@@ -560,6 +560,78 @@ def _corr(name: str) -> Callable[[World], Any]:
     return build
 
 
+def _meeting(w: World) -> Any:
+    """A meeting of agency A chaired by a colleague of official A, whose secretary is official
+    B (invited from another agency)."""
+    from tinhso.meetings.models import Meeting, Participant
+
+    meeting = Meeting.objects.create(
+        agency=w.agency_a, slug=f"hop-{next(_seq)}", title="Họp giao ban", starts_at=w.now,
+        ends_at=w.now + dt.timedelta(hours=1), chair=w.colleague_a,
+        secretary=w.users["official_b"])
+    Participant.objects.create(meeting=meeting, user=w.colleague_a, role="chair")
+    Participant.objects.create(meeting=meeting, user=w.users["official_b"], role="secretary")
+    return meeting
+
+
+def _meeting_row(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        from tinhso.meetings import models as m
+
+        meeting = _meeting(w)
+        if name == "Meeting":
+            return meeting
+        if name == "Participant":
+            return meeting.participants.first()
+        if name == "MeetingEvent":
+            return m.MeetingEvent.objects.create(meeting=meeting, at=w.now, action="schedule")
+        item = m.AgendaItem.objects.create(meeting=meeting, position=1, title="Nội dung")
+        if name == "AgendaItem":
+            return item
+        if name == "ItemDocument":
+            return m.ItemDocument.objects.create(item=item, name="a.pdf", file="meetings/x",
+                                                 content_type="application/pdf",
+                                                 sha256="0" * 64, size=1)
+        if name == "Opinion":
+            return m.Opinion.objects.create(item=item, author=w.users["official_b"], text="…")
+        return m.Vote.objects.create(item=item, voter=w.users["official_b"], choice="for",
+                                     updated_at=w.now)
+    return build
+
+
+def _mail_row(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        from tinhso.mail import models as m
+
+        n = next(_seq)
+        if name == "AddressEntry":
+            return m.AddressEntry.objects.create(kind="agency", agency=w.agency_a, name="A",
+                                                 email=f"a{n}@binhphuoc.gov.vn")
+        box = m.Mailbox.objects.create(agency=w.agency_a, address=f"box{n}@binhphuoc.gov.vn",
+                                       password_env="X")
+        if name == "Mailbox":
+            return box
+        if name == "OutboundMail":
+            return m.OutboundMail.objects.create(agency=w.agency_a, from_address=box.address,
+                                                 to=["x@y.vn"], subject="S", body="B",
+                                                 message_id=f"<{n}@x>")
+        return m.InboundMessage.objects.create(mailbox=box, agency=w.agency_a,
+                                               message_id=f"<{n}@x>", from_address="x@y.vn",
+                                               received_at=w.now, raw_file="mail/x",
+                                               raw_sha256="0" * 64, raw_size=1)
+    return build
+
+
+MEETING = {"official_a", "official_b", "province_admin"}  # its agency, its people, admins
+OFFICIALS = {"official_a", "official_b", "province_admin"}
+
+
+def _alert_subscription(w: World) -> Any:
+    from tinhso.notifications.models import AlertSubscription
+
+    return AlertSubscription.objects.create(user=w.users["official_a"], kinds=["overdue"])
+
+
 # model label → (build one row in agency A, who may see it). Everyone else must not.
 CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "dossiers.Dossier": (_dossier, AGENCY_A_AND_APPLICANT),
@@ -601,6 +673,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "notifications.Notification": (_notice, {"citizen_a"}),
     "notifications.Delivery": (_delivery, {"citizen_a"}),
     "notifications.NotificationPreference": (_preference, {"citizen_a"}),
+    "notifications.AlertSubscription": (_alert_subscription, {"official_a"}),
     "portal.Draft": (_draft, {"citizen_a"}),
     "portal.DraftFile": (_draft_file, {"citizen_a"}),
     "portal.OidcIdentity": (_oidc, {"citizen_a"}),
@@ -624,6 +697,17 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     **{f"correspondence.{name}": (_corr(name), AGENCY_A) for name in (
         "OrgUnit", "OutgoingDocument", "OutgoingVersion", "OutgoingEvent", "OutgoingRecipient",
         "IncomingDocument", "IncomingEvent", "CorrFile", "ExchangeMessage")},
+    # A meeting, its agenda and attendance: its agency, its people, province admins; its
+    # papers, opinions and votes: its people only (official B, the secretary).
+    **{f"meetings.{name}": (_meeting_row(name), MEETING) for name in (
+        "Meeting", "AgendaItem", "Participant", "MeetingEvent")},
+    **{f"meetings.{name}": (_meeting_row(name), {"official_b"}) for name in (
+        "ItemDocument", "Opinion", "Vote")},
+    # The official address book is for officials; mailboxes and mail are the agency's.
+    "mail.AddressEntry": (_mail_row("AddressEntry"), OFFICIALS),
+    "mail.Mailbox": (_mail_row("Mailbox"), AGENCY_A),
+    "mail.OutboundMail": (_mail_row("OutboundMail"), AGENCY_A),
+    "mail.InboundMessage": (_mail_row("InboundMessage"), AGENCY_A),
 }
 
 

@@ -1,21 +1,26 @@
-"""Alerts (once per event, in the app and by e-mail) and the `tinhso ioc` command."""
+"""Leaders' IOC alerts (subscriptions in the notifications app, once per event) and the
+`tinhso ioc` command."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
 from tests.ioc.builders import make_dossier
 from tinhso.dossiers.models import Action, Channel
-from tinhso.ioc.models import DailyFact, Notification, NotificationKind, OpenMonthFact
+from tinhso.ioc.models import DailyFact, OpenMonthFact
+from tinhso.ioc.models import Notification as IocNotification
 from tinhso.ioc.tasks import scan_alerts
+from tinhso.notifications.alerts import alert_subscription_update
+from tinhso.notifications.models import Notification
+from tinhso.notifications.reminders import reminders_send
 
 
 @pytest.fixture
@@ -26,8 +31,16 @@ def leader(world):
     return user
 
 
-def test_overdue_and_near_due_once(world, leader, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def _alerts(user, kind=None):
+    qs = Notification.objects.filter(recipient=user, event_key__startswith="alert:")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def test_leaders_are_told_of_dossiers_by_subscription(world, leader, settings):
+    """Near-due and overdue dossiers reach the agency's leaders through the notifications app,
+    as each subscribes: overdue by default, near-due on request, nothing when unsubscribed."""
     settings.TINHSO_PUBLIC_URL = "https://dichvucong.example.vn"
     now = timezone.now()
     late = make_dossier(procedure=world.birth, agency=world.commune_pc,
@@ -35,55 +48,86 @@ def test_overdue_and_near_due_once(world, leader, settings):
     soon = make_dossier(procedure=world.birth, agency=world.commune_pc,
                         events=[(now - dt.timedelta(hours=1), Action.CREATE_DIRECT)],
                         original_due_at=now + dt.timedelta(hours=3))
-    first = scan_alerts()
-    # Two leaders at the commune (the fixture's and this one): one notification each.
-    assert (first["overdue"], first["near_due"]) == (2, 2)
-    assert scan_alerts()["total"] == 0  # the same events: nothing new
-    kinds = dict(Notification.objects.filter(recipient=leader)
-                 .values_list("dossier_id", "kind"))
-    assert kinds == {late.pk: NotificationKind.OVERDUE, soon.pk: NotificationKind.NEAR_DUE}
-    # Only this leader has an e-mail address.
-    assert len(mail.outbox) == 2 and "quá hạn" in mail.outbox[0].subject + mail.outbox[1].subject
-    # E-mailed links are absolute, on the site's public address.
-    links = {line for m in mail.outbox for line in m.body.splitlines() if "://" in line}
-    assert links == {f"https://dichvucong.example.vn/ioc/ho-so/{d.code}/" for d in (late, soon)}
+    alert_subscription_update(acting_user=world.commune_leader, kinds=[])
+    reminders_send(now=now)
+    assert [(n.kind, n.dossier_id) for n in _alerts(leader)] == [("overdue", late.pk)]
+    assert not _alerts(world.commune_leader).exists()
+    notification = _alerts(leader).get()
+    assert notification.link == f"https://dichvucong.example.vn/mot-cua/ho-so/{late.code}/"
+    assert {d.channel for d in notification.deliveries.all()} == {"email"}
+    # The same events: nothing new; a near-due subscription adds the dossier due soon.
+    alert_subscription_update(acting_user=leader, kinds=["near_due", "overdue"])
+    reminders_send(now=now + dt.timedelta(minutes=10))
+    assert sorted((n.kind, n.dossier_id) for n in _alerts(leader)) == [
+        ("near_due", soon.pk), ("overdue", late.pk)]
     # An apology's new appointment is a new event: announced again when it passes too.
     late.due_at = now - dt.timedelta(minutes=5)
     late.save()
-    assert scan_alerts()["overdue"] == 2
+    reminders_send(now=now + dt.timedelta(minutes=20))
+    assert _alerts(leader, "overdue").count() == 2
 
 
 def test_indicator_under_threshold(world, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     now = timezone.now()
     for _ in range(6):
         make_dossier(procedure=world.birth, agency=world.commune_pc, channel=Channel.DIRECT,
                      events=[(now - dt.timedelta(minutes=30), Action.CREATE_DIRECT)])
     created = scan_alerts()["indicator_low"]
     assert created >= 1
-    low = Notification.objects.filter(kind=NotificationKind.INDICATOR_LOW,
-                                      recipient=world.admin)
+    low = Notification.objects.filter(kind="indicator_low", recipient=world.admin)
     assert any("Tỷ lệ hồ sơ nộp trực tuyến" in n.title for n in low)
+    assert all(len(n.sms_text) <= 160 and n.sms_text.isascii() for n in low)
+    assert Notification.objects.filter(kind="indicator_low",
+                                       recipient=world.commune_leader).exists()
     assert scan_alerts()["indicator_low"] == 0
+    # A province admin who unsubscribes is no longer told.
+    alert_subscription_update(acting_user=world.admin, kinds=["overdue"])
+    Notification.objects.filter(kind="indicator_low").delete()
+    scan_alerts()
+    assert not Notification.objects.filter(kind="indicator_low", recipient=world.admin).exists()
 
 
-def test_notification_pages(world, leader):
-    now = timezone.now()
-    make_dossier(procedure=world.birth, agency=world.commune_pc,
-                 events=[(now - dt.timedelta(days=9), Action.CREATE_DIRECT)])
-    call_command("ioc", "scan-alerts")
+def test_subscriptions_api_and_page(world, leader):
     client = Client()
     client.force_login(leader)
-    page = client.get("/ioc/thong-bao/")
-    assert page.status_code == 200 and "quá hạn" in page.content.decode()
+    got = client.get("/api/v1/notifications/alerts").json()
+    assert got["kinds"] == ["overdue", "indicator_low", "petition_overdue"]
+    assert "near_due" in got["available"]
+    res = client.put("/api/v1/notifications/alerts", {"kinds": ["near_due"]},
+                     content_type="application/json")
+    assert res.status_code == 200 and res.json()["kinds"] == ["near_due"]
+    bad = client.put("/api/v1/notifications/alerts", {"kinds": ["weather"]},
+                     content_type="application/json")
+    assert bad.status_code == 422
+    assert bad.json()["code"] in {"ALERT_KIND_UNKNOWN", "VALIDATION_ERROR"}
+    page = client.get(reverse("notifications:inbox")).content.decode()
+    assert 'name="kinds" value="near_due" checked' in page
+    client.post(reverse("notifications:alerts"), {"kinds": ["overdue", "petition_overdue"]})
+    assert client.get("/api/v1/notifications/alerts").json()["kinds"] == [
+        "overdue", "petition_overdue"]
+    # A specialist has nothing to subscribe to.
+    specialist = Client()
+    specialist.force_login(world.dept_official)
+    assert specialist.get("/api/v1/notifications/alerts").json() == {"kinds": [],
+                                                                     "available": []}
+    denied = specialist.put("/api/v1/notifications/alerts", {"kinds": ["overdue"]},
+                            content_type="application/json")
+    assert denied.status_code == 403 and denied.json()["code"] == "ALERTS_NOT_FOR_ROLE"
+
+
+def test_old_ioc_alerts_stay_readable(world, leader):
+    old = IocNotification.objects.create(recipient=leader, kind="overdue", key="overdue:1:x",
+                                         title="Hồ sơ X đã quá hạn")
+    client = Client()
+    client.force_login(leader)
+    page = client.get("/ioc/thong-bao/").content.decode()
+    assert "Hồ sơ X đã quá hạn" in page and reverse("notifications:inbox") in page
     api = client.get("/api/v1/ioc/notifications?unread=true").json()
-    assert len(api) == 1
-    res = client.post(f"/api/v1/ioc/notifications/{api[0]['id']}/read")
-    assert res.status_code == 200 and res.json()["read_at"]
-    assert client.get("/api/v1/ioc/notifications?unread=true").json() == []
+    assert [n["id"] for n in api] == [old.pk]
+    assert client.post(f"/api/v1/ioc/notifications/{old.pk}/read").status_code == 200
     other = Client()
     other.force_login(world.admin)
-    assert other.post(f"/api/v1/ioc/notifications/{api[0]['id']}/read").status_code == 404
+    assert other.post(f"/api/v1/ioc/notifications/{old.pk}/read").status_code == 404
 
 
 def test_rebuild_and_verify_commands(world, capsys):
@@ -122,55 +166,18 @@ def test_series_and_ranking_api(world):
     assert client.get("/api/v1/ioc/series?scope=70").status_code == 403
 
 
-def test_concurrent_scans_notify_once(world, leader, settings, monkeypatch):
-    """Two processes scanning at once both get past the "already notified?" read; the unique
-    (recipient, kind, key) constraint lets only one insert each notification and e-mail."""
-    from tinhso.ioc import tasks
+def test_concurrent_scans_notify_once(world, settings):
+    """Two processes scanning at once: the unique (event, recipient) key lets only one insert
+    each message and its deliveries."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     now = timezone.now()
-    make_dossier(procedure=world.birth, agency=world.commune_pc,
-                 events=[(now - dt.timedelta(days=9), Action.CREATE_DIRECT)])
+    for _ in range(6):
+        make_dossier(procedure=world.birth, agency=world.commune_pc, channel=Channel.DIRECT,
+                     events=[(now - dt.timedelta(minutes=30), Action.CREATE_DIRECT)])
     first = scan_alerts(now)
-    assert first["overdue"] == 2
-    rows, mails = Notification.objects.count(), len(mail.outbox)
-    monkeypatch.setattr(tasks, "_already", lambda kind, keys: set())  # the racing process
-    assert scan_alerts(now)["total"] == 0
-    assert (Notification.objects.count(), len(mail.outbox)) == (rows, mails)
-
-
-def test_scan_alerts_every_keeps_scanning_until_interrupted(monkeypatch, capsys):
-    from django.db import connections
-
-    from tinhso.ioc import tasks
-
-    calls: list[int] = []
-
-    def fake_scan() -> dict[str, int]:
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return {"near_due": 0, "overdue": len(calls), "total": len(calls)}
-
-    monkeypatch.setattr(tasks, "scan_alerts", fake_scan)
-    monkeypatch.setattr(connections, "close_all", lambda: None)
-    call_command("ioc", "scan-alerts", "--every", "0.001")
-    out = capsys.readouterr().out
-    assert len(calls) == 3
-    assert "created 1 notifications" in out and "created 2 notifications" in out
-    assert "Đã dừng / stopped." in out
-
-
-def test_the_alert_scan_is_a_periodic_job():
-    """The job consumers (`tinhso worker`, the one beside `tinhso serve`) schedule the scan;
-    no thread of the server does it any more."""
-    from huey.contrib.djhuey import HUEY
-
-    from tinhso.ioc import tasks
-
-    periodic = {HUEY._registry.task_to_string(t) for t in HUEY._registry._periodic_tasks}
-    assert "tinhso.ioc.tasks.scan_alerts_logged" in periodic
-    # Every 300 s by default: every 5 minutes, not every minute.
-    task = tasks.scan_alerts_periodic.s()
-    assert task.validate_datetime(dt.datetime(2026, 3, 2, 9, 5))
-    assert not task.validate_datetime(dt.datetime(2026, 3, 2, 9, 6))
+    assert first["indicator_low"] >= 1
+    rows = Notification.objects.count()
+    with ThreadPoolExecutor(2) as pool:
+        again = list(pool.map(lambda _: scan_alerts(now)["total"], range(2)))
+    assert again == [0, 0] and Notification.objects.count() == rows

@@ -148,7 +148,7 @@ def test_stale_deliveries_are_requeued(person, monkeypatch):
 
     delivery = create(person).deliveries.get(channel=Channel.EMAIL)
     sent: list[int] = []
-    monkeypatch.setattr("tinhso.notifications.tasks.deliver", sent.append)
+    monkeypatch.setattr("tinhso.notifications.tasks.deliver", lambda pk, **_: sent.append(pk))
     assert deliveries_requeue_stale() == 0  # fresh: its own job is still coming
     Delivery.objects.filter(pk=delivery.pk).update(
         created_at=timezone.now() - dt.timedelta(hours=1))
@@ -162,7 +162,7 @@ def test_stale_deliveries_are_requeued(person, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_send_once(person, monkeypatch):
     """Two workers given the same delivery (at-least-once queues do that): one sends."""
-    monkeypatch.setattr("tinhso.notifications.tasks.deliver", lambda pk: None)
+    monkeypatch.setattr("tinhso.notifications.tasks.deliver", lambda pk, **_: None)
     delivery = create(person).deliveries.get(channel=Channel.EMAIL)
     entered = threading.Barrier(2, timeout=30)
     calls: list[str] = []
@@ -253,7 +253,8 @@ def test_a_worker_killed_mid_send_loses_nothing(person, monkeypatch):
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.QUEUED and delivery.claimed_until is not None
     requeued: list[int] = []
-    monkeypatch.setattr("tinhso.notifications.tasks.deliver", requeued.append)
+    monkeypatch.setattr("tinhso.notifications.tasks.deliver",
+                        lambda pk, **_: requeued.append(pk))
     assert deliveries_requeue_stale() == 0  # still claimed
     Delivery.objects.filter(pk=delivery.pk).update(
         claimed_until=timezone.now() - dt.timedelta(seconds=1),

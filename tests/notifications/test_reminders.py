@@ -27,10 +27,13 @@ def test_near_due_then_overdue_each_once_a_day(applicant, agency, officers, medi
     assert reminders_send(now=near) == {"near_due": 1, "overdue": 0}
     assert reminders_send(now=near + dt.timedelta(minutes=30)) == {"near_due": 0, "overdue": 0}
     late = dossier.due_at + dt.timedelta(hours=1)
-    assert reminders_send(now=late)["overdue"] == 1
+    # The specialist holding it, and the agency's leader (subscribed to overdue by default).
+    assert reminders_send(now=late)["overdue"] == 2
     assert reminders_send(now=late)["overdue"] == 0
     next_day = late + dt.timedelta(days=1)
+    # The holder is reminded every day; the leader once per promised moment.
     assert reminders_send(now=next_day)["overdue"] == 1
+    assert Notification.objects.filter(recipient=officers["leader"], kind="overdue").count() == 1
     kinds = list(Notification.objects.filter(recipient=officers["specialist"])
                  .exclude(event_key__startswith="dossier-event").order_by("id")
                  .values_list("kind", flat=True))

@@ -68,7 +68,7 @@ def test_every_sms_text_fits_one_message_with_long_values():
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_delivery_through_the_sandbox_process(settings, monkeypatch):
-    monkeypatch.setattr("tinhso.notifications.tasks.deliver", lambda pk: None)
+    monkeypatch.setattr("tinhso.notifications.tasks.deliver", lambda pk, **_: None)
     port = free_port()
     env = {**os.environ, "TINHSO_SMS_TOKEN": TOKEN, "DJANGO_SETTINGS_MODULE": "tinhso.settings"}
     tinhso = str(Path(sys.executable).with_name("tinhso"))

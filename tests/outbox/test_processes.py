@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,18 +62,30 @@ def env(request, transactional_db, tmp_path) -> dict[str, str]:
 
 @contextmanager
 def worker(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen([TINHSO, "worker", "--workers", "2"], env=env, text=True,  # noqa: S603
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    # Output goes to a file, not a pipe nobody reads while the test runs: a worker that logs
+    # more than the pipe holds (a queue outage logs an error per poll) would block on a write.
+    with tempfile.TemporaryFile(mode="w+") as output:
+        proc = subprocess.Popen([TINHSO, "worker", "--workers", "2"], env=env,  # noqa: S603
+                                text=True, stdout=output, stderr=subprocess.STDOUT)
+        proc.output = output  # type: ignore[attr-defined]
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def worker_output(proc: subprocess.Popen[str]) -> str:
+    output = getattr(proc, "output", None)
+    if output is None:
+        return ""
+    output.seek(0)
+    return output.read()[-5000:]
 
 
 def wait_for(condition, what: str, proc: subprocess.Popen[str] | None = None) -> None:
@@ -80,12 +93,13 @@ def wait_for(condition, what: str, proc: subprocess.Popen[str] | None = None) ->
     while not condition():
         if proc is not None and proc.poll() is not None:
             pytest.fail(f"the worker exited ({proc.returncode}) before {what}: "
-                        f"{proc.stdout.read() if proc.stdout else ''}")
+                        f"{worker_output(proc)}")
         if time.monotonic() > deadline:
             out = ""
             if proc is not None:
                 proc.kill()
-                out = proc.stdout.read() if proc.stdout else ""
+                proc.wait()
+                out = worker_output(proc)
             pytest.fail(f"timed out waiting for {what}; worker: {out}")
         time.sleep(0.02)
 

@@ -170,6 +170,8 @@ def register_routers() -> None:
     from tinhso.ioc.api import router as ioc_router
     from tinhso.iot.api import router as iot_router
     from tinhso.lgsp.api import router as lgsp_router
+    from tinhso.mail.api import router as mail_router
+    from tinhso.meetings.api import router as meetings_router
     from tinhso.notifications.api import router as notifications_router
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
@@ -191,6 +193,8 @@ def register_routers() -> None:
     api.add_router("/correspondence", correspondence_router)
 
     api.add_router("/lgsp", lgsp_router)
+    api.add_router("/meetings", meetings_router)
+    api.add_router("/mail", mail_router)
 
 
 def declare_errors(router: Router) -> None:

@@ -20,6 +20,7 @@ time a request relied on the file, so a file reused by an in-flight transaction 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -59,6 +60,25 @@ class StoredFileUnavailable(DomainError):
         )
         self.name = name
         self.problem = problem
+
+
+class StorageFull(DomainError):
+    """The file system holding the stored files is full (or over quota): nothing was stored,
+    nothing else of the request is written; the user may try again later."""
+
+    status = 507
+
+    def __init__(self) -> None:
+        super().__init__(
+            "STORAGE_FULL",
+            "Máy chủ tạm thời hết chỗ lưu tệp nên chưa lưu được gì. Vui lòng thử lại sau; "
+            "quản trị hệ thống đã được báo.",
+            "The server has run out of storage space, so nothing was saved. Please try again "
+            "later; the administrators have been told.")
+
+
+# "No space left on device" and "disk quota exceeded".
+_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 def root() -> Path:
@@ -134,6 +154,16 @@ def put(content: bytes, *, area: str, sha256: str | None = None, suffix: str = "
         target = path_of(blob_name(area, sha256, suffix))
         if _reuse(target, sha256, size):
             return Blob(blob_name(area, sha256, suffix), sha256, size)
+    try:
+        return _put(content, area=area, sha256=sha256, suffix=suffix, size=size)
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        log.critical("storage full under %s: %s", root(), exc)
+        raise StorageFull() from exc
+
+
+def _put(content: bytes, *, area: str, sha256: str | None, suffix: str, size: int) -> Blob:
     temp, written = _write_temp(root() / area, content)
     if sha256 is not None and written != sha256:
         temp.unlink(missing_ok=True)

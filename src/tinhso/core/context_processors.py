@@ -32,21 +32,6 @@ class NavLinks:
         return may_open_ioc(self.user)
 
     @cached_property
-    def notifications(self) -> bool:
-        """IOC alerts go to assignees, leaders and province admins (all officials), and the
-        inbox belongs with the IOC pages."""
-        return self.official or self.ioc
-
-    @cached_property
-    def unread(self) -> int:
-        """Unread IOC notifications (one indexed count query)."""
-        if not self.notifications:
-            return 0
-        from tinhso.ioc.notifications import notifications_for
-
-        return notifications_for(self.user, unread_only=True).count()
-
-    @cached_property
     def inbox_unread(self) -> int:
         """Unread messages of the user's own inbox (tinhso.notifications; one count query)."""
         if not getattr(self.user, "is_authenticated", False):

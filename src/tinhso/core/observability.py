@@ -9,13 +9,14 @@ and handed to jobs and outgoing calls through ``current_request_id()``. Log line
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -42,6 +43,20 @@ VERIFYING = Histogram("tinhso_verification_duration_seconds",
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+@contextlib.contextmanager
+def bound_request_id(rid: str | None) -> Iterator[None]:
+    """Run a job's work under the request id that caused it (kept on the outbox event or passed
+    with the task), so the worker's log lines and outgoing calls carry the request's id."""
+    if not rid or not _VALID_ID.match(rid):
+        yield
+        return
+    token = _request_id.set(rid)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 def outgoing_headers() -> dict[str, str]:

@@ -93,10 +93,11 @@ def job_for_event(event: Any, form: str) -> DocumentJob | None:
 
 
 def enqueue(job_id: int) -> None:
+    from tinhso.core.observability import current_request_id
     from tinhso.documents.tasks import issue_document
 
     try:
-        issue_document(job_id)
+        issue_document(job_id, request_id=current_request_id())
     except Exception:  # the queue is down: the sweeper picks pending jobs up again
         logger.exception("document job %s not enqueued", job_id)
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from tinhso.jobs.policy import retry_policy
 
-@db_task(retries=3, retry_delay=30, retry_backoff=2)
-def issue_document(job_id: int) -> str:
+
+@db_task(**retry_policy())
+def issue_document(job_id: int, request_id: str = "") -> str:
+    from tinhso.core.observability import bound_request_id
     from tinhso.documents.issuing import document_job_run
 
-    job = document_job_run(job_id=job_id)
+    with bound_request_id(request_id):
+        job = document_job_run(job_id=job_id)
     return job.state if job is not None else ""
 
 

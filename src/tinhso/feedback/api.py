@@ -96,7 +96,7 @@ def out(feedback: Feedback, user: Any) -> dict[str, Any]:
         "code": feedback.code, "kind": feedback.kind, "title": feedback.title,
         "content": feedback.content, "agency": feedback.agency.code,
         "agency_name": feedback.agency.name,
-        "dossier": feedback.dossier.code if feedback.dossier_id else None,
+        "dossier": feedback.dossier.code if feedback.dossier is not None else None,
         "status": feedback.status, "status_label": feedback.get_status_display(),
         "submitted_at": feedback.submitted_at, "refuse_due_at": feedback.refuse_due_at,
         "supplement_due_at": feedback.supplement_due_at,

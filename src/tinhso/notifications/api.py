@@ -12,7 +12,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import StrictBool
 
 from tinhso.core.api_schema import ErrorOut
-from tinhso.notifications import selectors, services
+from tinhso.notifications import alerts, selectors, services
+from tinhso.notifications.models import AlertKind
 
 router = Router(tags=["notifications"])
 
@@ -97,6 +98,34 @@ def preference_get(request: HttpRequest) -> Any:
 def preference_put(request: HttpRequest, body: PreferenceIn) -> Any:
     _require_json_object(request)
     return services.preference_update(acting_user=request.user, **body.dict())
+
+
+class AlertSubscriptionOut(Schema):
+    kinds: list[str]
+    available: list[str]
+
+
+class AlertSubscriptionIn(Schema):
+    kinds: list[str] = Field(max_length=len(AlertKind.values), json_schema_extra={
+        "items": {"type": "string", "enum": list(AlertKind.values)}})
+
+
+def _subscription(user: Any) -> dict[str, Any]:
+    return {"kinds": alerts.subscribed_kinds(user),
+            "available": list(AlertKind.values) if alerts.may_subscribe(user) else []}
+
+
+@router.get("/alerts", response={200: AlertSubscriptionOut, 401: ErrorOut},
+            summary="Cảnh báo IOC tôi đăng ký nhận")
+def alert_subscription_get(request: HttpRequest) -> Any:
+    return _subscription(request.user)
+
+
+@router.put("/alerts", response={200: AlertSubscriptionOut, 403: ErrorOut, **_ERRORS},
+            summary="Đăng ký cảnh báo IOC (lãnh đạo, quản trị tỉnh)")
+def alert_subscription_put(request: HttpRequest, body: AlertSubscriptionIn) -> Any:
+    alerts.alert_subscription_update(acting_user=request.user, kinds=body.kinds)
+    return _subscription(request.user)
 
 
 def _require_json_object(request: HttpRequest) -> None:

@@ -102,7 +102,7 @@ def handle_event(event: Any) -> int:
 
     payload = event.payload or {}
     dossier = (Dossier.objects.select_related("procedure", "agency", "applicant", "assignee")
-               .filter(pk=payload.get("dossier_id")).first())
+               .filter(pk=payload.get("dossier_id") or 0).first())
     if dossier is None:
         return 0
     key = f"dossier-event:{payload.get('dossier_event_id') or event.event_id}"
@@ -160,7 +160,7 @@ def _queue_holders(dossier: Any, event_type: str, payload: dict[str, Any]) -> li
     data = payload.get("data") or {}
     if event_type == "dossier.assigned" or (event_type == "dossier.forwarded"
                                             and data.get("assignee")):
-        return list(User.objects.filter(pk=data.get("assignee"), is_active=True))
+        return list(User.objects.filter(pk=data.get("assignee") or 0, is_active=True))
     if dossier.assignee_id is not None:
         return [dossier.assignee] if dossier.assignee.is_active else []
     role = "receiver" if event_type == "dossier.submitted" else dossier.current_role

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 
 from tinhso.notifications.querysets import (
+    AlertSubscriptionQuerySet,
     DeliveryQuerySet,
     NotificationPreferenceQuerySet,
     NotificationQuerySet,
@@ -125,3 +126,34 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class AlertKind(models.TextChoices):
+    """The IOC alerts a leader can subscribe to (the other messages are not optional)."""
+
+    NEAR_DUE = "near_due", "Hồ sơ sắp đến hạn"
+    OVERDUE = "overdue", "Hồ sơ quá hạn"
+    INDICATOR_LOW = "indicator_low", "Chỉ số 766 dưới ngưỡng"
+    PETITION_OVERDUE = "petition_overdue", "Phản ánh, kiến nghị quá hạn"
+
+
+# What a leader who never chose receives: the alerts that need a leader's decision.
+DEFAULT_ALERTS = (AlertKind.OVERDUE, AlertKind.INDICATOR_LOW, AlertKind.PETITION_OVERDUE)
+
+
+class AlertSubscription(models.Model):
+    """The IOC alerts one user subscribes to; no row means ``DEFAULT_ALERTS`` for leaders and
+    province admins (and nothing for others). Channels come from ``NotificationPreference``."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="alert_subscription")
+    kinds = models.JSONField("cảnh báo đăng ký", default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+    objects = AlertSubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "đăng ký cảnh báo IOC"
+        verbose_name_plural = "đăng ký cảnh báo IOC"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.kinds) or '—'}"

@@ -11,6 +11,7 @@ from tinhso.core.scoping import ScopedQuerySet, owner_q
 
 if TYPE_CHECKING:
     from tinhso.notifications.models import (  # noqa: F401
+        AlertSubscription,
         Delivery,
         Notification,
         NotificationPreference,
@@ -28,5 +29,10 @@ class DeliveryQuerySet(ScopedQuerySet["Delivery"]):
 
 
 class NotificationPreferenceQuerySet(ScopedQuerySet["NotificationPreference"]):
+    def scope(self, user: Any) -> Q | None:
+        return owner_q(user, "user_id")
+
+
+class AlertSubscriptionQuerySet(ScopedQuerySet["AlertSubscription"]):
     def scope(self, user: Any) -> Q | None:
         return owner_q(user, "user_id")

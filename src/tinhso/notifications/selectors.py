@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 from tinhso.notifications.models import Notification
 
 
-def visible_to(user: Any) -> QuerySet[Notification]:
+def visible_to(user: Any) -> QuerySet[Notification, Notification]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Notification.objects.none()
     return Notification.objects.filter(recipient=user, in_app=True)
 
 
-def inbox(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+def inbox(user: Any, *, unread_only: bool = False) -> QuerySet[Notification, Notification]:
     qs = visible_to(user)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)

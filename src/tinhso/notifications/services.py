@@ -103,11 +103,13 @@ def notification_create(*, event_key: str, kind: str, recipient: Recipient,
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
+    from tinhso.core.observability import current_request_id
     from tinhso.notifications.tasks import deliver
 
+    request_id = current_request_id()
     for delivery_id in delivery_ids:
         try:
-            deliver(delivery_id)
+            deliver(delivery_id, request_id=request_id)
         except Exception:  # the queue is down: the sweeper re-enqueues queued deliveries
             logger.exception("delivery %s not enqueued", delivery_id)
 

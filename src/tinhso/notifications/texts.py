@@ -148,6 +148,27 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
                "Dossier {code} ({procedure}) is past its due date ({due}).\n{link}",
                "Dossier {code} overdue ({due})."),
     },
+    # --- leaders: IOC alerts they subscribe to (notifications/alerts.py) --------------------
+    "indicator_low": {
+        "vi": ("{unit}: {indicator} {ratio} dưới ngưỡng {threshold} (tháng {month})",
+               "{unit}: {indicator} đạt {ratio} ({numerator}/{denominator} hồ sơ), dưới ngưỡng "
+               "{threshold} trong tháng {month}.\nXem trên bảng điều hành IOC: {link}",
+               "{unit}: {indicator} {ratio} duoi nguong {threshold} thang {month}."),
+        "en": ("{unit}: {indicator_en} {ratio} below {threshold} ({month})",
+               "{unit}: {indicator_en} is {ratio} ({numerator}/{denominator} dossiers), below "
+               "the {threshold} threshold in {month}.\nSee the IOC: {link}",
+               "{unit}: {indicator_en} {ratio} below {threshold} in {month}."),
+    },
+    "petition_overdue": {
+        "vi": ("Phản ánh, kiến nghị {code} đã quá hạn xử lý",
+               "Phản ánh, kiến nghị {code} ({title}) gửi {agency} đã quá hạn xử lý ({due}).\n"
+               "{link}",
+               "Phan anh {code} gui {agency} da qua han xu ly ({due})."),
+        "en": ("Petition {code} is overdue",
+               "Petition {code} ({title}) to {agency} is past its handling deadline ({due}).\n"
+               "{link}",
+               "Petition {code} to {agency} overdue ({due})."),
+    },
     # --- payers: the electronic receipt of a fee (payments/receipts.py) ----------------------
     "receipt_issued": {
         "vi": ("Biên lai điện tử cho hồ sơ {code}",
@@ -200,6 +221,25 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
         "en": ("Alarm cleared: {alarm} — {farm}",
                "The conditions of the alarm {alarm} on parcel {parcel} of {farm} have ended."
                "\n{link}", None),
+    },
+    # --- meetings (meetings/invitations.py, meetings/reminders.py) ---------------------------
+    "meeting_invited": {
+        "vi": ("Giấy mời họp: {title}",
+               "{agency} trân trọng kính mời dự cuộc họp «{title}».\nThời gian: {when}.\n"
+               "Địa điểm: {place}.\nHọp trực tuyến: {video}\nTài liệu họp: {link}",
+               None),
+        "en": ("Meeting invitation: {title}",
+               "{agency} invites you to the meeting “{title}”.\nWhen: {when}.\nWhere: {place}."
+               "\nVideo: {video}\nPapers: {link}", None),
+    },
+    "meeting_reminder": {
+        "vi": ("Sắp họp ({hours} giờ nữa): {title}",
+               "Cuộc họp «{title}» bắt đầu lúc {when} tại {place}.\nHọp trực tuyến: {video}\n"
+               "Tài liệu họp: {link}",
+               "Nhac lich hop {when}: {reason}. {short_link}"),
+        "en": ("Meeting in {hours} h: {title}",
+               "The meeting “{title}” starts at {when} in {place}.\nVideo: {video}\n"
+               "Papers: {link}", "Meeting {when}: {reason}. {short_link}"),
     },
 }
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:notification_id>/da-doc/", views.mark_read, name="read"),
     path("da-doc-tat-ca/", views.mark_all_read, name="read_all"),
     path("tuy-chon/", views.preferences, name="preferences"),
+    path("canh-bao/", views.alert_subscription, name="alerts"),
 ]

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import DomainError
-from tinhso.notifications import conf, selectors, services
+from tinhso.notifications import alerts, conf, selectors, services
+from tinhso.notifications.models import AlertKind
 
 PAGE = 100
 
@@ -24,7 +25,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "items": items, "unread_only": unread_only,
         "unread": selectors.unread_count(request.user),
         "preference": services.preference_for(request.user), "nav": "inbox",
+        "alert_choices": _alert_choices(request.user),
     })
+
+
+def _alert_choices(user: object) -> list[tuple[str, str, bool]]:
+    if not alerts.may_subscribe(user):
+        return []
+    chosen = set(alerts.subscribed_kinds(user))
+    return [(value, str(label), value in chosen) for value, label in AlertKind.choices]
 
 
 @login_required
@@ -64,4 +73,17 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message_vi)
     else:
         messages.success(request, _("Đã lưu cách nhận thông báo."))
+    return redirect("notifications:inbox")
+
+
+@login_required
+@require_POST
+def alert_subscription(request: HttpRequest) -> HttpResponse:
+    try:
+        alerts.alert_subscription_update(acting_user=request.user,
+                                         kinds=request.POST.getlist("kinds"))
+    except DomainError as exc:
+        messages.error(request, exc.message_vi)
+    else:
+        messages.success(request, _("Đã lưu các cảnh báo bạn nhận."))
     return redirect("notifications:inbox")

@@ -72,6 +72,18 @@ FEEDBACK_PAYLOAD = _object({
     "status": _STR, "at": _TIME,
 })
 
+MEETING_PAYLOAD = _object({
+    "meeting_id": _ID, "slug": _STR, "agency_id": _ID, "title": _STR, "starts_at": _TIME,
+    "ends_at": _TIME, "status": _STR, "at": _TIME,
+}, {"reason": _STR, "attended": _ID, "participants": _ID, "sha256": _STR,
+    "signer": _STR})
+
+MAIL_RECEIVED_PAYLOAD = _object({
+    "message_id": _STR, "agency_id": _ID, "from": _STR, "subject": _STR, "received_at": _TIME,
+    "attachments": {"type": "array", "items": _object(
+        {"name": _STR, "sha256": _STR, "size": _ID})},
+}, {"inbound_id": _ID, "mailbox": _STR})
+
 
 CORR_OUT_PAYLOAD = _object({
     "outgoing_id": _ID, "uuid": _STR, "notation": _STR, "agency_id": _ID,
@@ -149,6 +161,16 @@ _OTHERS = [
               "Từ chối tiếp nhận phản ánh", "feedback was refused"),
     EventType("feedback.answered", "feedback", FEEDBACK_PAYLOAD,
               "Đã trả lời phản ánh, kiến nghị", "feedback was answered"),
+    EventType("meeting.scheduled", "meeting", MEETING_PAYLOAD, "Đã lên lịch cuộc họp",
+              "a meeting was scheduled (participants invited)"),
+    EventType("meeting.cancelled", "meeting", MEETING_PAYLOAD, "Đã hủy cuộc họp",
+              "a scheduled meeting was cancelled"),
+    EventType("meeting.closed", "meeting", MEETING_PAYLOAD, "Cuộc họp đã kết thúc",
+              "a meeting was closed; its votes are final"),
+    EventType("minutes.signed", "meeting", MEETING_PAYLOAD, "Biên bản họp đã được ký số",
+              "the chair signed the meeting's minutes (PAdES)"),
+    EventType("mail.received", "mail", MAIL_RECEIVED_PAYLOAD, "Đã nhận thư công vụ",
+              "a message arrived in an agency's official mailbox (IMAP)"),
 ]
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tinhso.core.observability import bound_request_id
 from tinhso.outbox.models import ConsumerCursor, OutboxEvent
 from tinhso.outbox.registry import Consumer, consumer_names, get_consumer
 
@@ -140,7 +141,7 @@ def _step(consumer: Consumer, limit: int) -> tuple[int | None, _Failure | None]:
             if event_id in events:
                 event = events[event_id]
                 try:
-                    with transaction.atomic():
+                    with transaction.atomic(), bound_request_id(event.request_id):
                         consumer.handler(event)
                 except Exception as exc:
                     failure = _Failure(event.pk, exc, "".join(traceback.format_exception(exc)))

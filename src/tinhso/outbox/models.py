@@ -23,6 +23,9 @@ class OutboxEvent(models.Model):
     agency_id = models.BigIntegerField(null=True, blank=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict)
+    # The id of the request that made the change (empty outside a request): consumers run under
+    # it, so a worker's log lines join the request's.
+    request_id = models.CharField(max_length=64, null=True, blank=True)
     objects = OutboxEventQuerySet.as_manager()
 
     class Meta:

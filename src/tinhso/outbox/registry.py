@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tinhso.outbox.models import OutboxEvent
 
-Handler = Callable[["OutboxEvent"], None]
+# A consumer's effect; whatever it returns (a count, for tests and logs) is ignored.
+Handler = Callable[["OutboxEvent"], object]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tinhso.core.observability import current_request_id
 from tinhso.outbox.catalog import EVENT_TYPES
 from tinhso.outbox.models import OutboxEvent
 
@@ -45,6 +46,7 @@ def event_publish(*, type: str, aggregate_type: str, aggregate_id: str | int,  #
     event = OutboxEvent.objects.create(
         type=type, occurred_at=occurred_at or timezone.now(), aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id), agency_id=agency_id, actor_id=actor_id, payload=payload,
+        request_id=current_request_id() or None,
     )
     _nudge_on_commit()
     return event
@@ -53,7 +55,7 @@ def event_publish(*, type: str, aggregate_type: str, aggregate_id: str | int,  #
 def _nudge_on_commit() -> None:
     """Wake the dispatcher once per transaction, after it commits."""
     if connection.in_atomic_block and any(
-            func is _nudge for _, func, _ in connection.run_on_commit):
+            entry[1] is _nudge for entry in connection.run_on_commit):
         return
     transaction.on_commit(_nudge)
 

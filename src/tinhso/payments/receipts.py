@@ -91,8 +91,8 @@ def _content(receipt: Receipt, dossier: Any, agency: Any, verify_url: str) -> Fo
         line("Hình thức thanh toán:", METHODS.get(receipt.method, receipt.method)),
         line("Thời điểm thu:", datetime_vi(receipt.collected_at)),
     ]
-    if receipt.replaces_id:
-        old = receipt.replaces
+    old = receipt.replaces if receipt.replaces_id else None
+    if old is not None:
         paragraphs.append(line("Thay thế biên lai:",
                                f"{old.series} số {old.number:07d} (đã hủy: {old.cancel_reason})"))
     return FormContent(
@@ -204,7 +204,7 @@ def handle_event(event: Any) -> None:
 
     if not getattr(settings, "TINHSO_ISSUE_DOCUMENTS", True):
         return
-    payment = Payment.objects.filter(pk=(event.payload or {}).get("payment_id")).first()
+    payment = Payment.objects.filter(pk=(event.payload or {}).get("payment_id") or 0).first()
     if payment is None or payment.status != PaymentStatus.PAID:
         return
     try:

@@ -17,6 +17,7 @@ from tinhso.payments.models import (
     Receipt,
     StatementLine,
 )
+from tinhso.units.models import Agency
 
 
 def payments_visible_to(user: User) -> QuerySet[Payment]:
@@ -100,10 +101,8 @@ def fee_exemptions_for(procedure: object) -> QuerySet[FeeExemption]:
             .order_by("group"))
 
 
-def agency_by_code(code: str) -> object | None:
+def agency_by_code(code: str) -> Agency | None:
     """The agency with this code (public directory data), or None."""
-    from tinhso.units.models import Agency
-
     return Agency.objects.filter(code=code).first()
 
 

@@ -53,6 +53,9 @@ class Command(BaseCommand):
         from tinhso.correspondence.demo import load_correspondence_demo
 
         load_correspondence_demo(seed=seed)
+        from tinhso.mail.services import address_book_seed
+
+        address_book_seed()  # official addresses @binhphuoc.gov.vn (docs/mail.md)
         self.stdout.write(f"Đã nạp đơn vị, cơ quan, thủ tục, tài khoản "
                           f"({time.perf_counter() - started:.1f}s).")
         count = dossiers if dossiers is not None else (2000 if first_load else 0)

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         from huey.contrib.djhuey import HUEY
 
         autodiscover_modules("tasks")
-        values: dict[str, Any] = dict(settings.HUEY.get("consumer", {}))
+        values: dict[str, Any] = dict(settings.HUEY.get("consumer") or {})  # type: ignore[call-overload]
         if workers is not None:
             values["workers"] = workers
         if no_periodic:
