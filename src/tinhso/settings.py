@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "tinhso.notifications",
     "tinhso.iot",
     "tinhso.lgsp",
+    "tinhso.correspondence",
     "tinhso.meetings",
     "tinhso.mail",
     "tinhso.trace",
@@ -355,6 +356,14 @@ TINHSO_NOTIFY_MAX_ATTEMPTS = env_int("TINHSO_NOTIFY_MAX_ATTEMPTS", 5)
 TINHSO_SUPPLEMENT_DAYS = env_int("TINHSO_SUPPLEMENT_DAYS", 10)
 TINHSO_REMINDER_DAYS = env_int("TINHSO_REMINDER_DAYS", 1)
 
+# Correspondence (docs/correspondence.md): where edXML packages and status messages for
+# agencies outside this installation are POSTed (the LGSP's document exchange service); empty:
+# they wait for `tinhso documents export-edxml`.
+TINHSO_EDXML_SEND_URL = os.environ.get("TINHSO_EDXML_SEND_URL", "").strip()
+if TINHSO_EDXML_SEND_URL and not TINHSO_EDXML_SEND_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"TINHSO_EDXML_SEND_URL={TINHSO_EDXML_SEND_URL!r} must be an http(s) URL.")
+TINHSO_EDXML_SEND_TIMEOUT = env_int("TINHSO_EDXML_SEND_TIMEOUT", 30)
 # Paperless meetings (docs/meetings.md): the video link is base + "/" + the meeting's slug on a
 # Jitsi-compatible server the province runs (tinhso runs no video server); check-in by QR opens
 # this many minutes before the start and closes at the end; reminders so many hours before.

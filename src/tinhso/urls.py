@@ -32,6 +32,7 @@ urlpatterns = [
     path("thanh-toan/", include("tinhso.payments.urls")),
     path("hop-thu/", include("tinhso.notifications.urls")),
     path("lgsp/", include("tinhso.lgsp.urls")),
+    path("van-ban/", include("tinhso.correspondence.urls")),
     path("hop/", include("tinhso.meetings.urls")),
     path("thu-cong-vu/", include("tinhso.mail.urls")),
     path("cho-nong-san/", include("tinhso.market.urls")),

@@ -52,6 +52,9 @@ UNSCOPED: dict[str, str] = {
     "signatures.TrustAnchor": "public root certificates the platform trusts",
     "market.PriceQuote": "the farm marketplace's public daily price bulletin (who entered a "
                          "price is audited, never shown)",
+    "correspondence.AgencyProfile": "an agency's public abbreviation and place name (printed "
+                                     "on every document it issues)",
+    "correspondence.Counter": "a counter (last register number per agency, year and type)",
     "signatures.CscSandboxCredential": "the development stand-in of an outside signing "
                                        "service (off in production), read only by the sandbox",
     # The traceability ledger is public by design (docs/decisions/0012): events name products,
@@ -556,6 +559,42 @@ def _preference(w: World) -> Any:
     return NotificationPreference.objects.create(user=w.users["citizen_a"])
 
 
+def _corr(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        from tinhso.correspondence import models as m
+
+        n = next(_seq)
+        official = w.users["official_a"]
+        unit = m.OrgUnit.objects.create(agency=w.agency_a, code=f"P{n}", name="Văn phòng")
+        out = m.OutgoingDocument.objects.create(agency=w.agency_a, doc_type="CV",
+                                                subject="Về việc thử", author=official)
+        inc = m.IncomingDocument.objects.create(
+            agency=w.agency_a, year=2026, incoming_number=n, received_at=w.now,
+            source="paper", sender_name="Bộ Nội vụ", subject="Về việc thử")
+        rows = {
+            "OrgUnit": lambda: unit,
+            "OutgoingDocument": lambda: out,
+            "OutgoingVersion": lambda: m.OutgoingVersion.objects.create(
+                document=out, number=1, subject="Về việc thử", author=official),
+            "OutgoingEvent": lambda: m.OutgoingEvent.objects.create(document=out,
+                                                                    action="create"),
+            "OutgoingRecipient": lambda: m.OutgoingRecipient.objects.create(
+                document=out, code="000.00.12.H10", name="Sở Tư pháp"),
+            "IncomingDocument": lambda: inc,
+            "IncomingEvent": lambda: m.IncomingEvent.objects.create(incoming=inc,
+                                                                    action="register"),
+            "CorrFile": lambda: m.CorrFile.objects.create(
+                agency=w.agency_a, incoming=inc, name="a.pdf", file="documents/x", size=1,
+                sha256="0" * 64),
+            "ExchangeMessage": lambda: m.ExchangeMessage.objects.create(
+                agency=w.agency_a, direction="out", kind="document", document_id="d",
+                from_code="a", to_code="b", file="documents/y.xml", sha256=f"{n:064d}"),
+        }
+        return rows[name]()
+
+    return build
+
+
 def _meeting(w: World) -> Any:
     """A meeting of agency A chaired by a colleague of official A, whose secretary is official
     B (invited from another agency)."""
@@ -780,6 +819,10 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     # A colleague's API token: only its holder and the admins (official A is not an admin).
     "accounts.ApiToken": (_token, {"province_admin"}),
     "accounts.AuditLog": (_audit, AGENCY_A),
+    # Correspondence: the agency that holds it (sender's or recipient's register).
+    **{f"correspondence.{name}": (_corr(name), AGENCY_A) for name in (
+        "OrgUnit", "OutgoingDocument", "OutgoingVersion", "OutgoingEvent", "OutgoingRecipient",
+        "IncomingDocument", "IncomingEvent", "CorrFile", "ExchangeMessage")},
     # A meeting, its agenda and attendance: its agency, its people, province admins; its
     # papers, opinions and votes: its people only (official B, the secretary).
     **{f"meetings.{name}": (_meeting_row(name), MEETING) for name in (

@@ -180,6 +180,31 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
                "paid for dossier {code}.\nDownload the signed receipt: {link}",
                "Receipt no. {number} for dossier {code}: {amount}. {short_link}"),
     },
+    # --- officials: incoming documents (correspondence/reminders.py) --------------------------
+    "corr_assigned": {
+        "vi": ("Văn bản đến cần xử lý: {code}",
+               "Bạn được giao xử lý văn bản {code} của {agency}: {procedure}.\n"
+               "Hạn xử lý: {due}.\n{link}", None),
+        "en": ("Incoming document to handle: {code}",
+               "You are to handle document {code} from {agency}: {procedure}.\nDue: {due}.\n"
+               "{link}", None),
+    },
+    "corr_near_due": {
+        "vi": ("Văn bản đến {code} sắp đến hạn xử lý",
+               "Văn bản {code} ({procedure}) đến hạn xử lý ngày {due}.\n{link}",
+               "Van ban {code} sap den han xu ly: {due}."),
+        "en": ("Incoming document {code} is nearly due",
+               "Document {code} ({procedure}) is due on {due}.\n{link}",
+               "Document {code} due {due}."),
+    },
+    "corr_overdue": {
+        "vi": ("Văn bản đến {code} đã quá hạn xử lý",
+               "Văn bản {code} ({procedure}) đã quá hạn xử lý ({due}).\n{link}",
+               "Van ban {code} da qua han xu ly ({due})."),
+        "en": ("Incoming document {code} is overdue",
+               "Document {code} ({procedure}) is past its due date ({due}).\n{link}",
+               "Document {code} overdue ({due})."),
+    },
     # --- farms: agronomic alarms (iot/alarms.py) --------------------------------------------
     "farm_alarm_raised": {
         "vi": ("Cảnh báo {severity}: {alarm} — {farm}",

@@ -104,6 +104,17 @@ MARKET_LISTING_PAYLOAD = _object({
 })
 
 
+CORR_OUT_PAYLOAD = _object({
+    "outgoing_id": _ID, "uuid": _STR, "notation": _STR, "agency_id": _ID,
+    "recipients": {"type": "array", "items": _STR}, "sha256": _STR,
+})
+
+CORR_IN_PAYLOAD = _object({
+    "incoming_id": _ID, "agency_id": _ID, "incoming_number": _ID, "year": _ID, "source": _STR,
+    "notation": _STR, "state": _STR, "due_on": {"type": ["string", "null"]},
+})
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -155,6 +166,14 @@ _OTHERS = [
               "Đã cấp chứng thư số", "a certificate was issued or renewed"),
     EventType("certificate.revoked", "certificate", CERTIFICATE_PAYLOAD,
               "Đã thu hồi chứng thư số", "a certificate was revoked"),
+    EventType("correspondence.outgoing_released", "outgoing_document", CORR_OUT_PAYLOAD,
+              "Đã phát hành văn bản đi", "a signed outgoing document was released to recipients"),
+    EventType("correspondence.incoming_registered", "incoming_document", CORR_IN_PAYLOAD,
+              "Đã vào sổ văn bản đến", "an incoming document was registered"),
+    EventType("correspondence.incoming_assigned", "incoming_document", CORR_IN_PAYLOAD,
+              "Đã phân công xử lý văn bản đến", "an incoming document was assigned"),
+    EventType("correspondence.incoming_completed", "incoming_document", CORR_IN_PAYLOAD,
+              "Đã xử lý xong văn bản đến", "an incoming document was completed"),
     EventType("feedback.received", "feedback", FEEDBACK_PAYLOAD,
               "Đã nhận phản ánh, kiến nghị", "a citizen filed feedback"),
     EventType("feedback.refused", "feedback", FEEDBACK_PAYLOAD,

@@ -50,6 +50,9 @@ class Command(BaseCommand):
         load_agencies()
         load_catalog()
         load_demo_accounts()
+        from tinhso.correspondence.demo import load_correspondence_demo
+
+        load_correspondence_demo(seed=seed)
         from tinhso.mail.services import address_book_seed
 
         address_book_seed()  # official addresses @binhphuoc.gov.vn (docs/mail.md)
