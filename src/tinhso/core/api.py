@@ -173,6 +173,7 @@ def register_routers() -> None:
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
     from tinhso.units.api import router as units_router
+    from tinhso.webhooks.api import router as webhooks_router
     from tinhso.workdays.api import router as workdays_router
 
     api.add_router("/units", units_router)
@@ -189,6 +190,7 @@ def register_routers() -> None:
     api.add_router("/iot", iot_router)
 
     api.add_router("/lgsp", lgsp_router)
+    api.add_router("/webhooks", webhooks_router)
 
 
 def declare_errors(router: Router) -> None:
