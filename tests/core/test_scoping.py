@@ -494,6 +494,27 @@ def _outbox_event(w: World) -> Any:
                                       agency_id=w.agency_a.pk, payload={})
 
 
+def _webhooks(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        import uuid
+
+        from tinhso.webhooks.models import Attempt, Delivery, Subscription, SubscriptionSecret
+
+        sub = Subscription.objects.create(name="Hệ thống A", url="https://a.example.vn/h",
+                                          event_types=["dossier.received"], agency=w.agency_a)
+        if name == "Subscription":
+            return sub
+        if name == "SubscriptionSecret":
+            return SubscriptionSecret.objects.create(subscription=sub, secret_enc=b"x")
+        d = Delivery.objects.create(subscription=sub, event_id=uuid.uuid4(),
+                                    event_type="dossier.received", outbox_id=1, body="{}")
+        if name == "Delivery":
+            return d
+        return Attempt.objects.create(delivery=d, number=1, at=w.now)
+
+    return build
+
+
 def _doc_job(w: World) -> Any:
     from tinhso.documents.models import DocumentJob
 
@@ -581,6 +602,9 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     # A colleague's API token: only its holder and the admins (official A is not an admin).
     "accounts.ApiToken": (_token, {"province_admin"}),
     "accounts.AuditLog": (_audit, AGENCY_A),
+    # Outgoing events: the province's integration operators' (an agency's subscription too).
+    **{f"webhooks.{name}": (_webhooks(name), {"province_admin"}) for name in (
+        "Subscription", "SubscriptionSecret", "Delivery", "Attempt")},
 }
 
 
