@@ -68,7 +68,12 @@ class Bridge:
         self.js: Any = None
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
 
     async def _connect(self) -> None:
         import nats
