@@ -46,7 +46,7 @@ async def _messages(url: str, stream: str, subject: str) -> list[Any]:
         while True:
             try:
                 batch = await sub.fetch(100, timeout=1)
-            except (NatsTimeout, asyncio.TimeoutError):
+            except (TimeoutError, NatsTimeout):
                 break
             for m in batch:
                 await m.ack()
