@@ -163,6 +163,7 @@ def register_routers() -> None:
     """Each domain app contributes one router; registered here so the order is stable."""
     from tinhso.accounts.api import router as accounts_router
     from tinhso.catalog.api import router as catalog_router
+    from tinhso.connectors.api import router as connectors_router
     from tinhso.documents.api import router as documents_router
     from tinhso.dossiers.api import router as dossiers_router
     from tinhso.feedback.api import router as feedback_router
@@ -191,6 +192,7 @@ def register_routers() -> None:
 
     api.add_router("/lgsp", lgsp_router)
     api.add_router("/webhooks", webhooks_router)
+    api.add_router("/connectors", connectors_router)
 
 
 def declare_errors(router: Router) -> None:
