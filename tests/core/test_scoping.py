@@ -515,6 +515,22 @@ def _webhooks(name: str) -> Callable[[World], Any]:
     return build
 
 
+def _portal_sync(w: World) -> Any:
+    import uuid
+
+    from tinhso.connectors.models import PortalSync
+
+    return PortalSync.objects.create(event_id=uuid.uuid4(), outbox_id=1, dossier=w.dossier,
+                                     dossier_code=w.dossier.code, agency_id=w.agency_a.pk,
+                                     action="receive", national_status=2, occurred_at=w.now)
+
+
+def _catalogue_sync(w: World) -> Any:
+    from tinhso.connectors.models import CatalogueSync
+
+    return CatalogueSync.objects.create(at=w.now)
+
+
 def _doc_job(w: World) -> Any:
     from tinhso.documents.models import DocumentJob
 
@@ -605,6 +621,9 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     # Outgoing events: the province's integration operators' (an agency's subscription too).
     **{f"webhooks.{name}": (_webhooks(name), {"province_admin"}) for name in (
         "Subscription", "SubscriptionSecret", "Delivery", "Attempt")},
+    # The national portal's sync log: the operators' (the IOC reads counts from it).
+    "connectors.PortalSync": (_portal_sync, {"province_admin"}),
+    "connectors.CatalogueSync": (_catalogue_sync, {"province_admin"}),
 }
 
 
