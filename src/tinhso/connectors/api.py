@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from tinhso.connectors import services
+from tinhso.core.api_schema import ErrorOut
 
 router = Router(tags=["connectors"])
 
@@ -26,7 +27,7 @@ class CitizenLookupOut(Schema):
     noi_thuong_tru: str | None = None
 
 
-@router.post("/citizens/lookup", response=CitizenLookupOut,
+@router.post("/citizens/lookup", response={200: CitizenLookupOut, 503: ErrorOut},
              summary="Tra cứu công dân trong CSDL quốc gia về dân cư (cán bộ)")
 def citizen_lookup(request: HttpRequest, data: CitizenLookupIn) -> CitizenLookupOut:
     found = services.citizen_lookup(acting_user=request.user, id_number=data.id_number,

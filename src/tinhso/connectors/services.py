@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from tinhso.accounts.services import audit_log_write
 from tinhso.connectors import interfaces
 from tinhso.connectors.client import ConnectorError
 from tinhso.connectors.models import CatalogueSync, PortalSync, SyncState
-from tinhso.core.errors import DomainError, PermissionDenied, ValidationFailed
+from tinhso.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from tinhso.outbox.catalog import DOSSIER_TYPES
 from tinhso.outbox.models import OutboxEvent
 
@@ -223,10 +224,14 @@ def citizen_lookup(*, acting_user: Any, id_number: str, purpose: str,
     if not purpose:
         raise ValidationFailed("LOOKUP_PURPOSE_REQUIRED", "Phải nêu mục đích tra cứu.",
                                "State the purpose of the lookup.", {"field": "purpose"})
-    target = population or interfaces.population()
+    if population is None and not getattr(settings, "TINHSO_POPULATION_SERVICE", ""):
+        raise Conflict("POPULATION_NOT_CONFIGURED",
+                       "Chưa cấu hình kết nối Cơ sở dữ liệu quốc gia về dân cư.",
+                       "The population database connector is not configured.")
     error = ""
     found: dict[str, Any] | None = None
     try:
+        target = population or interfaces.population()
         found = target.lookup(id_number, user_id=acting_user.get_username())
     except ConnectorError as exc:
         error = str(exc)[:200]

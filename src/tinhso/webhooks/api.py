@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, StrictBool
+from pydantic import StrictBool
 
 from tinhso.core.errors import ValidationFailed
 from tinhso.lgsp.permissions import require_operator
@@ -59,7 +59,8 @@ class WebhookActiveIn(Schema):
 
 
 class WebhookReplaySinceIn(Schema):
-    since: AwareDatetime
+    since: str = Field(..., max_length=40, description="ISO 8601 with an offset",
+                       json_schema_extra={"format": "date-time"})
 
 
 class WebhookDeliveryQuery(Schema):
@@ -119,6 +120,18 @@ def _agency(code: str | None) -> Agency | None:
     return agency
 
 
+def _since(raw: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValidationFailed("WEBHOOK_BAD_SINCE",
+                               "Thời điểm phải theo ISO 8601 và có múi giờ.",
+                               "The time must be ISO 8601 with an offset.", {"since": raw})
+    return value
+
+
 @router.get("/subscriptions", response=list[WebhookSubscriptionOut],
             summary="Đăng ký nhận sự kiện")
 def list_subscriptions(request: HttpRequest) -> list[WebhookSubscriptionOut]:
@@ -163,7 +176,7 @@ def replay_since(request: HttpRequest, subscription_id: int,
     require_operator(request.user)
     sub = services.subscription_get(request.user, subscription_id)
     count = services.deliveries_replay_since(acting_user=request.user, subscription=sub,
-                                             since=data.since)
+                                             since=_since(data.since))
     return {"pending": count}
 
 

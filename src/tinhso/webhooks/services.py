@@ -48,8 +48,14 @@ def _fernet() -> Fernet:
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > 500:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in {"http", "https"} and bool(parts.hostname) and len(url) <= 500
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        ok = ok and not any(c.isspace() or ord(c) < 32 for c in url)
+    except ValueError:
+        ok = False
+    if not ok:
         raise ValidationFailed("WEBHOOK_BAD_URL", "Địa chỉ nhận phải là URL http(s) hợp lệ.",
                                "The receiver URL must be a valid http(s) URL.", {"url": url})
 
