@@ -213,10 +213,12 @@ class AttemptResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _post(d: Delivery, client: httpx.Client | None) -> AttemptResult:
+def _post(d: Delivery, client: httpx.Client | None,
+          secrets_: list[str] | None = None) -> AttemptResult:
     body = d.body.encode()
     ts = int(time.time())
-    headers = signing.headers(active_secrets(d.subscription), d.msg_id, ts, body)
+    keys = secrets_ if secrets_ is not None else active_secrets(d.subscription)
+    headers = signing.headers(keys, d.msg_id, ts, body)
     headers["user-agent"] = "tinhso-webhooks/1"
     started = time.monotonic()
     try:
@@ -281,25 +283,77 @@ def _note_failure(sub: Subscription, result: AttemptResult, now: dt.datetime) ->
 def delivery_attempt(*, delivery_id: int, client: httpx.Client | None = None) -> Delivery | None:
     """One attempt of one due delivery (None: not due, taken by another sender, or its
     subscription is off)."""
-    d = _claim(delivery_id, conf.timeout() + 30)
+    d = _claim(delivery_id, _lease().total_seconds())
     if d is None:
         return None
     return _record(d, _post(d, client))
 
 
-def deliveries_send_due(*, limit: int = 500) -> int:
-    """Attempt every due delivery (oldest first); returns how many attempts were made."""
+CLAIM_BATCH = 20
+
+
+def _lease() -> dt.timedelta:
+    """How long a claimed delivery is ours: one attempt's timeout and a margin. A sender that
+    dies leaves its deliveries due again after it (so a restart resumes within ~20 s)."""
+    return dt.timedelta(seconds=conf.timeout() + 5)
+
+
+def _renew(d: Delivery) -> bool:
+    """Just before the POST: extend our lease if it is still ours (compare-and-set on the
+    lease's end), else another sender re-claimed the delivery after ours lapsed: skip it."""
+    until = timezone.now() + _lease()
+    taken = Delivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING,
+                                    next_attempt_at=d.next_attempt_at).update(
+        next_attempt_at=until)
+    d.next_attempt_at = until
+    return bool(taken)
+
+
+def _claim_batch(limit: int) -> list[Delivery]:
+    """Take up to ``limit`` due deliveries in one transaction, each leased (see ``_lease``;
+    renewed one by one just before its attempt)."""
     now = timezone.now()
-    ids = list(Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
-                                       subscription__is_active=True)
-               .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    lease = _lease()
+    with transaction.atomic():
+        rows = list(Delivery.objects.select_for_update(skip_locked=True)
+                    .select_related("subscription")
+                    .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
+                            subscription__is_active=True)
+                    .order_by("next_attempt_at", "pk")[:limit])
+        if rows:
+            Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
+                next_attempt_at=now + lease)
+            for d in rows:
+                d.next_attempt_at = now + lease
+    return rows
+
+
+def deliveries_send_due(*, limit: int = 500) -> int:
+    """Attempt every due delivery (oldest first, in leased batches); returns how many attempts
+    were made. A subscription switched off mid-pass (410, persistent failure) gets no more."""
     done = 0
-    if not ids:
-        return 0
+    secrets_by_sub: dict[int, list[str]] = {}
+    off: set[int] = set()
     with httpx.Client(timeout=conf.timeout(), follow_redirects=False) as client:
-        for pk in ids:
-            if delivery_attempt(delivery_id=pk, client=client) is not None:
+        while done < limit:
+            batch = _claim_batch(min(CLAIM_BATCH, limit - done))
+            if not batch:
+                break
+            for d in batch:
+                if d.subscription_id in off:
+                    # Leased but not tried: due again when the subscription is switched on.
+                    Delivery.objects.filter(pk=d.pk).update(next_attempt_at=timezone.now())
+                    continue
+                if not _renew(d):
+                    continue
+                if d.subscription_id not in secrets_by_sub:
+                    secrets_by_sub[d.subscription_id] = active_secrets(d.subscription)
+                result = _post(d, client, secrets_by_sub[d.subscription_id])
+                _record(d, result)
                 done += 1
+                if not result.ok and not Subscription.objects.filter(
+                        pk=d.subscription_id, is_active=True).exists():
+                    off.add(d.subscription_id)
     return done
 
 
