@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from tinhso.lgsp import services as lgsp
-from tinhso.lgsp.models import Member, Subsystem
+from tinhso.lgsp.models import Member, Service, Subsystem
 
 PORTAL_PROVIDER = ("VN", "GOV", "000.00.00.G22", "DVCQG")
 POPULATION_PROVIDER = ("VN", "GOV", "000.00.00.BCA", "DANCU")
@@ -36,8 +36,10 @@ def register_sandbox(url: str) -> dict[str, str]:
         for provider, code, path in ((PORTAL_PROVIDER, "dossiers", "/dvcqg"),
                                      (POPULATION_PROVIDER, "citizens", "/dancu")):
             sub = _subsystem(*provider)
-            service = sub.services.filter(code=code).first() or lgsp.service_add(
-                acting_user=None, subsystem=sub, code=code, url=base + path, timeout_seconds=15)
+            service: Service | None = Service.objects.filter(subsystem=sub, code=code).first()
+            if service is None:
+                service = lgsp.service_add(acting_user=None, subsystem=sub, code=code,
+                                           url=base + path, timeout_seconds=15)
             if not service.access_rights.filter(client=client).exists():
                 lgsp.access_grant(acting_user=None, client=client, service=service)
             ids[code] = service.identifier

@@ -69,8 +69,9 @@ def _enqueue() -> None:
 def _claim(pk: int) -> PortalSync | None:
     now = timezone.now()
     with transaction.atomic():
-        row = (PortalSync.objects.select_for_update(skip_locked=True)
-               .filter(pk=pk, state=SyncState.PENDING, next_attempt_at__lte=now).first())
+        row: PortalSync | None = (
+            PortalSync.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, state=SyncState.PENDING, next_attempt_at__lte=now).first())
         if row is None:
             return None
         row.next_attempt_at = now + dt.timedelta(seconds=LEASE_SECONDS)

@@ -98,8 +98,8 @@ def subscription_create(*, acting_user: Any, name: str, url: str, event_types: l
 
 
 def subscription_get(user: Any, pk: int) -> Subscription:
-    sub = Subscription.objects.visible_to(user).filter(pk=pk).first() if user else (
-        Subscription.objects.filter(pk=pk).first())
+    qs = Subscription.objects.visible_to(user) if user else Subscription.objects.all()
+    sub: Subscription | None = qs.filter(pk=pk).first()
     if sub is None:
         raise NotFound("Không tìm thấy đăng ký nhận sự kiện", "Subscription not found",
                        {"id": pk}, code="WEBHOOK_SUBSCRIPTION_NOT_FOUND")
@@ -191,7 +191,8 @@ def _claim(delivery_id: int, lease_seconds: float) -> Delivery | None:
     sender skips it, and a sender that dies mid-call leaves it due again after the lease."""
     now = timezone.now()
     with transaction.atomic():
-        d = (Delivery.objects.select_for_update(skip_locked=True).select_related("subscription")
+        d: Delivery | None = (
+            Delivery.objects.select_for_update(skip_locked=True).select_related("subscription")
              .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
                      subscription__is_active=True).first())
         if d is None:
@@ -359,7 +360,8 @@ def deliveries_send_due(*, limit: int = 500) -> int:
 
 def next_due_in() -> float | None:
     """Seconds until the next pending delivery is due (None: nothing pending)."""
-    first = (Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__isnull=False,
+    first: dt.datetime | None = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__isnull=False,
                                      subscription__is_active=True)
              .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first())
     if first is None:
@@ -369,7 +371,7 @@ def next_due_in() -> float | None:
 
 def delivery_get(user: Any, pk: int) -> Delivery:
     qs = Delivery.objects.visible_to(user) if user is not None else Delivery.objects.all()
-    d = qs.filter(pk=pk).first()
+    d: Delivery | None = qs.filter(pk=pk).first()
     if d is None:
         raise NotFound("Không tìm thấy lần chuyển sự kiện", "Delivery not found", {"id": pk},
                        code="WEBHOOK_DELIVERY_NOT_FOUND")
@@ -381,7 +383,7 @@ def delivery_replay(*, acting_user: Any, delivery: Delivery) -> Delivery:
     retry schedule; its log keeps the earlier attempts. Same ``webhook-id`` and body."""
     require_operator(acting_user)
     with transaction.atomic():
-        d = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        d: Delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         d.status = DeliveryStatus.PENDING
         d.next_attempt_at = timezone.now()
         d.attempts = 0
