@@ -9,6 +9,14 @@ threads, first straight to the provider, then through ``/lgsp/r1/…`` (message 
 exchange becomes a Merkle leaf), and again direct then gateway, and reports for each the
 requests per second and p50/p99 latency, and the gateway's added p50/p99. At the end it signs a
 tree head and runs ``verify-log``: the log must hold every exchange, verifiably.
+
+    .venv/bin/python bench/lgsp.py --events 2000
+
+Events instead: N outbox events, one webhook subscription (a receiver in this process that
+checks every signature) and NATS JetStream (TINHSO_NATS_URL, default nats://127.0.0.1:4222,
+streams under a fresh prefix, deleted afterwards); a ``tinhso worker`` delivers them, is
+SIGKILLed after a third and restarted. Reports webhooks and JetStream messages per second
+(from the first worker's start, the restart included), duplicates and losses (must be 0).
 """
 
 from __future__ import annotations
@@ -119,12 +127,115 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] * 1000
 
 
+def events(n: int) -> None:
+    import secrets
+    import signal
+
+    tmp = tempfile.mkdtemp(prefix="tinhso-bench-events-")
+    prefix = "B" + secrets.token_hex(4).upper()
+    nats_url = os.environ.get("TINHSO_NATS_URL", "nats://127.0.0.1:4222")
+    env = {"DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
+           "TINHSO_VAR_DIR": tmp, "TINHSO_ALERT_SCAN_SECONDS": "0", "TINHSO_JOBS_URL": "",
+           "TINHSO_NATS_URL": nats_url, "TINHSO_NATS_PREFIX": prefix,
+           "TINHSO_LGSP_STH_SECONDS": "0", "TINHSO_LOG_LEVEL": "ERROR"}
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    call_command("migrate", verbosity=0)
+    from tests.webhooks.natshelpers import delete_streams, stream_count
+    from tests.webhooks.receiver import start_receiver
+
+    from tinhso.outbox.models import ConsumerCursor, OutboxEvent
+    from tinhso.outbox.services import event_publish
+    from tinhso.webhooks import services
+
+    receiver = start_receiver()
+    created = services.subscription_create(acting_user=None, name="bench", url=receiver.url,
+                                           event_types=["feedback.received"])
+    receiver.secrets.append(created.secret)
+    start = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for name in ("webhooks", "jetstream"):
+        ConsumerCursor.objects.update_or_create(name=name, defaults={"position": start})
+    for lo in range(0, n, 500):
+        with transaction.atomic():
+            for i in range(lo, min(n, lo + 500)):
+                event_publish(type="feedback.received", aggregate_type="feedback",
+                              aggregate_id=i, agency_id=None, actor_id=None,
+                              payload={"feedback_id": i, "code": f"PAKN-{i}", "kind": "x",
+                                       "agency_id": 0, "dossier_id": None, "status": "new",
+                                       "at": "2026-12-06T09:00:00+07:00"})
+    last = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    tinhso = str(Path(sys.executable).with_name("tinhso"))
+    full_env = {**os.environ, **env}
+
+    def worker() -> subprocess.Popen:  # type: ignore[type-arg]
+        return subprocess.Popen([tinhso, "worker", "--workers", "2"], env=full_env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def distinct() -> int:
+        return len({m.headers["webhook-id"] for m in list(receiver.messages)})
+
+    def published() -> bool:
+        return ConsumerCursor.objects.filter(name="jetstream", position__gte=last).exists()
+
+    proc = worker()
+    t0 = time.perf_counter()
+    done: dict[str, float] = {}
+    try:
+        while distinct() < n // 3:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        killed_at = distinct()
+        proc = worker()
+        deadline = time.monotonic() + 600
+        while len(done) < 2 and time.monotonic() < deadline:
+            if "webhooks" not in done and distinct() >= n:
+                done["webhooks"] = time.perf_counter() - t0
+            if "jetstream" not in done and published():
+                done["jetstream"] = time.perf_counter() - t0
+            time.sleep(0.05)
+        in_stream = stream_count(nats_url, f"{prefix}_FEEDBACK")
+        bad = sum(1 for m in receiver.messages if not m.valid_for)
+        print(f"Events out: {n} events, worker SIGKILLed after {killed_at} webhooks and "
+              f"restarted ({os.environ['DATABASE_URL'].split(':')[0]}, SQLite queue)")
+        for name in ("webhooks", "jetstream"):
+            if name in done:
+                print(f"  {name:9s} {n / done[name]:8.0f} events/s  ({done[name]:.1f} s)")
+            else:
+                print(f"  {name:9s} NOT FINISHED in 600 s")
+        print(f"  webhooks: {distinct()} distinct ids of {n} (lost {n - distinct()}), "
+              f"{len(receiver.messages) - distinct()} duplicates (at least once), "
+              f"{bad} bad signatures")
+        print(f"  jetstream: {in_stream} messages in the stream (lost {n - in_stream}, "
+              f"duplicates {max(0, in_stream - n)})")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        receiver.stop()
+        delete_streams(nats_url, prefix)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--events", type=int, default=0,
+                        help="measure webhook and JetStream delivery of N events instead")
     args = parser.parse_args()
+    if args.events:
+        events(args.events)
+        return
     pport, gport = free_port(), free_port()
     provider_url = f"http://127.0.0.1:{pport}"
     code = ("from waitress import serve; from tests.lgsp.provider import app; "

@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "tinhso.mail",
     "tinhso.trace",
     "tinhso.market",
+    "tinhso.webhooks",
+    "tinhso.connectors",
     "tinhso.portal",
     "tinhso.backoffice",
 ]
@@ -433,6 +435,25 @@ TINHSO_MARKET_AGENCY = env_str("TINHSO_MARKET_AGENCY", "000.00.15.H10")
 TINHSO_MARKET_PHOTO_MAX_BYTES = env_int("TINHSO_MARKET_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 if TINHSO_MARKET_PHOTO_MAX_BYTES < 1024:
     raise ImproperlyConfigured("TINHSO_MARKET_PHOTO_MAX_BYTES must be at least 1024.")
+# Outgoing events (docs/lgsp.md "Events"): Standard Webhooks, and NATS JetStream when a URL is set.
+TINHSO_NATS_URL = os.environ.get("TINHSO_NATS_URL", "").strip()
+if TINHSO_NATS_URL and not TINHSO_NATS_URL.startswith(("nats://", "tls://")):
+    raise ImproperlyConfigured(f"TINHSO_NATS_URL={TINHSO_NATS_URL!r}: use nats:// or tls://.")
+TINHSO_NATS_PREFIX = env_str("TINHSO_NATS_PREFIX", "TINHSO")
+if not re.fullmatch(r"[A-Z][A-Z0-9]{0,30}", TINHSO_NATS_PREFIX):
+    raise ImproperlyConfigured("TINHSO_NATS_PREFIX must be upper-case letters and digits.")
+TINHSO_NATS_TIMEOUT = env_int("TINHSO_NATS_TIMEOUT", 5)
+TINHSO_WEBHOOK_TIMEOUT = env_int("TINHSO_WEBHOOK_TIMEOUT", 15)
+TINHSO_WEBHOOK_DISABLE_AFTER_HOURS = env_int("TINHSO_WEBHOOK_DISABLE_AFTER_HOURS", 120)
+TINHSO_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("TINHSO_WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+# National connectors (docs/lgsp.md "Connectors"): the LGSP services tinhso calls through its own
+# gateway, and the client subsystem it calls as. Empty service id: the connector is off.
+TINHSO_LGSP_GATEWAY_URL = os.environ.get(
+    "TINHSO_LGSP_GATEWAY_URL", "http://127.0.0.1:8000/lgsp").strip().rstrip("/")
+TINHSO_LGSP_CLIENT = os.environ.get("TINHSO_LGSP_CLIENT", "").strip()
+TINHSO_LGSP_CLIENT_TOKEN = env_str("TINHSO_LGSP_CLIENT_TOKEN", "")
+TINHSO_NATIONAL_PORTAL_SERVICE = os.environ.get("TINHSO_NATIONAL_PORTAL_SERVICE", "").strip()
+TINHSO_POPULATION_SERVICE = os.environ.get("TINHSO_POPULATION_SERVICE", "").strip()
 
 
 # Logs: one line per record on stderr, JSON (TINHSO_LOG_FORMAT=json, the default in production)

@@ -532,6 +532,43 @@ def _outbox_event(w: World) -> Any:
                                       agency_id=w.agency_a.pk, payload={})
 
 
+def _webhooks(name: str) -> Callable[[World], Any]:
+    def build(w: World) -> Any:
+        import uuid
+
+        from tinhso.webhooks.models import Attempt, Delivery, Subscription, SubscriptionSecret
+
+        sub = Subscription.objects.create(name="Hệ thống A", url="https://a.example.vn/h",
+                                          event_types=["dossier.received"], agency=w.agency_a)
+        if name == "Subscription":
+            return sub
+        if name == "SubscriptionSecret":
+            return SubscriptionSecret.objects.create(subscription=sub, secret_enc=b"x")
+        d = Delivery.objects.create(subscription=sub, event_id=uuid.uuid4(),
+                                    event_type="dossier.received", outbox_id=1, body="{}")
+        if name == "Delivery":
+            return d
+        return Attempt.objects.create(delivery=d, number=1, at=w.now)
+
+    return build
+
+
+def _portal_sync(w: World) -> Any:
+    import uuid
+
+    from tinhso.connectors.models import PortalSync
+
+    return PortalSync.objects.create(event_id=uuid.uuid4(), outbox_id=1, dossier=w.dossier,
+                                     dossier_code=w.dossier.code, agency_id=w.agency_a.pk,
+                                     action="receive", national_status=2, occurred_at=w.now)
+
+
+def _catalogue_sync(w: World) -> Any:
+    from tinhso.connectors.models import CatalogueSync
+
+    return CatalogueSync.objects.create(at=w.now)
+
+
 def _doc_job(w: World) -> Any:
     from tinhso.documents.models import DocumentJob
 
@@ -845,6 +882,12 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "market.Review": (_market_review, MARKET_ORDER),
     "market.Report": (_market_report, {"citizen_a", "province_admin"}),
     "market.Post": (_market_post, {"citizen_a", "province_admin"}),
+    # Outgoing events: the province's integration operators' (an agency's subscription too).
+    **{f"webhooks.{name}": (_webhooks(name), {"province_admin"}) for name in (
+        "Subscription", "SubscriptionSecret", "Delivery", "Attempt")},
+    # The national portal's sync log: the operators' (the IOC reads counts from it).
+    "connectors.PortalSync": (_portal_sync, {"province_admin"}),
+    "connectors.CatalogueSync": (_catalogue_sync, {"province_admin"}),
 }
 
 

@@ -163,6 +163,7 @@ def register_routers() -> None:
     """Each domain app contributes one router; registered here so the order is stable."""
     from tinhso.accounts.api import router as accounts_router
     from tinhso.catalog.api import router as catalog_router
+    from tinhso.connectors.api import router as connectors_router
     from tinhso.correspondence.api import router as correspondence_router
     from tinhso.documents.api import router as documents_router
     from tinhso.dossiers.api import router as dossiers_router
@@ -177,6 +178,7 @@ def register_routers() -> None:
     from tinhso.payments.api import router as payments_router
     from tinhso.signatures.api import router as signatures_router
     from tinhso.units.api import router as units_router
+    from tinhso.webhooks.api import router as webhooks_router
     from tinhso.workdays.api import router as workdays_router
 
     api.add_router("/units", units_router)
@@ -197,6 +199,8 @@ def register_routers() -> None:
     api.add_router("/meetings", meetings_router)
     api.add_router("/mail", mail_router)
     api.add_router("/market", market_router)
+    api.add_router("/webhooks", webhooks_router)
+    api.add_router("/connectors", connectors_router)
 
 
 def declare_errors(router: Router) -> None:

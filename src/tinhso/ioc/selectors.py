@@ -16,9 +16,11 @@ from django.db.models import Count, Q, Sum
 from tinhso.catalog.models import OnlineLevel, Procedure
 from tinhso.core.errors import ValidationFailed
 from tinhso.ioc.kpi import (
+    NO_DATA,
     CatalogCounters,
     DossierCounters,
     FeedbackCounters,
+    Value,
     build_index,
     indicator_values,
 )
@@ -364,8 +366,18 @@ def compute_index(scope: Scope, scope_code: str, start: dt.date, end: dt.date,
                 else FeedbackCounters())
     values = indicator_values(dossier, catalog, feedback, scope.commune_units(ctx.directory),
                               procedures)
+    values["G1_NATIONAL_SYNC"] = national_sync_value(scope, start, judged)
     doc = build_index(scope_code, start, judged if judged >= start else end, values)
     return doc, dossier
+
+
+def national_sync_value(scope: Scope, start: dt.date, end: dt.date) -> Value:
+    """G1_NATIONAL_SYNC from the national portal's sync log (tinhso.connectors); no data
+    while the connector has never synchronised anything."""
+    from tinhso.connectors.selectors import national_sync_counts
+
+    counts = national_sync_counts(scope.fact_filter(), start, end) if end >= start else None
+    return NO_DATA if counts is None else Value(*counts)
 
 
 def index_document(scope: Scope, scope_code: str, start: dt.date, end: dt.date,

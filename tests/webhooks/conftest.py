@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import start_cursors_at_end
+from tests.webhooks.receiver import Receiver, start_receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    rec = start_receiver()
+    yield rec
+    rec.stop()
+
+
+@pytest.fixture(autouse=True)
+def _cursors_at_end(request: pytest.FixtureRequest) -> None:
+    """Outbox ids are not reused after a rolled-back test (PostgreSQL sequences): start the
+    consumers of this app after every id used so far."""
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames or any(
+            m.name == "django_db" for m in request.node.iter_markers()):
+        request.getfixturevalue("db")
+        start_cursors_at_end(["webhooks", "jetstream"])
