@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import connections, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -767,16 +767,26 @@ def import_dossiers(
     batch_size: int = 2000,
     progress: bool | None = None,
     on_validated: Callable[[ImportResult], None] | None = None,
+    method: str = "auto",
 ) -> ImportResult:
     """Validate then import a JSON Lines file of historical dossiers.
 
     Returns the result: with errors and ``skip_bad=False`` nothing is imported (``imported``
     is 0). ``progress``: ``None`` shows a progress bar on stderr when it is a terminal.
     ``on_validated`` is called between the passes (the command prints the errors early).
+    ``method``: ``copy`` (PostgreSQL: one parse, COPY, set-based SQL — import_copy.py),
+    ``rows`` (the two passes below, any database), ``auto``: copy on PostgreSQL.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if method not in ("auto", "copy", "rows"):
+        raise ValueError("method must be auto, copy or rows")
     path = os.fspath(path)
+    if method == "copy" or (method == "auto" and connection.vendor == "postgresql"):
+        from tinhso.dossiers.import_copy import import_dossiers_copy
+
+        return import_dossiers_copy(path, skip_bad=skip_bad, batch_size=batch_size,
+                                    progress=progress, on_validated=on_validated)
     result = ImportResult()
     parser = LineParser()
     state = _validate(path, parser, result, progress)
