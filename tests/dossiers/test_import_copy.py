@@ -110,6 +110,7 @@ def test_copy_path_leaves_the_row_paths_end_state(tmp_path: Path, agency, proced
             by_copy.payments) == (by_rows.lines, by_rows.imported, by_rows.skipped,
                                   by_rows.events, by_rows.payments) == (17, 15, 2, 114, 12)
     assert [str(e) for e in by_copy.errors] == [str(e) for e in by_rows.errors]
+    assert expected["daily"] and expected["monthly"] and expected["open"] and expected["states"]
     assert end_state() == expected
     # Generated codes: consecutive after the live one, in line order.
     assert Dossier.objects.filter(code__startswith=f"{agency.code}-240304-").count() == 4
