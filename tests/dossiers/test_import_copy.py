@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from tests import factories
+from tests.dossiers import test_generator
 from tests.dossiers.test_import import TAX_CODE, at, record, write
 from tinhso.core import hooks
 from tinhso.dossiers.importer import import_dossiers
@@ -170,3 +171,19 @@ def test_code_taken_in_the_database_is_reported(tmp_path: Path, agency, procedur
         "line 1: dossier code HS-CU-1 already exists in the database / "
         "dòng 1: mã hồ sơ HS-CU-1 đã có trong cơ sở dữ liệu"]
     assert Dossier.objects.count() == 1 and DossierFactState.objects.count() == 1
+
+
+demo = test_generator.demo  # the generator tests' demo province (a fixture)
+
+
+def test_generator_facts_equal_a_rebuild(demo):
+    """The demo generator on PostgreSQL: COPY and the set-based IOC loader give the facts a
+    rebuild from the raw tables gives."""
+    from tinhso.dossiers.generator import generate_dossiers
+    from tinhso.ioc.facts import verify
+
+    made = generate_dossiers(400, seed=7, date_from=dt.date(2023, 3, 1),
+                             date_to=dt.date(2023, 6, 30), progress=False, batch_size=150)
+
+    assert made == 400 and DossierFactState.objects.count() == 400
+    assert DailyFact.objects.exists() and verify() == []

@@ -82,8 +82,12 @@ class _Copier:
 
     def add(self, row: dict[str, Any]) -> None:
         for name in self.json_fields:
-            if name in row and not isinstance(row[name], str):
-                row[name] = json.dumps(row[name], ensure_ascii=False)
+            value = row.get(name)
+            if value is not None and not isinstance(value, str):
+                if type(value) is dict and len(value) == 1 and type(value.get("status")) is int:
+                    row[name] = f'{{"status": {value["status"]}}}'  # most event rows
+                else:
+                    row[name] = json.dumps(value, ensure_ascii=False)
         self.rows.append(self.getter(self.template | row))
 
     def flush(self, table: str | None = None, extra: tuple[str, ...] = ()) -> None:

@@ -452,7 +452,8 @@ def build_rows(p: ParsedDossier, code: str, dossier_id: int
 
 
 class BulkWriter:
-    """``executemany`` inserts with ids allocated up front, for the two bulk paths.
+    """``executemany`` inserts (``COPY`` on PostgreSQL) with ids allocated up front, for the
+    bulk paths.
 
     Why not ``bulk_create``: measured on SQLite it costs ~79 µs per event row (model
     instances, then per-value compilation in the ORM) against ~14 µs for ``executemany`` of
@@ -573,7 +574,16 @@ class BulkWriter:
                     raise ValueError(f"unknown column in {sorted(set(row) - set(defaults))}")
                 params.append(tuple(full.values()))
         with self.connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            if self.vendor == "postgresql":
+                # COPY: one statement per batch instead of a pipeline of INSERTs (~3× faster
+                # for the generator's millions of event rows); the columns are the INSERT's.
+                columns = sql[sql.index("(") + 1:sql.index(")")]
+                table_name = sql.split()[2]
+                with cursor.cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN") as copy:
+                    for row in params:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(sql, params)
 
 
 def event_instances(rows: Sequence[dict[str, Any]], using: str = "default"
