@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tinhso.accounts.models import AccountKind, User
@@ -48,11 +49,15 @@ def _procedure(code: str) -> Procedure:
 
 
 def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
-    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    # One round trip: the agency and whether it implements the procedure (issue 12).
+    implements = procedure.agencies.through.objects.filter(
+        procedure_id=procedure.pk, agency_id=OuterRef("pk"))
+    agency = (Agency.objects.filter(code=agency_code, is_active=True)
+              .annotate(implements_procedure=Exists(implements)).first())
     if agency is None:
         raise ValidationFailed("AGENCY_NOT_FOUND", "Không tìm thấy cơ quan tiếp nhận.",
                                "Unknown agency.", {"agency": agency_code})
-    if not procedure.agencies.filter(pk=agency.pk).exists():
+    if not agency.implements_procedure:
         raise ValidationFailed(
             "AGENCY_NOT_IMPLEMENTING",
             "Cơ quan này không giải quyết thủ tục đã chọn.",
