@@ -1,7 +1,10 @@
 """Import of historical dossiers from a legacy one-stop system (``tinhso import-dossiers``).
 
 The file is JSON Lines: one dossier per line (format and rules in docs/import-dossiers.md).
-Two passes over the file, so memory stays bounded for millions of lines:
+On PostgreSQL the import takes the set-based COPY path of :mod:`tinhso.dossiers.import_copy`
+(one parse, COPY, codes and IOC facts in SQL), which uses this module's parser and row builder.
+The row path below serves SQLite (and ``method="rows"``). Two passes over the file, so memory
+stays bounded for millions of lines:
 
 1. validate every line, keeping only what cross-line checks need: the set of codes seen (for
    duplicates inside the file), a small buffer of codes to check against the database, the
