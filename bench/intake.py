@@ -192,7 +192,11 @@ def main() -> None:
         print(f"ratio intake / raw-insert baseline: {rate / raw_rate:.3f} (goal ≥ 0.35)")
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+            server.kill()
+            server.wait(10)
 
 
 if __name__ == "__main__":
