@@ -63,7 +63,7 @@ class _Copier:
     def __init__(self, model: type[Model], *, with_pk: bool, now: dt.datetime) -> None:
         fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
         self.table = model._meta.db_table
-        self.columns = [f.column for f in fields]
+        self.columns: list[str] = [str(f.column) for f in fields]
         self.json_fields = [f.attname for f in fields if isinstance(f, models.JSONField)]
         template: dict[str, Any] = {}
         for f in fields:

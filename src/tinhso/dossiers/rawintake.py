@@ -55,7 +55,8 @@ def _insert(writer: BulkWriter, model: type[Any], row: dict[str, Any], returning
 @require_POST
 def raw_intake(request: HttpRequest) -> JsonResponse:
     payload = json.loads(request.POST["payload"])
-    sizes = {name: len(upload.read()) for name, upload in request.FILES.items()}
+    sizes = {name: sum(len(upload.read()) for upload in request.FILES.getlist(name))
+             for name in request.FILES}
     try:
         procedure_id, agency_id, unit_id = _lookup(str(payload["procedure"]),
                                                    str(payload["agency"]))

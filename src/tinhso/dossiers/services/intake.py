@@ -57,7 +57,7 @@ def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
     if agency is None:
         raise ValidationFailed("AGENCY_NOT_FOUND", "Không tìm thấy cơ quan tiếp nhận.",
                                "Unknown agency.", {"agency": agency_code})
-    if not agency.implements_procedure:
+    if not getattr(agency, "implements_procedure", False):  # the annotation above
         raise ValidationFailed(
             "AGENCY_NOT_IMPLEMENTING",
             "Cơ quan này không giải quyết thủ tục đã chọn.",
