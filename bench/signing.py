@@ -7,8 +7,10 @@ For EC P-256 and RSA-2048, each in a fresh temporary SQLite database with its ow
 - sign single: one PAdES document with a cold signer (key decrypted and loaded each time);
 - sign batch: N documents with one loaded signer (B-LT: TSA time-stamp + embedded CRLs),
   and the same for B-B (no time-stamp, no revocation data) to show what LT costs;
-- verify single: one document, trust roots and CRLs loaded for it; verify batch: one shared
-  validation context for N documents.
+- verify single: one document again and again; verify batch: one shared validation context
+  for N documents; verify any PDF: a different document each call with the per-process
+  verification context (signing.verification_context) beside a fresh context per call, the
+  behaviour before it (same-run baseline).
 Prints one table; the ratio column is the raw rate divided by the operation's rate.
 """
 
@@ -101,6 +103,15 @@ def child(algorithm: str, docs: int, raw_count: int) -> dict[str, float]:
     batch_bb = rate(lambda: signing.sign_pdf(pdf, loaded, field_name="S", placement=placement,
                                              long_term=False, timestamp=False), docs)
     verify_single = rate(lambda: verify_pdf(signed[0]), max(3, docs // 4))
+    # Any PDF, a different one each call: today's per-process context (reused until a
+    # revocation or 60 s) beside the same-run baseline of a fresh context per call (before).
+    cycle = iter(range(10**9))
+    verify_any = rate(lambda: verify_pdf(signed[next(cycle) % len(signed)]), docs)
+    def fresh():  # type: ignore[no-untyped-def]
+        return signing.validation_context(revocation_mode="soft-fail")
+
+    verify_any_fresh = rate(lambda: verify_pdf(signed[next(cycle) % len(signed)],
+                                               context_factory=fresh), docs)
     start = time.perf_counter()
     reports = verify_batch(signed)
     verify_many = len(signed) / (time.perf_counter() - start)
@@ -119,6 +130,7 @@ def child(algorithm: str, docs: int, raw_count: int) -> dict[str, float]:
     verify_known = rate(lambda: verify_known_or_full(issued), docs * 25)
     return {"raw": raw, "sign_single": single, "sign_batch": batch, "sign_batch_bb": batch_bb,
             "verify_single": verify_single, "verify_batch": verify_many,
+            "verify_any": verify_any, "verify_any_fresh": verify_any_fresh,
             "verify_known": verify_known, "render": render_rate}
 
 
@@ -146,6 +158,8 @@ def main() -> None:
         ("sign PAdES B-B, batch (loaded signer)", "sign_batch_bb"),
         ("verify, single", "verify_single"),
         ("verify, batch (shared context)", "verify_batch"),
+        ("verify any PDF, per-process context", "verify_any"),
+        ("verify any PDF, fresh context (before)", "verify_any_fresh"),
         ("verify an issued document again (by SHA-256)", "verify_known"),
         ("render form 01 (reportlab, no signature)", "render"),
     ]

@@ -343,6 +343,11 @@ TINHSO_CSC_SANDBOX = env_bool("TINHSO_CSC_SANDBOX", DEBUG and not PRODUCTION)
 if TINHSO_CSC_SANDBOX and PRODUCTION:
     raise ImproperlyConfigured("TINHSO_CSC_SANDBOX must be off with TINHSO_PRODUCTION=true.")
 
+# The raw-insert baseline endpoint of bench/intake.py (/bench/raw-intake/): benchmarks only.
+TINHSO_BENCH_RAW_INTAKE = env_bool("TINHSO_BENCH_RAW_INTAKE", False)
+if TINHSO_BENCH_RAW_INTAKE and PRODUCTION:
+    raise ImproperlyConfigured("TINHSO_BENCH_RAW_INTAKE must be off with TINHSO_PRODUCTION=true.")
+
 # Notifications (docs/notifications.md). SMS is off until TINHSO_SMS_URL names a gateway; for
 # development run `tinhso sms-sandbox --port 8200` and set TINHSO_SMS_URL=http://127.0.0.1:8200.
 TINHSO_NOTIFICATIONS = env_bool("TINHSO_NOTIFICATIONS", True)

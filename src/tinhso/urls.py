@@ -49,6 +49,11 @@ handler500 = "tinhso.core.http_errors.server_error"
 if settings.TINHSO_CSC_SANDBOX:  # a stand-in for an outside signing service, never in production
     urlpatterns.insert(0, path("sandbox/", include("tinhso.signatures.csc_sandbox_urls")))
 
+if settings.TINHSO_BENCH_RAW_INTAKE:  # the intake benchmark's baseline, never in production
+    from tinhso.dossiers.rawintake import raw_intake
+
+    urlpatterns.insert(0, path("bench/raw-intake/", raw_intake, name="bench-raw-intake"))
+
 # MEDIA_ROOT is never served as such, not even with TINHSO_DEBUG: it holds dossier files and
 # signed receipts with personal data (issue 9). Files are served only by the views that check
 # who may see which dossier (tinhso.portal.files) and verify the bytes (tinhso.core.blobs).

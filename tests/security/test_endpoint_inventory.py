@@ -146,7 +146,9 @@ PUBLIC: dict[str, frozenset[str]] = {
 # Whole trees that are public. The CSC remote-signing sandbox is a development stand-in for an
 # outside signing service (it authenticates its callers itself, with the sandbox's own
 # credentials and bearer tokens); settings refuse it in production.
-PUBLIC_PREFIXES = ("sandbox/",)
+# The intake benchmark's raw-insert baseline (bench/), mounted only with
+# TINHSO_BENCH_RAW_INTAKE, which settings refuse in production.
+PUBLIC_PREFIXES = ("sandbox/", "bench/")
 
 
 def _public_methods(route: str) -> frozenset[str]:

@@ -80,3 +80,23 @@ def test_issued_documents_verify_from_the_cache_until_a_revocation(people, agenc
     after = verify.verify_known_or_full(data)
     assert len(calls) == 3 and not after.valid
     assert after.signatures[0].reason == "REVOKED"
+
+
+def test_verification_context_is_reused_until_a_revocation_or_its_age(people, monkeypatch):
+    """Any PDF (not only issued ones) is verified with a per-thread context kept while the
+    revocation state stands; a revocation is seen on the very next verification."""
+    operator, alice, bob = people
+    signed = signing.sign_with(h.simple_pdf(), bob, field_name="B1")
+    first = signing.verification_context()
+    assert signing.verification_context() is first
+    assert verify_pdf(signed).valid
+    assert signing.verification_context() is first
+
+    services.certificate_revoke(acting_user=operator, certificate=bob, reason="superseded")
+    assert signing.verification_context() is not first
+    assert verify_pdf(signed).signatures[0].reason == "REVOKED"
+
+    # "Now" is fixed inside a context: it is not kept longer than the configured age.
+    monkeypatch.setattr(signing, "VERIFICATION_CONTEXT_SECONDS", 0)
+    current = signing.verification_context()
+    assert signing.verification_context() is not current

@@ -18,8 +18,10 @@ the generator builds an office-time line per set of office hours once (one
 tests check it against the calendar functions (same results, second for second).
 
 Bulk path: one transaction per batch — codes reserved from the gap-free daily sequences
-(``codes._increment``, one locked increment per agency and day), then ``bulk_create`` of
-dossiers, payments, events and steps, then ``dossier_events_bulk_recorded`` for derived data.
+(``codes.allocate_dossier_codes``), then the rows of dossiers, payments, events and steps
+(``BulkWriter``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite), then derived data: on
+PostgreSQL the IOC facts set-based (``tinhso.ioc.facts_bulk.FactLoader``, as the COPY import),
+elsewhere ``dossier_events_bulk_recorded``.
 
 Modules: ``generator_params`` (distributions, names), ``generator_clock`` (office-time line),
 ``generator_snapshot`` (demo data read once), ``generator_life`` (one dossier's life),
@@ -30,12 +32,13 @@ writes the batches.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
-from tinhso.core.hooks import dossier_events_bulk_recorded
+from tinhso.core.hooks import bulk_loaders, dossier_events_bulk_recorded
 from tinhso.dossiers.codes import allocate_dossier_codes
 from tinhso.dossiers.generator_clock import DAY, HOUR, OfficeClock, to_wall
 from tinhso.dossiers.generator_life import DossierLife, Event, Plan
@@ -114,5 +117,30 @@ def _flush(g: Generator, batch: list[Plan]) -> int:
         writer.insert(Payment, payments, adapted=True)
         writer.insert(DossierEvent, events, adapted=True)
         writer.insert(DossierStep, steps, adapted=True)
-        dossier_events_bulk_recorded(event_instances(events_py))
+        _derive(dossiers, events_py)
     return len(dossiers)
+
+
+def _derive(dossiers: list[dict[str, Any]], events_py: list[dict[str, Any]]) -> None:
+    """Derived data of the batch: on PostgreSQL the set-based bulk loaders (IOC facts, see
+    tinhso.ioc.facts_bulk) where a subscriber has one; the bulk subscribers otherwise."""
+    if connection.vendor != "postgresql":
+        dossier_events_bulk_recorded(event_instances(events_py))
+        return
+    loaders, plain = bulk_loaders()
+    if loaders:
+        by_dossier: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for event in events_py:
+            by_dossier[event["dossier_id"]].append(event)
+        for dossier in dossiers:
+            events = sorted(by_dossier[dossier["id"]], key=lambda e: (e["at"], e["id"]))
+            moves = [(e["action"], e["at"], e["to_status"]) for e in events]
+            last = max((e["id"] for e in events), default=0)
+            for loader in loaders:
+                loader.add(dossier, moves, last)
+        for loader in loaders:
+            loader.finish()
+    if plain:
+        instances = event_instances(events_py)
+        for func in plain:
+            func(instances)

@@ -1,7 +1,10 @@
 """Import of historical dossiers from a legacy one-stop system (``tinhso import-dossiers``).
 
 The file is JSON Lines: one dossier per line (format and rules in docs/import-dossiers.md).
-Two passes over the file, so memory stays bounded for millions of lines:
+On PostgreSQL the import takes the set-based COPY path of :mod:`tinhso.dossiers.import_copy`
+(one parse, COPY, codes and IOC facts in SQL), which uses this module's parser and row builder.
+The row path below serves SQLite (and ``method="rows"``). Two passes over the file, so memory
+stays bounded for millions of lines:
 
 1. validate every line, keeping only what cross-line checks need: the set of codes seen (for
    duplicates inside the file), a small buffer of codes to check against the database, the
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import connections, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -452,7 +455,8 @@ def build_rows(p: ParsedDossier, code: str, dossier_id: int
 
 
 class BulkWriter:
-    """``executemany`` inserts with ids allocated up front, for the two bulk paths.
+    """``executemany`` inserts (``COPY`` on PostgreSQL) with ids allocated up front, for the
+    bulk paths.
 
     Why not ``bulk_create``: measured on SQLite it costs ~79 µs per event row (model
     instances, then per-value compilation in the ORM) against ~14 µs for ``executemany`` of
@@ -573,7 +577,16 @@ class BulkWriter:
                     raise ValueError(f"unknown column in {sorted(set(row) - set(defaults))}")
                 params.append(tuple(full.values()))
         with self.connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            if self.vendor == "postgresql":
+                # COPY: one statement per batch instead of a pipeline of INSERTs (~3× faster
+                # for the generator's millions of event rows); the columns are the INSERT's.
+                columns = sql[sql.index("(") + 1:sql.index(")")]
+                table_name = sql.split()[2]
+                with cursor.cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN") as copy:
+                    for row in params:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(sql, params)
 
 
 def event_instances(rows: Sequence[dict[str, Any]], using: str = "default"
@@ -767,16 +780,26 @@ def import_dossiers(
     batch_size: int = 2000,
     progress: bool | None = None,
     on_validated: Callable[[ImportResult], None] | None = None,
+    method: str = "auto",
 ) -> ImportResult:
     """Validate then import a JSON Lines file of historical dossiers.
 
     Returns the result: with errors and ``skip_bad=False`` nothing is imported (``imported``
     is 0). ``progress``: ``None`` shows a progress bar on stderr when it is a terminal.
     ``on_validated`` is called between the passes (the command prints the errors early).
+    ``method``: ``copy`` (PostgreSQL: one parse, COPY, set-based SQL — import_copy.py),
+    ``rows`` (the two passes below, any database), ``auto``: copy on PostgreSQL.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if method not in ("auto", "copy", "rows"):
+        raise ValueError("method must be auto, copy or rows")
     path = os.fspath(path)
+    if method == "copy" or (method == "auto" and connection.vendor == "postgresql"):
+        from tinhso.dossiers.import_copy import import_dossiers_copy
+
+        return import_dossiers_copy(path, skip_bad=skip_bad, batch_size=batch_size,
+                                    progress=progress, on_validated=on_validated)
     result = ImportResult()
     parser = LineParser()
     state = _validate(path, parser, result, progress)

@@ -68,11 +68,10 @@ def _upsert_sql(model: type[Model], keys: list[str], columns: tuple[str, ...]) -
 FACT_KEYS = ["agency_id", "unit_id", "procedure_id"]
 
 
-def apply_delta(delta: Contribution) -> None:
-    """Add ``delta`` to the daily, monthly and open-monthly facts (increment-upserts)."""
-    if not delta:
-        return
-    adapt = connection.ops.adapt_datefield_value
+def delta_rows(delta: Contribution, adapt: Any = None
+               ) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
+    """The daily, monthly and open-monthly rows of ``delta``, keys first, sorted by key."""
+    adapt = adapt or connection.ops.adapt_datefield_value
     daily: list[list[Any]] = []
     monthly: dict[tuple[int, int, int, dt.date], dict[str, int]] = {}
     opened: dict[tuple[dt.date, int, int], list[int]] = {}
@@ -97,6 +96,14 @@ def apply_delta(delta: Contribution) -> None:
     # Sorted keys: concurrent transactions lock fact rows in the same order (no deadlock).
     for rows in (daily, monthly_rows, open_rows):
         rows.sort(key=lambda r: (str(r[0]), *r[1:4]))
+    return daily, monthly_rows, open_rows
+
+
+def apply_delta(delta: Contribution) -> None:
+    """Add ``delta`` to the daily, monthly and open-monthly facts (increment-upserts)."""
+    if not delta:
+        return
+    daily, monthly_rows, open_rows = delta_rows(delta)
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_sql(DailyFact, ["day", *FACT_KEYS], FACT_COLUMNS), daily)
         cursor.executemany(_upsert_sql(MonthlyFact, ["month", *FACT_KEYS], FACT_COLUMNS),

@@ -212,8 +212,37 @@ def signing_validation_context() -> ValidationContext:
     return context
 
 
+# A verification context fixes "now" when it is made (pyhanko's validation time): reuse one
+# for at most this long, so an expiry is seen within that time (a revocation at once).
+VERIFICATION_CONTEXT_SECONDS = 60
+
+
+def verification_context() -> ValidationContext:
+    """The soft-fail context for verifying PDFs, reused while nothing it depends on changed.
+
+    Building one costs a query per CA, a CRL load and parse per CA and the trust roots; pyhanko
+    also caches validated certification paths inside it, so reusing it makes the second PDF
+    signed by the same certificate cheaper still. Kept per thread, keyed — like
+    :func:`signing_validation_context` — by the revocation state (every CA's CRL number: a
+    revocation is seen on the next call) and rebuilt after VERIFICATION_CONTEXT_SECONDS or when
+    a CRL is within an hour of its next update.
+    """
+    state = _revocation_state()
+    cached = getattr(_contexts, "verify", None)
+    now = timezone.now()
+    soonest = min((row[3] for row in state[0] if row[3] is not None), default=None)
+    fresh = soonest is not None and soonest - now > dt.timedelta(hours=1)
+    if (cached is not None and cached[0] == state and fresh
+            and (now - cached[2]).total_seconds() < VERIFICATION_CONTEXT_SECONDS):
+        return cached[1]
+    context = validation_context(revocation_mode="soft-fail")
+    _contexts.verify = (_revocation_state(), context, now)
+    return context
+
+
 def forget_validation_contexts() -> None:
     _contexts.value = None
+    _contexts.verify = None
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,9 @@ def ensure_pdf(data: bytes) -> None:
 def verify_pdf(data: bytes, *, context_factory: Any = None) -> VerificationReport:
     """Verify every signature of ``data``. ``context_factory`` (a callable returning a
     ValidationContext) lets a batch share one context and its cached path validations."""
-    from tinhso.signatures.signing import validation_context
+    from tinhso.signatures.signing import verification_context
 
-    make_context = context_factory or (lambda: validation_context(revocation_mode="soft-fail"))
+    make_context = context_factory or verification_context
 
     ensure_pdf(data)
     try:

@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tinhso.accounts.models import AccountKind, User
@@ -48,11 +49,15 @@ def _procedure(code: str) -> Procedure:
 
 
 def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
-    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    # One round trip: the agency and whether it implements the procedure (issue 12).
+    implements = procedure.agencies.through.objects.filter(
+        procedure_id=procedure.pk, agency_id=OuterRef("pk"))
+    agency = (Agency.objects.filter(code=agency_code, is_active=True)
+              .annotate(implements_procedure=Exists(implements)).first())
     if agency is None:
         raise ValidationFailed("AGENCY_NOT_FOUND", "Không tìm thấy cơ quan tiếp nhận.",
                                "Unknown agency.", {"agency": agency_code})
-    if not procedure.agencies.filter(pk=agency.pk).exists():
+    if not getattr(agency, "implements_procedure", False):  # the annotation above
         raise ValidationFailed(
             "AGENCY_NOT_IMPLEMENTING",
             "Cơ quan này không giải quyết thủ tục đã chọn.",
@@ -191,6 +196,24 @@ def _replay(user: User, key: str, request_hash: str) -> Dossier | None:
     return record.dossier
 
 
+class _KeyTaken(Exception):
+    """The Idempotency-Key already has a record: roll the submission back and replay."""
+
+
+def _remember_key(user: User, key: str, request_hash: str, dossier: Dossier) -> bool:
+    """Record the key in ONE statement (``INSERT … ON CONFLICT DO NOTHING``), instead of a
+    SELECT before the work and an INSERT after it; False when the key was already recorded
+    (a concurrent retry's insert is waited for, then seen as a conflict)."""
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, key, request_hash, dossier_id, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [user.pk, key, request_hash, dossier.pk,
+             connection.ops.adapt_datetimefield_value(timezone.now())])
+        return cursor.fetchone() is not None
+
+
 def dossier_submit_online(
     *, acting_user: User, procedure_code: str, agency_code: str, form_data: Any,
     files: Files = (), idempotency_key: str | None = None, applicant_phone: str = "",
@@ -214,8 +237,6 @@ def dossier_submit_online(
     checked = check_files(procedure, files, require_all=True)
     key = (idempotency_key or "").strip()[:100]
     request_hash = submission_hash(procedure_code, agency_code, data, checked)
-    if key and (existing := _replay(acting_user, key, request_hash)) is not None:
-        return existing
     # Write the files before the transaction: the daily code sequence is locked from the
     # dossier's insert to the commit, and file I/O must not lengthen that. They are never
     # removed here, even if this request fails: see ``uploads.store``.
@@ -237,11 +258,17 @@ def dossier_submit_online(
             )
             attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.COMPONENT,
                          stored=stored)
-            if key:
-                IdempotencyRecord.objects.create(user=acting_user, key=key,
-                                                 request_hash=request_hash, dossier=dossier)
+            if key and not _remember_key(acting_user, key, request_hash, dossier):
+                raise _KeyTaken
             record_event(dossier, actor=acting_user, action=Action.SUBMIT, from_status=None,
                          to_status=Status.NEW, at=at)
+    except _KeyTaken:
+        # A retry: the key was recorded before (the transaction above rolled back, code
+        # number included). Same request: its dossier; another request: 409.
+        existing = _replay(acting_user, key, request_hash)
+        if existing is None:  # pragma: no cover - the record cannot vanish (no delete path)
+            raise
+        return existing
     except IntegrityError:
         # A concurrent retry with the same key committed first: answer with its dossier.
         if key and (existing := _replay(acting_user, key, request_hash)) is not None:
