@@ -17,9 +17,21 @@ BLUE, GOLD, GREY = "#1d4ed8", "#d97706", "#e5e7eb"
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
-    return {"separators": ",.", "font": FONT, "margin": {"l": 60, "r": 60, "t": 30, "b": 50},
+    return {"separators": ",.", "font": FONT, "margin": {"l": 60, "r": 60, "t": 50, "b": 60},
             "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
-            "legend": {"orientation": "h", "y": -0.2}, "hovermode": "x unified", **extra}
+            # The legend above the plot: below it would cover the x-axis title.
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "hovermode": "x unified", **extra}
+
+
+def _count_axis(title: str, peak: int) -> dict[str, Any]:
+    """A count axis from zero with whole-number ticks (small counts get a tick per unit,
+    not 0,2 steps printed as "0, 0, 1, 1")."""
+    axis: dict[str, Any] = {"title": {"text": title}, "rangemode": "tozero", "zeroline": True,
+                            "tickformat": ",d"}
+    if peak <= 8:
+        axis.update(dtick=1, range=[0, peak + 1])
+    return axis
 
 
 def month_label(month: str) -> str:
@@ -46,10 +58,9 @@ def series_figure(points: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         "layout": _layout(
             xaxis={"title": {"text": "Tháng"}, "type": "category"},
-            yaxis={"title": {"text": "Số hồ sơ tiếp nhận"}, "rangemode": "tozero",
-                   "tickformat": ",d", "zeroline": True},
+            yaxis=_count_axis("Số hồ sơ tiếp nhận", max(received, default=0)),
             yaxis2={"title": {"text": "Điểm (%)"}, "overlaying": "y", "side": "right",
-                    "range": [0, 105], "ticksuffix": "%", "showgrid": False},
+                    "range": [0, 105], "dtick": 20, "ticksuffix": "%", "showgrid": False},
         ),
     }
 
@@ -71,7 +82,7 @@ def groups_figure(groups: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         "layout": _layout(
             barmode="overlay", hovermode="closest",
-            margin={"l": 230, "r": 70, "t": 20, "b": 50},
+            margin={"l": 230, "r": 70, "t": 40, "b": 50},
             xaxis={"title": {"text": "Điểm (thang 100)"}, "range": [0, max(maxima or [1]) + 4],
                    "rangemode": "tozero"},
             yaxis={"autorange": "reversed", "automargin": True}),
