@@ -36,3 +36,16 @@ def test_steps_table_shows_who_handled_each_step(client, officers, dossier):
     assert str(receiver) in rows[0]  # reception: the receiver who received it
     assert str(specialist) in rows[1]  # processing: forwarded by the specialist (no assignee)
     assert "Chưa phân công (Lãnh đạo)" in rows[2]  # approval: still open to the leaders
+
+
+def test_provincial_leaders_land_on_the_ioc_other_officials_on_their_queue(client, agency):
+    from tests import factories
+
+    watcher = factories.make_official(agency, "ioc_viewer", username="lanh-dao-tinh")
+    leader = factories.make_official(agency, "leader", username="lanh-dao-xa")
+    for user, landing in ((watcher, reverse("ioc:overview")),
+                          (leader, reverse("backoffice:home"))):
+        client.logout()
+        response = client.post(reverse("portal:login"), {
+            "username": user.username, "password": "matkhau-thu-nghiem-123"})
+        assert response.status_code == 302 and response["Location"] == landing
