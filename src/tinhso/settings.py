@@ -206,6 +206,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# plotly's bundled plotly.js is served from the plotly package (tinhso/ioc/staticfiles.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "tinhso.ioc.staticfiles.PlotlyFinder",
+]
 STATIC_ROOT = VAR_DIR / "static"
 # Files are served from the apps' static folders (WHITENOISE_USE_FINDERS) until an operator
 # runs collectstatic; the folder must exist for WhiteNoise either way.

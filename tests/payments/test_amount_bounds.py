@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from tests.payments.conftest import FEE
-from tinhso.dossiers.models import Status
+from tinhso.dossiers.models import Dossier, Status
 from tinhso.payments.models import Payment, PaymentStatus
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,11 @@ def test_request_above_the_maximum_is_refused(awaiting, officers, settings):
     from tinhso.dossiers import services
 
     receiver = officers["receiver"]
-    services.payment_confirm(acting_user=receiver, payment=awaiting.payment, online=False)
+    # Back to processing with no payment made (a paid dossier may not be asked to pay again:
+    # PAYMENT_ALREADY_PAID, tests/dossiers/test_lifecycle_table.py).
+    Payment.objects.filter(pk=awaiting.payment.pk).update(status=PaymentStatus.CANCELLED)
+    Dossier.objects.filter(pk=awaiting.dossier.pk).update(status=Status.PROCESSING)
+    awaiting.dossier.refresh_from_db()
     before = Payment.objects.count()
     response = _act(receiver, awaiting.dossier, "request_payment", {"amount": 10**15})
     assert response.status_code == 422 and response.json()["code"] == "VALIDATION_ERROR"

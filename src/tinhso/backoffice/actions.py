@@ -9,7 +9,6 @@ reason is required. The form carries the dossier's version so a concurrent chang
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.accounts.models import User
-from tinhso.accounts.selectors import colleague_get, colleagues_with_role
-from tinhso.core.errors import ValidationFailed
-from tinhso.dossiers import services
+from tinhso.accounts.selectors import colleagues_with_role
+from tinhso.dossiers.dispatch import ActionInput, dossier_act
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.templates import effective_template
-from tinhso.payments.selectors import payment_pending_for
 
 
 class ActionForm(forms.Form):
@@ -143,65 +140,42 @@ class ApologizeForm(ActionForm):
         return value
 
 
-def _user(form: ActionForm, key: str = "assignee") -> User | None:
-    pk = form.cleaned_data.get(key)
-    if not pk:
-        return None
-    # Only the choices offered (colleagues of the dossier's agency) can be picked.
-    found = colleague_get(user=form.user, agency_id=form.dossier.agency_id, user_id=int(pk))
-    if found is None:
-        raise ValidationFailed("INVALID_ASSIGNEE", "Không tìm thấy cán bộ được giao.",
-                               "The assignee was not found in this agency.", {"assignee": pk})
-    return found
+def to_input(form: ActionForm) -> ActionInput:
+    """The form's cleaned data as the dispatcher's input (the same the API builds from JSON)."""
+    data = form.cleaned_data
+    assignee = data.get("assignee")
+    return ActionInput(
+        note=data.get("note") or "", reason=data.get("reason") or "",
+        assignee_id=int(assignee) if assignee else None, step_index=data.get("step_index"),
+        amount=data.get("amount"), online=bool(data.get("online")),
+        reference=data.get("reference") or "", new_due_at=data.get("new_due_at"))
 
 
-def _pay(form: ActionForm) -> Any:
-    payment = payment_pending_for(form.user, form.dossier)
-    if payment is None:
-        from tinhso.core.errors import Conflict
-
-        raise Conflict("NO_PAYMENT_DUE", "Hồ sơ không có khoản phí đang chờ nộp.",
-                       "No payment is due.", {})
-    return services.payment_confirm(acting_user=form.user, payment=payment,
-                                    online=form.cleaned_data["online"],
-                                    reference=form.cleaned_data["reference"])
+def run(action: str, form: ActionForm) -> Dossier:
+    """Run the action through the one dispatcher (tinhso.dossiers.dispatch)."""
+    return dossier_act(acting_user=form.user, dossier=form.dossier, action=action,
+                       data=to_input(form), expected_version=form.cleaned_data["version"])
 
 
 @dataclass(frozen=True)
 class ActionSpec:
     form: type[ActionForm]
-    run: Callable[[ActionForm], Any]
     danger: bool = False
 
 
-def _v(form: ActionForm) -> dict[str, Any]:
-    return {"acting_user": form.user, "dossier": form.dossier,
-            "expected_version": form.cleaned_data["version"]}
-
-
+# The officer actions of the lifecycle table (tinhso.dossiers.lifecycle) and their forms; the
+# applicant's own actions (withdraw, supplement, rate) live in the portal.
 ACTIONS: dict[str, ActionSpec] = {
-    "receive": ActionSpec(NoteForm, lambda f: services.dossier_receive(
-        **_v(f), note=f.cleaned_data["note"])),
-    "refuse": ActionSpec(RefuseForm, lambda f: services.dossier_refuse(
-        **_v(f), reason=f.cleaned_data["reason"]), danger=True),
-    "request_supplement": ActionSpec(SupplementForm, lambda f: services.dossier_request_supplement(
-        **_v(f), reason=f.cleaned_data["reason"])),
-    "assign": ActionSpec(AssignForm, lambda f: services.dossier_assign(
-        **_v(f), assignee=_user(f), note=f.cleaned_data["note"])),
-    "forward": ActionSpec(ForwardForm, lambda f: services.dossier_forward(
-        **_v(f), assignee=_user(f), note=f.cleaned_data["note"])),
-    "return_to_step": ActionSpec(ReturnToStepForm, lambda f: services.dossier_return_to_step(
-        **_v(f), step_index=f.cleaned_data["step_index"], reason=f.cleaned_data["reason"])),
-    "request_payment": ActionSpec(PaymentRequestForm, lambda f: services.dossier_request_payment(
-        **_v(f), amount=f.cleaned_data["amount"], note=f.cleaned_data["note"])),
-    "pay": ActionSpec(PayForm, _pay),
-    "approve": ActionSpec(NoteForm, lambda f: services.dossier_approve(
-        **_v(f), note=f.cleaned_data["note"])),
-    "return_result": ActionSpec(NoteForm, lambda f: services.dossier_return_result(
-        **_v(f), note=f.cleaned_data["note"])),
-    "stop": ActionSpec(StopForm, lambda f: services.dossier_stop(
-        **_v(f), reason=f.cleaned_data["reason"]), danger=True),
-    "apologize": ActionSpec(ApologizeForm, lambda f: services.dossier_apologize(
-        acting_user=f.user, dossier=f.dossier, new_due_at=f.cleaned_data["new_due_at"],
-        reason=f.cleaned_data["reason"])),
+    "receive": ActionSpec(NoteForm),
+    "refuse": ActionSpec(RefuseForm, danger=True),
+    "request_supplement": ActionSpec(SupplementForm),
+    "assign": ActionSpec(AssignForm),
+    "forward": ActionSpec(ForwardForm),
+    "return_to_step": ActionSpec(ReturnToStepForm),
+    "request_payment": ActionSpec(PaymentRequestForm),
+    "pay": ActionSpec(PayForm),
+    "approve": ActionSpec(NoteForm),
+    "return_result": ActionSpec(NoteForm),
+    "stop": ActionSpec(StopForm, danger=True),
+    "apologize": ActionSpec(ApologizeForm),
 }

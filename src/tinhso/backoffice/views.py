@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from tinhso.backoffice.actions import ACTIONS
-from tinhso.core.errors import Conflict, DomainError
+from tinhso.backoffice.actions import run as run_action
+from tinhso.core.errors import DomainError
+from tinhso.dossiers import lifecycle
 from tinhso.dossiers.models import Action, Channel, Status
 from tinhso.dossiers.selectors import (
     QUEUES,
@@ -106,6 +108,9 @@ def queue(request: HttpRequest, queue: str) -> HttpResponse:
         # A clock paused for financial obligations (land procedures) is not late.
         row.is_late = bool(row.due_at and row.due_at < now and row.status in RUNNING
                            and row.paused_at is None)
+        # The leader approves straight from the queue (one click, no "Chuyển bước" first).
+        row.can_approve = queue == "to_approve" and lifecycle.permits(
+            Action.APPROVE, request.user, row, now)  # type: ignore[arg-type]
     filters = {"ma": code, "thu_tuc": procedure, "kenh": channel, "sap_xep": sort}
     base_query = "&".join(f"{k}={v}" for k, v in filters.items() if v and not
                           (k == "sap_xep" and v == "due_at"))
@@ -124,11 +129,12 @@ def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = visible_dossier(request, code)
     actions = [a for a in allowed_actions(request.user, dossier)  # type: ignore[arg-type]
                if a in ACTIONS]
+    events = list(dossier_timeline(dossier))
     return render(request, "backoffice/dossier.html", {
         **_nav_context(request, None), "dossier": dossier,
         "actions": [(a, Action(a).label, ACTIONS[a].danger) for a in actions],
-        "steps": list(dossier.steps.select_related("assignee").order_by("started_at", "id")),
-        "events": list(dossier_timeline(dossier)),
+        "steps": steps_with_handlers(dossier, events),
+        "events": events,
         "attachments": list(dossier.attachments.select_related("component")
                             .order_by("uploaded_at", "id")),
         "rows": schema_forms.display_rows(dossier.procedure.form_schema, dossier.form_data),
@@ -138,27 +144,52 @@ def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
     })
 
 
+def steps_with_handlers(dossier: Any, events: list[Any]) -> list[Any]:
+    """The dossier's steps, each with ``handler``: the official who finished it (the actor of
+    the event written at the step's end — services finish the step and record the event with
+    the same timestamp), else its assignee; and ``role_label`` for a step still open to the
+    whole team."""
+    from tinhso.accounts.models import Role
+
+    finished_by: dict[Any, Any] = {}
+    for event in events:
+        if event.actor is not None and event.actor.is_official:
+            finished_by.setdefault(event.at, event.actor)
+    steps = list(dossier.steps.select_related("assignee").order_by("started_at", "id"))
+    labels = dict(Role.choices)
+    for step in steps:
+        handler = finished_by.get(step.finished_at) if step.finished_at else None
+        step.handler = handler or step.assignee
+        step.role_label = labels.get(step.role, step.role)
+    return steps
+
+
 @official_required
 def dossier_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     dossier = visible_dossier(request, code)
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404(action)
-    if action not in allowed_actions(request.user, dossier):  # type: ignore[arg-type]
-        messages.error(request, _("Thao tác này không thực hiện được ở trạng thái hiện tại của "
-                                  "hồ sơ hoặc bạn không có quyền."))
+    try:
+        # The same guard the service runs: the message (and code) the API would give.
+        lifecycle.guard(action, request.user, dossier)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, f"{error_message(exc)} ({exc.code})")
         return redirect("backoffice:dossier", code=code)
     form = spec.form(request.POST or None, dossier=dossier, user=request.user)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            spec.run(form)
+            run_action(action, form)
         except DomainError as exc:
-            form.add_error(None, error_message(exc))
-            status = 409 if isinstance(exc, Conflict) else 422
+            form.add_error(None, f"{error_message(exc)} ({exc.code})")
+            status = exc.status
         else:
             messages.success(request, _("Đã thực hiện: %(action)s.") % {
                 "action": Action(action).label})
+            back = request.POST.get("tro_ve", "")
+            if back in QUEUES:  # a button in a queue row returns to that queue
+                return redirect("backoffice:queue", queue=back)
             return redirect("backoffice:dossier", code=code)
     return render(request, "backoffice/action.html", {
         **_nav_context(request, None), "dossier": dossier, "form": form, "action": action,
@@ -204,9 +235,16 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     if dossier.status == Status.NEW or dossier.received_at is None:
         messages.error(request, _("Hồ sơ chưa được tiếp nhận nên chưa có giấy tiếp nhận."))
         return redirect("backoffice:dossier", code=code)
+    # Each component once, with how many files were received for it (a component answered
+    # again in a supplement was listed twice: "— đã nhận — đã nhận").
+    files: dict[int, int] = {}
+    for component_id in dossier.attachments.values_list("component_id", flat=True):
+        if component_id is not None:
+            files[component_id] = files.get(component_id, 0) + 1
     return render(request, "backoffice/receipt.html", {
-        "dossier": dossier, "components": list(dossier.procedure.components.all()),
-        "attachments": list(dossier.attachments.select_related("component")),
+        "dossier": dossier,
+        "components": [(comp, files.get(comp.pk, 0))
+                       for comp in dossier.procedure.components.all()],
         "receiver": next((e.actor for e in dossier_timeline(dossier)
                           if e.action in (Action.RECEIVE, Action.CREATE_DIRECT)), None),
     })

@@ -12,9 +12,10 @@ from ninja.responses import Status as HttpStatus
 from tinhso.accounts.models import User
 from tinhso.core import ratelimit
 from tinhso.core.api_schema import PARAMS_KEY
-from tinhso.core.errors import Conflict, NotFound, ValidationFailed
+from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.core.paging import check_limit, limit_param
-from tinhso.dossiers import selectors, services
+from tinhso.dossiers import dispatch, selectors, services
+from tinhso.dossiers.dispatch import ActionInput
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.dossiers.schemas import (
     ActionIn,
@@ -268,87 +269,6 @@ def _if_match(request: HttpRequest) -> int | None:
     return int(cleaned)
 
 
-def _officer(acting_user: User, dossier: Dossier, username: str | None) -> User | None:
-    from tinhso.accounts.selectors import colleague_get
-
-    if not username:
-        return None
-    user = colleague_get(user=acting_user, agency_id=dossier.agency_id, username=username)
-    if user is None:
-        raise ValidationFailed("INVALID_ASSIGNEE", "Không tìm thấy cán bộ được giao.",
-                               "The assignee was not found in this agency.",
-                               {"assignee": username})
-    return user
-
-
-def _payment(user: User, dossier: Dossier, payment_id: int | None) -> Any:
-    from tinhso.payments.selectors import payment_pending_for
-
-    payment = payment_pending_for(user, dossier, payment_id)
-    if payment is None:
-        raise Conflict("PAYMENT_NOT_PENDING", "Không có khoản thanh toán đang chờ.",
-                       "No payment is awaiting payment.", {"payment_id": payment_id})
-    return payment
-
-
-def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
-                version: int | None) -> Dossier:
-    common: dict[str, Any] = {"acting_user": user, "dossier": dossier}
-    if action == Action.RECEIVE:
-        return services.dossier_receive(**common, note=body.note, expected_version=version)
-    if action == Action.REFUSE:
-        return services.dossier_refuse(**common, reason=body.reason, expected_version=version)
-    if action == Action.REQUEST_SUPPLEMENT:
-        return services.dossier_request_supplement(**common, reason=body.reason,
-                                                   expected_version=version)
-    if action == Action.ASSIGN:
-        assignee = _officer(user, dossier, body.assignee)
-        if assignee is None:
-            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn cán bộ được giao.",
-                                   "The assignee is required.", {"field": "assignee"})
-        return services.dossier_assign(**common, assignee=assignee, note=body.note,
-                                       expected_version=version)
-    if action == Action.FORWARD:
-        return services.dossier_forward(**common, assignee=_officer(user, dossier, body.assignee),
-                                        note=body.note, expected_version=version)
-    if action == Action.RETURN_TO_STEP:
-        if body.step_index is None:
-            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn bước cần trả về.",
-                                   "step_index is required.", {"field": "step_index"})
-        return services.dossier_return_to_step(**common, step_index=body.step_index,
-                                               reason=body.reason, expected_version=version)
-    if action == Action.REQUEST_PAYMENT:
-        services.dossier_request_payment(**common, amount=body.amount, note=body.note,
-                                         expected_version=version)
-        return selectors.dossier_reload(user, dossier)
-    if action == Action.PAY:
-        services.payment_confirm(acting_user=user, payment=_payment(user, dossier, body.payment_id),
-                                 online=body.online, reference=body.reference,
-                                 amount=body.amount)
-        return selectors.dossier_reload(user, dossier)
-    if action == Action.APPROVE:
-        return services.dossier_approve(**common, note=body.note, expected_version=version)
-    if action == Action.RETURN_RESULT:
-        return services.dossier_return_result(**common, note=body.note, expected_version=version)
-    if action == Action.STOP:
-        return services.dossier_stop(**common, reason=body.reason, expected_version=version)
-    if action == Action.WITHDRAW:
-        return services.dossier_withdraw(**common, reason=body.reason)
-    if action == Action.APOLOGIZE:
-        if body.new_due_at is None:
-            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng nhập ngày hẹn mới.",
-                                   "new_due_at is required.", {"field": "new_due_at"})
-        return services.dossier_apologize(**common, new_due_at=body.new_due_at,
-                                          reason=body.reason)
-    if action == Action.RATE:
-        if body.rating is None:
-            raise ValidationFailed("FIELD_REQUIRED", "Vui lòng chọn mức đánh giá.",
-                                   "rating is required.", {"field": "rating"})
-        return services.dossier_rate(**common, rating=body.rating)
-    raise NotFound("Thao tác không tồn tại.", "Unknown action.", {"action": action},
-                   code="UNKNOWN_ACTION")
-
-
 @router.post("/{code}/actions/{action}", response=DossierOut,
              summary="Thao tác trên hồ sơ / act on a dossier",
              openapi_extra={"parameters": [{
@@ -356,5 +276,11 @@ def _run_action(action: str, user: User, dossier: Dossier, body: ActionIn,
                  "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,18}"?$'}}]})
 def act(request: HttpRequest, code: str, action: str, body: ActionIn) -> dict[str, Any]:
     dossier = selectors.dossier_get_for_user(request.user, code)
-    dossier = _run_action(action, request.user, dossier, body, _if_match(request))
-    return dossier_out(selectors.dossier_reload(request.user, dossier), request.user)
+    data = ActionInput(
+        note=body.note, reason=body.reason, assignee_username=body.assignee or None,
+        step_index=body.step_index, amount=body.amount, payment_id=body.payment_id,
+        online=body.online, reference=body.reference, new_due_at=body.new_due_at,
+        rating=body.rating)
+    dossier = dispatch.dossier_act(acting_user=request.user, dossier=dossier, action=action,
+                                   data=data, expected_version=_if_match(request))
+    return dossier_out(dossier, request.user)

@@ -5,16 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tinhso.accounts.models import User
-from tinhso.accounts.permissions import visible_agency_ids
 from tinhso.core.errors import ValidationFailed
-from tinhso.dossiers.models import Action, Dossier, DossierEvent, Status
+from tinhso.dossiers.models import Dossier, DossierEvent, Status
 from tinhso.dossiers.services import _common as c
-from tinhso.dossiers.templates import effective_template, last_processing_index
 from tinhso.workdays import calendar
 
 
@@ -94,58 +91,14 @@ def queue_counts(user: User, at: dt.datetime | None = None) -> dict[str, int]:
 
 
 def allowed_actions(user: User, dossier: Dossier, at: dt.datetime | None = None) -> list[str]:
-    """The actions this user may take on this dossier now (drives buttons and the API)."""
-    at = at or timezone.now()
-    actions: list[str] = []
-    status = dossier.status
-    if user.is_authenticated and dossier.applicant_id == user.pk:
-        if status in (Status.NEW, Status.RECEIVED, Status.PROCESSING,
-                      Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED):
-            actions.append(Action.WITHDRAW)
-        if status == Status.SUPPLEMENT_REQUESTED:
-            actions.append(Action.SUPPLEMENT)
-        if status == Status.RETURNED and dossier.rating is None:
-            actions.append(Action.RATE)
-    if not user.is_authenticated or not user.is_official:
-        return [str(a) for a in actions]
-    ids = visible_agency_ids(user)
-    if ids is not None and dossier.agency_id not in ids:
-        return []
-    roles = user.role_set
-    # Form 04 (Decree 61/2018 art. 17 as amended): offered while the clock runs and a new
-    # appointment is still allowed — before the deadline too; a late dossier is blocked only
-    # while one is (services._common.require_not_late).
-    limit = int(getattr(settings, "TINHSO_APOLOGY_MAX", 1))
-    may_apologise = not limit or dossier.apology_count < limit
-    late = c.is_overdue(dossier, at) and may_apologise
-    if may_apologise and status in c.CLOCK_RUNNING and dossier.due_at is not None and \
-            roles & {"receiver", "specialist", "leader"}:
-        actions.append(Action.APOLOGIZE)
-    if status == Status.NEW and "receiver" in roles:
-        actions += [Action.RECEIVE, Action.REFUSE, Action.REQUEST_SUPPLEMENT]
-    if status in (Status.RECEIVED, Status.PROCESSING) and not late:
-        steps = effective_template(dossier.procedure)
-        current = dossier.current_step or 0
-        role = str(steps[current]["role"])
-        if roles & {"leader", "receiver"}:
-            actions.append(Action.ASSIGN)
-        if role in roles and current < last_processing_index(steps):
-            actions.append(Action.FORWARD)
-        if role in roles and status == Status.PROCESSING and current > 1:
-            actions.append(Action.RETURN_TO_STEP)
-        if "leader" in roles and current == last_processing_index(steps) \
-                and status == Status.PROCESSING:
-            actions.append(Action.APPROVE)
-        if roles & {"receiver", "specialist"}:
-            actions += [Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT]
-    if status == Status.PAYMENT_REQUESTED and roles & {"receiver", "specialist"}:
-        actions.append(Action.PAY)
-    if status == Status.PROCESSED and "receiver" in roles:
-        actions.append(Action.RETURN_RESULT)
-    if status in (Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED,
-                  Status.PAYMENT_REQUESTED) and "leader" in roles:
-        actions.append(Action.STOP)
-    return list(dict.fromkeys(str(a) for a in actions))
+    """The actions this user may take on this dossier now (drives buttons and the API).
+
+    Read from the lifecycle table through the services' own guard, so an action is offered
+    exactly when the service would accept it (tests/dossiers/test_lifecycle_table.py).
+    """
+    from tinhso.dossiers import lifecycle
+
+    return lifecycle.allowed_actions(user, dossier, at or timezone.now())
 
 
 def dossier_timeline(dossier: Dossier) -> QuerySet[DossierEvent]:

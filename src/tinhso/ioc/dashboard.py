@@ -64,6 +64,8 @@ def summary(d: DossierCounters) -> dict[str, Any]:
         "paid_online_amount": d.paid_online_amount,
         "rated": d.finished_rated,
         "disliked": d.finished_disliked,
+        # What the satisfaction indicator subtracts besides lateness (dislike or complaint).
+        "unsatisfied": d.finished_unsatisfied,
     }
 
 

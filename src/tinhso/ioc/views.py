@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import DomainError
-from tinhso.ioc import exports
+from tinhso.ioc import charts, exports
 from tinhso.ioc.consumer import freshness
 from tinhso.ioc.dashboard import month_end, ranking, series_for_scope, summary
 from tinhso.ioc.drilldown import (
@@ -82,8 +82,9 @@ class Page:
             raise _Denied()
         structure = (Structure.CURRENT_2 if request.GET.get("cau_truc") == "2"
                      else Structure.LEGACY_3)
-        self.scope_code = request.GET.get("scope") or default_scope_code(
-            self.reach, self.ctx.directory, structure)
+        # "ma": a code typed in the picker's free field (agency, procedure, field codes).
+        self.scope_code = (request.GET.get("ma", "").strip() or request.GET.get("scope")
+                           or default_scope_code(self.reach, self.ctx.directory, structure))
         self.scope: Scope = resolve_scope(self.scope_code, self.ctx.directory)
         check_scope(self.scope, self.reach)
         self.start, self.end = _period(request)
@@ -171,14 +172,31 @@ def _bars(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _scope_choices(page: Page, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(scope code, name) for the scope picker: the scopes above, this one, the ones ranked
+    below it — names, never bare codes such as "legacy3:70"."""
+    choices = [(code, label) for label, code in page.breadcrumbs()]
+    choices.append((page.scope_code, page.scope.label))
+    choices += [(r["scope"], f"— {r['name']}") for r in sorted(rows, key=lambda r: r["name"])]
+    return list(dict.fromkeys(choices))
+
+
 def overview_context(page: Page) -> dict[str, Any]:
     doc, counters = compute_index(page.scope, page.scope_code, page.start, page.end, page.ctx)
     series = series_for_scope(page.scope, page.scope_code, SERIES_MONTHS, page.ctx)
     rank = ranking(page.request.user, page.scope_code, page.start, page.end, ctx=page.ctx)
     figures = summary(counters)
+    bars = _bars(series)
+    satisfaction = next((i for g in doc["groups"] for i in g["indicators"]
+                         if i["code"] == "G6_DOSSIER_SATISFACTION"), None)
     return {
-        "p": page, "doc": doc, "figures": figures, "series": _bars(series),
+        "p": page, "doc": doc, "figures": figures, "series": bars,
         "ranking": rank["rows"], "ranking_kind": rank["kind"],
+        "satisfaction": satisfaction,
+        "scope_choices": _scope_choices(page, rank["rows"]),
+        "chart_series": charts.as_attr(charts.series_figure(bars)),
+        "chart_groups": charts.as_attr(charts.groups_figure(doc["groups"])),
+        "chart_ranking": charts.as_attr(charts.ranking_figure(rank["rows"])),
         "percent": (doc["score"] / doc["max"] * 100) if doc["score"] is not None
         and doc["max"] else None,
         "drillable": DRILLABLE, "refresh": REFRESH_SECONDS,
@@ -192,7 +210,6 @@ def overview_context(page: Page) -> dict[str, Any]:
 DRILLABLE = {
     "ON_TIME_RATE": "finished_on_time", "ONLINE_SUBMISSION_RATE": "received_online",
     "ONLINE_PAYMENT_RATE": "paid_online", "G5_E_RESULT": "eresult",
-    "G6_DOSSIER_SATISFACTION": "unsatisfied",
 }
 
 

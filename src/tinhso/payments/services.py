@@ -46,11 +46,8 @@ def dossier_request_payment(*, acting_user: User, dossier: Dossier, amount: int 
                             note: str = "", expected_version: int | None = None) -> Payment:
     """Ask the applicant to pay the procedure's fee (or a stated amount): status 6."""
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "receiver", "specialist")
-    c.require_status(dossier, "yêu cầu thanh toán / request payment",
-                     Status.RECEIVED, Status.PROCESSING)
     at = c.now()
-    c.require_not_late(dossier, at)
+    lc.guard(Action.REQUEST_PAYMENT, acting_user, dossier, at)
     if amount is None:
         amount = fee_for_dossier(dossier)
         if amount == 0:
@@ -120,8 +117,11 @@ def payment_confirm(*, acting_user: User | None, payment: Payment, online: bool,
         raise ValidationFailed("INVALID_PAYMENT_METHOD", "Hình thức thanh toán không hợp lệ.",
                                "Unknown payment method.",
                                {"method": method, "allowed": sorted(PAYMENT_METHODS)})
-    c.require_status(dossier, "thanh toán / pay", Status.PAYMENT_REQUESTED)
     at = c.now()  # the services' clock, so the pay event orders after the request
+    if acting_user is not None:
+        lc.guard(Action.PAY, acting_user, dossier, at)
+    else:  # the gateway's verified notification: only the status matters
+        c.require_status(dossier, "thanh toán / pay", Status.PAYMENT_REQUESTED)
     payment.status = PaymentStatus.PAID
     payment.online = online
     payment.reference = reference[:100]
@@ -309,5 +309,6 @@ def _apply_ipn(params: Mapping[str, str], remote_addr: str, *,
 
 # Imported last on purpose: tinhso.dossiers.services re-exports this module's services, so when
 # this module is imported first, the dossier package must find them already defined.
+from tinhso.dossiers import lifecycle as lc  # noqa: E402
 from tinhso.dossiers.services import _common as c  # noqa: E402
 from tinhso.outbox.services import event_publish  # noqa: E402

@@ -138,13 +138,15 @@ def resume_clock(dossier: Dossier, at: dt.datetime, info: dict[str, Any]) -> Non
             left = calendar.office_seconds_between(dossier.paused_at, step.due_at,
                                                    agency=dossier.agency)
             step.due_at = calendar.add_office_seconds(at, left, agency=dossier.agency)
-            step.save(update_fields=["due_at"])
         if info.get("remaining_original") is not None:
             dossier.original_due_at = calendar.add_office_seconds(
                 at, info["remaining_original"], agency=dossier.agency)
         if info.get("remaining_due") is not None:
             dossier.due_at = calendar.add_office_seconds(
                 at, info["remaining_due"], agency=dossier.agency)
+        if step is not None and step.due_at is not None:
+            step.due_at = cap_step_due(dossier, step.due_at)
+            step.save(update_fields=["due_at"])
     dossier.paused_at = None
     dossier.remaining_office_seconds = None
 
@@ -184,6 +186,14 @@ def total_office_seconds(dossier: Dossier) -> int:
     return int(round(days * calendar.office_seconds_per_day(dossier.agency)))
 
 
+def cap_step_due(dossier: Dossier, due: dt.datetime) -> dt.datetime:
+    """A step's deadline never falls after the dossier's: the steps share the dossier's time,
+    so a step started late (after an earlier step overran) gets what is left, not its full
+    share past the return date."""
+    limit = dossier.due_at
+    return min(due, limit) if limit is not None else due
+
+
 def template_steps(dossier: Dossier) -> list[dict[str, Any]]:
     from tinhso.dossiers.templates import effective_template
 
@@ -196,7 +206,7 @@ def start_step(dossier: Dossier, index: int, at: dt.datetime, assignee: User | N
     spec = steps[index]
     share = Decimal(str(spec.get("share", 0)))
     seconds = int(round(share * total_office_seconds(dossier)))
-    due = calendar.add_office_seconds(at, seconds, agency=dossier.agency)
+    due = cap_step_due(dossier, calendar.add_office_seconds(at, seconds, agency=dossier.agency))
     dossier.current_step = index
     dossier.current_role = spec["role"]
     dossier.assignee = assignee

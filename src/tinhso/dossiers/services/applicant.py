@@ -6,6 +6,7 @@ from django.db import transaction
 
 from tinhso.accounts.models import User
 from tinhso.core.errors import ValidationFailed
+from tinhso.dossiers import lifecycle as lc
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.dossiers.services import _common as c
@@ -13,12 +14,11 @@ from tinhso.dossiers.services import _common as c
 
 @transaction.atomic
 def dossier_withdraw(*, acting_user: User, dossier: Dossier, reason: str) -> Dossier:
-    reason = c.require_reason(reason)
+    reason = lc.clean_reason(Action.WITHDRAW, reason)
     c.require_applicant(acting_user, dossier)
     dossier = c.lock_dossier(dossier)
-    c.require_status(dossier, "rút hồ sơ / withdraw", Status.NEW, Status.RECEIVED,
-                     Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED)
     at = c.now()
+    lc.guard(Action.WITHDRAW, acting_user, dossier, at)
     from_status = dossier.status
     c.finish_current_step(dossier, at)
     dossier.status = Status.WITHDRAWN
@@ -40,12 +40,7 @@ def dossier_rate(*, acting_user: User, dossier: Dossier, rating: int) -> Dossier
                                "Rating must be 1 (satisfied), 0 (neutral) or -1 (dissatisfied).",
                                {"rating": rating})
     dossier = c.lock_dossier(dossier)
-    c.require_status(dossier, "đánh giá / rate", Status.RETURNED)
-    if dossier.rating is not None:
-        from tinhso.core.errors import Conflict
-
-        raise Conflict("ALREADY_RATED", "Hồ sơ này đã được đánh giá.",
-                       "This dossier has already been rated.", {"rating": dossier.rating})
+    lc.guard(Action.RATE, acting_user, dossier)
     dossier.rating = rating
     c.save(dossier, "rating")
     record_event(dossier, actor=acting_user, action=Action.RATE, from_status=dossier.status,

@@ -18,6 +18,7 @@ from tinhso.catalog.models import ApplicantType, OnlineLevel, Procedure
 from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tinhso.core.text import nfc
 from tinhso.dossiers import form_limits, uploads
+from tinhso.dossiers import lifecycle as lc
 from tinhso.dossiers.codes import next_dossier_code
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import (
@@ -347,9 +348,8 @@ def dossier_receive(*, acting_user: User, dossier: Dossier, note: str = "",
                     expected_version: int | None = None) -> Dossier:
     """Accept an online dossier: the legal clock starts now (form 01, receipt)."""
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "receiver")
-    c.require_status(dossier, "tiếp nhận / receive", Status.NEW)
     at = c.now()
+    lc.guard(Action.RECEIVE, acting_user, dossier, at)
     _start_clock(dossier, at)
     dossier.status = Status.RECEIVED
     c.start_step(dossier, 0, at, assignee=acting_user)
@@ -367,11 +367,10 @@ def dossier_receive(*, acting_user: User, dossier: Dossier, note: str = "",
 def dossier_refuse(*, acting_user: User, dossier: Dossier, reason: str,
                    expected_version: int | None = None) -> Dossier:
     """Refuse to accept (form 03): ends processing."""
-    reason = c.require_reason(reason)
+    reason = lc.clean_reason(Action.REFUSE, reason)
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "receiver")
-    c.require_status(dossier, "từ chối / refuse", Status.NEW)
     at = c.now()
+    lc.guard(Action.REFUSE, acting_user, dossier, at)
     dossier.status = Status.REFUSED
     dossier.finished_at = at
     c.save(dossier, "status", "finished_at")

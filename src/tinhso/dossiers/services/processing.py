@@ -8,15 +8,14 @@ from django.conf import settings
 from django.db import transaction
 
 from tinhso.accounts.models import User
-from tinhso.core.errors import Conflict, ValidationFailed
+from tinhso.core.errors import ValidationFailed
+from tinhso.dossiers import lifecycle as lc
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import Action, Dossier, Status
 from tinhso.dossiers.paperwork import issue_after_commit
 from tinhso.dossiers.services import _common as c
-from tinhso.dossiers.templates import effective_template, last_processing_index
+from tinhso.dossiers.templates import effective_template
 from tinhso.workdays import calendar
-
-PROCESSING_FROM = (Status.RECEIVED, Status.PROCESSING)
 
 
 def _check_assignee(dossier: Dossier, assignee: User | None, role: str) -> None:
@@ -43,10 +42,8 @@ def dossier_assign(*, acting_user: User, dossier: Dossier, assignee: User, note:
                    expected_version: int | None = None) -> Dossier:
     """Give the current step to an officer of its role (leaders and receivers distribute work)."""
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "leader", "receiver")
-    c.require_status(dossier, "phân công / assign", *PROCESSING_FROM)
     at = c.now()
-    c.require_not_late(dossier, at)
+    lc.guard(Action.ASSIGN, acting_user, dossier, at)
     _check_assignee(dossier, assignee, _current_role(dossier))
     from tinhso.dossiers.models import DossierStep
 
@@ -67,19 +64,10 @@ def dossier_forward(*, acting_user: User, dossier: Dossier, assignee: User | Non
                     note: str = "", expected_version: int | None = None) -> Dossier:
     """Complete the current step and pass the dossier to the next one."""
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_status(dossier, "chuyển bước / forward", *PROCESSING_FROM)
+    at = c.now()
+    lc.guard(Action.FORWARD, acting_user, dossier, at)
     steps = effective_template(dossier.procedure)
     current = dossier.current_step or 0
-    c.require_official_on(acting_user, dossier, str(steps[current]["role"]))
-    at = c.now()
-    c.require_not_late(dossier, at)
-    if current >= last_processing_index(steps):
-        raise Conflict(
-            "NO_NEXT_STEP",
-            "Đây là bước cuối của quy trình xử lý: hãy phê duyệt kết quả.",
-            "This is the last processing step: approve the result instead.",
-            {"step": current},
-        )
     nxt = current + 1
     _check_assignee(dossier, assignee, str(steps[nxt]["role"]))
     c.finish_current_step(dossier, at)
@@ -98,14 +86,11 @@ def dossier_forward(*, acting_user: User, dossier: Dossier, assignee: User | Non
 def dossier_return_to_step(*, acting_user: User, dossier: Dossier, step_index: int, reason: str,
                            expected_version: int | None = None) -> Dossier:
     """Send the dossier back to an earlier processing step (e.g. a leader rejects a draft)."""
-    reason = c.require_reason(reason)
+    reason = lc.clean_reason(Action.RETURN_TO_STEP, reason)
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_status(dossier, "trả về bước trước / return to step", Status.PROCESSING)
-    steps = effective_template(dossier.procedure)
-    current = dossier.current_step or 0
-    c.require_official_on(acting_user, dossier, str(steps[current]["role"]))
     at = c.now()
-    c.require_not_late(dossier, at)
+    lc.guard(Action.RETURN_TO_STEP, acting_user, dossier, at)
+    current = dossier.current_step or 0
     if not 1 <= step_index < current:
         raise ValidationFailed(
             "INVALID_STEP", "Chỉ có thể trả về một bước xử lý trước bước hiện tại.",
@@ -126,17 +111,9 @@ def dossier_approve(*, acting_user: User, dossier: Dossier, note: str = "",
                     expected_version: int | None = None) -> Dossier:
     """The leader approves the result: processing ends (status 9)."""
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "leader")
-    c.require_status(dossier, "phê duyệt / approve", Status.PROCESSING)
-    steps = effective_template(dossier.procedure)
-    if (dossier.current_step or 0) != last_processing_index(steps):
-        raise Conflict(
-            "NOT_AT_APPROVAL_STEP", "Hồ sơ chưa đến bước phê duyệt.",
-            "The dossier has not reached the approval step.",
-            {"current_step": dossier.current_step},
-        )
     at = c.now()
-    c.require_not_late(dossier, at)
+    lc.guard(Action.APPROVE, acting_user, dossier, at)
+    steps = effective_template(dossier.procedure)
     c.finish_current_step(dossier, at)
     c.start_step(dossier, len(steps) - 1, at)
     dossier.status = Status.PROCESSED
@@ -155,9 +132,8 @@ def dossier_approve(*, acting_user: User, dossier: Dossier, note: str = "",
 def dossier_return_result(*, acting_user: User, dossier: Dossier, note: str = "",
                           expected_version: int | None = None) -> Dossier:
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "receiver")
-    c.require_status(dossier, "trả kết quả / return result", Status.PROCESSED)
     at = c.now()
+    lc.guard(Action.RETURN_RESULT, acting_user, dossier, at)
     c.finish_current_step(dossier, at)
     dossier.status = Status.RETURNED
     dossier.returned_at = at
@@ -173,12 +149,10 @@ def dossier_return_result(*, acting_user: User, dossier: Dossier, note: str = ""
 def dossier_stop(*, acting_user: User, dossier: Dossier, reason: str,
                  expected_version: int | None = None) -> Dossier:
     """Stop processing (form 05): ends processing with a reason."""
-    reason = c.require_reason(reason)
+    reason = lc.clean_reason(Action.STOP, reason)
     dossier = c.lock_dossier(dossier, expected_version)
-    c.require_official_on(acting_user, dossier, "leader")
-    c.require_status(dossier, "dừng xử lý / stop", Status.RECEIVED, Status.PROCESSING,
-                     Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED)
     at = c.now()
+    lc.guard(Action.STOP, acting_user, dossier, at)
     from_status = dossier.status
     c.finish_current_step(dossier, at)
     dossier.status = Status.STOPPED
@@ -192,10 +166,6 @@ def dossier_stop(*, acting_user: User, dossier: Dossier, reason: str,
                        extra={"reason": reason})
     issue_after_commit(acting_user=acting_user, dossier=dossier, form="06")
     return dossier
-
-
-def _apology_limit() -> int:
-    return int(getattr(settings, "TINHSO_APOLOGY_MAX", 1))
 
 
 def _notice_in_time(dossier: Dossier, at: dt.datetime) -> bool:
@@ -213,7 +183,7 @@ def _notice_in_time(dossier: Dossier, at: dt.datetime) -> bool:
 
 @transaction.atomic
 def dossier_apologize(*, acting_user: User, dossier: Dossier, new_due_at: dt.datetime,
-                      reason: str) -> Dossier:
+                      reason: str, expected_version: int | None = None) -> Dossier:
     """Apology and new appointment for a dossier that will be (or is) late (form 04).
 
     The law wants it sent before the deadline, so it is accepted before the due moment; one
@@ -222,21 +192,10 @@ def dossier_apologize(*, acting_user: User, dossier: Dossier, new_due_at: dt.dat
     appointment may be set at most TINHSO_APOLOGY_MAX times (default once). The legal date
     (``original_due_at``) never moves: the 766 index still counts the dossier late.
     """
-    reason = c.require_reason(reason)
-    dossier = c.lock_dossier(dossier)
-    c.require_official_on(acting_user, dossier, "receiver", "specialist", "leader")
-    c.require_status(dossier, "xin lỗi, hẹn lại / apologise", *sorted(c.CLOCK_RUNNING))
+    reason = lc.clean_reason(Action.APOLOGIZE, reason)
+    dossier = c.lock_dossier(dossier, expected_version)
     at = c.now()
-    limit = _apology_limit()
-    if limit and dossier.apology_count >= limit:
-        raise Conflict(
-            "APOLOGY_LIMIT_REACHED",
-            f"Hồ sơ đã được hẹn lại ngày trả kết quả {dossier.apology_count} lần; theo quy định "
-            f"chỉ được hẹn lại không quá {limit} lần.",
-            f"The return date was already re-appointed {dossier.apology_count} time(s); at "
-            f"most {limit} new appointment(s) are allowed.",
-            {"apology_count": dossier.apology_count, "max": limit},
-        )
+    lc.guard(Action.APOLOGIZE, acting_user, dossier, at)
     current_due = dossier.due_at
     if new_due_at.tzinfo is None or new_due_at <= at or \
             (current_due is not None and new_due_at <= current_due):

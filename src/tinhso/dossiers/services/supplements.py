@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from tinhso.accounts.models import User
+from tinhso.dossiers import lifecycle as lc
 from tinhso.dossiers import uploads
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import Action, AttachmentKind, Dossier, DossierEvent, Status
@@ -18,16 +19,10 @@ from tinhso.dossiers.services.intake import Files, attach_files, check_files, va
 @transaction.atomic
 def dossier_request_supplement(*, acting_user: User, dossier: Dossier, reason: str,
                                expected_version: int | None = None) -> Dossier:
-    reason = c.require_reason(reason)
+    reason = lc.clean_reason(Action.REQUEST_SUPPLEMENT, reason)
     dossier = c.lock_dossier(dossier, expected_version)
-    if dossier.status == Status.NEW:
-        c.require_official_on(acting_user, dossier, "receiver")
-    else:
-        c.require_official_on(acting_user, dossier, "receiver", "specialist")
-    c.require_status(dossier, "yêu cầu bổ sung / request supplement",
-                     Status.NEW, Status.RECEIVED, Status.PROCESSING)
     at = c.now()
-    c.require_not_late(dossier, at)
+    lc.guard(Action.REQUEST_SUPPLEMENT, acting_user, dossier, at)
     data: dict[str, Any] = {"resume_status": dossier.status}
     if dossier.status in c.CLOCK_RUNNING:
         data.update(c.pause_clock(dossier, at))
@@ -60,7 +55,7 @@ def dossier_supplement(*, acting_user: User, dossier: Dossier, files: Files,
     stored = {item.sha256: uploads.store(item) for item in checked}  # before the lock
     with transaction.atomic():
         dossier = c.lock_dossier(dossier)
-        c.require_status(dossier, "bổ sung / supplement", Status.SUPPLEMENT_REQUESTED)
+        lc.guard(Action.SUPPLEMENT, acting_user, dossier)
         request = (
             DossierEvent.objects.filter(dossier=dossier, action=Action.REQUEST_SUPPLEMENT)
             .order_by("-at", "-id").first()

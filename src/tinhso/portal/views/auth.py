@@ -34,6 +34,12 @@ def safe_next(request: HttpRequest, default: str | None = None) -> str:
 
 
 def landing_for(user) -> str:  # type: ignore[no-untyped-def]
+    """Where a sign-in lands: provincial leaders (the IOC viewer role) on the IOC, other
+    officials on their one-stop queue, applicants on their dossiers."""
+    from tinhso.accounts.models import Role
+
+    if user.is_official and user.has_role(Role.IOC_VIEWER):
+        return reverse("ioc:overview")
     return reverse("backoffice:home") if user.is_official else reverse("portal:my_dossiers")
 
 
