@@ -32,6 +32,7 @@ from tinhso.dossiers.models import (
 from tinhso.dossiers.paperwork import issue_after_commit
 from tinhso.dossiers.services import _common as c
 from tinhso.units.models import Agency
+from tinhso.units.reform import require_in_force
 from tinhso.workdays import deadlines
 
 Files = Sequence[tuple[str, UploadedFile]]
@@ -59,6 +60,7 @@ def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
             "This agency does not handle the chosen procedure.",
             {"agency": agency_code, "procedure": procedure.code},
         )
+    require_in_force(agency, procedure_id=procedure.pk)  # the 2025 reform: AGENCY_ABOLISHED
     return agency
 
 
@@ -323,6 +325,7 @@ def dossier_receive(*, acting_user: User, dossier: Dossier, note: str = "",
     c.require_official_on(acting_user, dossier, "receiver")
     c.require_status(dossier, "tiếp nhận / receive", Status.NEW)
     at = c.now()
+    require_in_force(dossier.agency, at=at, procedure_id=dossier.procedure_id)
     _start_clock(dossier, at)
     dossier.status = Status.RECEIVED
     c.start_step(dossier, 0, at, assignee=acting_user)

@@ -81,7 +81,8 @@ def draft_start(request: HttpRequest, code: str) -> HttpResponse:
     try:
         procedure = catalogue.procedure_get(code)
         draft = services.draft_create(acting_user=request.user,  # type: ignore[arg-type]
-                                      procedure=procedure)
+                                      procedure=procedure,
+                                      oidc_claims=request.session.get("oidc_profile"))
     except PermissionDenied:
         messages.error(request, _("Tài khoản cán bộ không nộp hồ sơ trực tuyến. Hãy dùng "
                                   "chức năng tiếp nhận tại quầy."))
