@@ -118,6 +118,9 @@ def draft_save_contact(*, acting_user: User, draft: Draft, agency: Agency,
                                "Cơ quan này không thực hiện thủ tục đã chọn.",
                                "This agency does not implement the procedure.",
                                {"field": "agency"})
+    from tinhso.units.reform import require_in_force
+
+    require_in_force(agency, procedure_id=draft.procedure_id)  # AGENCY_ABOLISHED
     draft.agency = agency
     draft.contact = {k: nfc(str(v or "")).strip() for k, v in contact.items()}
     _mark_step(draft, "contact")

@@ -60,7 +60,8 @@ def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
             "This agency does not handle the chosen procedure.",
             {"agency": agency_code, "procedure": procedure.code},
         )
-    require_in_force(agency, procedure_id=procedure.pk)  # the 2025 reform: AGENCY_ABOLISHED
+    # The 2025 reform: no dossier reaches an agency of an abolished unit (AGENCY_ABOLISHED).
+    require_in_force(agency, at=c.now(), procedure_id=procedure.pk)
     return agency
 
 
