@@ -51,7 +51,8 @@ def communes(db):
             level=Level.COMMUNE, parent=province, valid_from=dt.date(2025, 7, 1))
         agencies.append(factories.make_agency(
             unit=unit, code=f"000.{i:02d}.50.H19", name=f"UBND phường {name}",
-            kind=AgencyKind.PEOPLES_COMMITTEE, one_stop_desk_name=f"Bộ phận Một cửa UBND phường {name}"))
+            kind=AgencyKind.PEOPLES_COMMITTEE,
+            one_stop_desk_name=f"Bộ phận Một cửa UBND phường {name}"))
     old_ward = AdminUnit.objects.create(
         structure=Structure.LEGACY_3, code="25195", name="Tân Phú", unit_type="Phường",
         level=Level.COMMUNE, parent=old_province, valid_to=dt.date(2025, 6, 30),
@@ -109,7 +110,8 @@ def test_contact_step_has_no_preset_office(client, citizen, communes) -> None:
     missing = client.post(response.url, {"phone": "0912345678"})
     assert missing.status_code == 200 and "Nơi nộp hồ sơ" in missing.content.decode()
     # A search finds another ward; choosing it saves it.
-    assert "UBND phường Long Khánh" in client.get(response.url, {"noi": "long khanh"}).content.decode()
+    searched = client.get(response.url, {"noi": "long khanh"}).content.decode()
+    assert "UBND phường Long Khánh" in searched
     saved = client.post(response.url, {"agency": "000.09.50.H19", "phone": "0912345678"})
     assert saved.status_code == 302
     draft.refresh_from_db()
