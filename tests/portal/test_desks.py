@@ -161,3 +161,14 @@ def test_requester_step_shows_the_prefilled_values(client, citizen, communes) ->
     body = page.content.decode()
     assert 'value="Nguyễn Thị Mai"' in body and 'value="1990-01-31"' in body
     assert f'value="{citizen.id_number}"' in body
+
+
+def test_levels_after_the_reform_are_province_and_commune(client, communes) -> None:
+    from tinhso.catalog.models import Procedure
+
+    Procedure.objects.filter(pk=communes["procedure"].pk).update(level="district")
+    page = client.get(reverse("portal:procedure", args=[communes["procedure"].code]))
+    assert "Cấp xã (trước 01/7/2025: cấp huyện)" in page.content.decode()
+    listing = client.get(reverse("portal:procedures"), {"cap": "commune"}).content.decode()
+    assert communes["procedure"].name in listing
+    assert 'value="district"' not in listing

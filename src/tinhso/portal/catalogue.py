@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tinhso.catalog import selectors
-from tinhso.catalog.models import Field, Procedure
+from tinhso.catalog.models import Field, Procedure, ProcedureLevel
 from tinhso.core.text import fold
 from tinhso.units.models import AdminUnit, Agency, Level
 
@@ -17,8 +17,35 @@ from tinhso.units.models import AdminUnit, Agency, Level
 def search_procedures(query: str = "", *, field_code: str | None = None,
                       agency_code: str | None = None, level: str | None = None,
                       online_level: str | None = None) -> QuerySet[Procedure]:
+    """From 1 July 2025 the levels are province and commune: "commune" also finds the
+    procedures the abolished districts used to do (now done at the commune)."""
+    if level == ProcedureLevel.COMMUNE and after_reform():
+        qs = selectors.search_procedures(query, field_code=field_code, agency_code=agency_code,
+                                         online_level=online_level)
+        return qs.filter(level__in=[ProcedureLevel.COMMUNE, ProcedureLevel.DISTRICT])
     return selectors.search_procedures(query, field_code=field_code, agency_code=agency_code,
                                        level=level, online_level=online_level)
+
+
+def after_reform(day: dt.date | None = None) -> bool:
+    from tinhso.units.models import REFORM_DATE
+
+    return (day or timezone.localdate()) >= REFORM_DATE
+
+
+def levels_in_force(day: dt.date | None = None) -> list[tuple[str, str]]:
+    """Implementing levels offered in filters: province/commune after the reform."""
+    if after_reform(day):
+        return [(v, label) for v, label in ProcedureLevel.choices
+                if v != ProcedureLevel.DISTRICT]
+    return list(ProcedureLevel.choices)
+
+
+def level_label(procedure: Procedure, day: dt.date | None = None) -> str:
+    """``Cấp xã (trước 01/7/2025: cấp huyện)`` for a district procedure after the reform."""
+    if procedure.level == ProcedureLevel.DISTRICT and after_reform(day):
+        return "Cấp xã (trước 01/7/2025: cấp huyện)"
+    return str(procedure.get_level_display())
 
 
 def procedure_get(code: str) -> Procedure:

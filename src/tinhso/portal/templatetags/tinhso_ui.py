@@ -97,3 +97,14 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def level_now(procedure: Any) -> str:
+    """The implementing level in the structure in force: a district procedure is done at the
+    commune after 1 July 2025 (the district level was abolished)."""
+    from tinhso.portal.catalogue import after_reform
+
+    if getattr(procedure, "level", "") == "district" and after_reform():
+        return str(_("Cấp xã"))
+    return str(procedure.get_level_display())

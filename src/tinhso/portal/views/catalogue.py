@@ -38,7 +38,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     context = {
         "nav": "procedures", "q": q, "page": page, "filters": filters,
         "fields": catalogue.fields_with_counts(),
-        "levels": ProcedureLevel.choices, "online_levels": OnlineLevel.choices,
+        "levels": catalogue.levels_in_force(), "online_levels": OnlineLevel.choices,
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "portal/_procedure_results.html", context)
@@ -65,7 +65,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     page = Paginator(desks.desks, DESKS_PER_PAGE).get_page(request.GET.get("trang"))
     return render(request, "portal/procedure_detail.html", {
         "nav": "procedures", "procedure": procedure, "components": components,
-        "fee_schedule": schedule_for(procedure),
+        "fee_schedule": schedule_for(procedure), "level_label": catalogue.level_label(procedure),
         "desks": desks, "desk_page": page, "desk_query": desk_query,
         "can_submit_online": procedure.online_level != OnlineLevel.NONE and bool(desks.total),
     })
