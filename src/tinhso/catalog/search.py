@@ -98,13 +98,18 @@ def _tolerance(word: str) -> int:
 
 def corrections(word: str, vocabulary: Iterable[str]) -> list[str]:
     """Words of the vocabulary close enough to ``word`` to be what was meant."""
+    return list(_corrections(word, frozenset(vocabulary)))
+
+
+@lru_cache(maxsize=4096)
+def _corrections(word: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+    # Cached per catalogue (the vocabulary is the key): a search box repeats its words.
     limit = _tolerance(word)
     if not limit:
-        return []
-    found = sorted((damerau_levenshtein(word, v, limit), v) for v in set(vocabulary)
-                   if abs(len(v) - len(word)) <= limit)
-    best = [v for d, v in found if d <= limit]
-    return best[:20]
+        return ()
+    found = sorted((damerau_levenshtein(word, v, limit), v) for v in vocabulary
+                   if abs(len(v) - len(word)) <= limit and v.isalpha())
+    return tuple(v for d, v in found if d <= limit)[:20]
 
 
 @dataclass(frozen=True)
@@ -155,22 +160,32 @@ def parse(query: str, vocabulary: frozenset[str]) -> list[Group]:
     return groups
 
 
+@lru_cache(maxsize=50_000)
+def _prepared(code: str, name: str, result: str) -> tuple[str, str, frozenset[str], str,
+                                                          frozenset[str]]:
+    """Folded forms of one procedure, cached: the catalogue changes rarely, searches often."""
+    folded = fold(name)
+    text = document(code, name, result)
+    return code.lower(), folded, frozenset(folded.split()), text, frozenset(text.split())
+
+
 def rank(query: str, rows: list[tuple[int, str, str, str, int]]) -> list[int]:
     """Ids of the rows (id, code, name, result name, popularity) matching ``query``, best
     first: every group must match; more whole-word matches first, then matches in the name,
     then the most popular, then by name."""
-    docs = []
-    for pk, code, name, result, pop in rows:
-        folded = fold(name)
-        text = document(code, name, result)
-        docs.append((pk, code.lower(), folded, frozenset(folded.split()), text,
-                     frozenset(text.split()), pop))
-    vocabulary = frozenset(w for d in docs for w in d[5])
+    docs = [(pk, *_prepared(code, name, result or ""), pop)
+            for pk, code, name, result, pop in rows]
+    vocabulary = frozenset().union(*(d[5] for d in docs))
     groups = parse(query, vocabulary)
     scored = []
     for pk, code, name, name_words, text, words, pop in docs:
-        scores = [g.score(text, words, code) for g in groups]
-        if all(scores):
+        scores = []
+        for g in groups:
+            score = g.score(text, words, code)
+            if not score:
+                break
+            scores.append(score)
+        else:
             in_name = all(g.score(name, name_words, code) for g in groups)
             scored.append((-sum(scores), 0 if in_name else 1, -pop, name, code, pk))
     scored.sort()
