@@ -112,6 +112,13 @@ def test_contact_step_has_no_preset_office(client, citizen, communes) -> None:
     # A search finds another ward; choosing it saves it.
     searched = client.get(response.url, {"noi": "long khanh"}).content.decode()
     assert "UBND phường Long Khánh" in searched
+    # The search button posts the form: typed values stay, nothing is saved or flagged.
+    posted = client.post(response.url, {"noi": "hố nai", "tim_noi": "1",
+                                        "phone": "0987654321"}).content.decode()
+    assert "UBND phường Hố Nai" in posted and 'value="0987654321"' in posted
+    assert "Vui lòng kiểm tra lại thông tin" not in posted
+    draft.refresh_from_db()
+    assert draft.agency is None
     saved = client.post(response.url, {"agency": "000.09.50.H19", "phone": "0912345678"})
     assert saved.status_code == 302
     draft.refresh_from_db()

@@ -116,13 +116,19 @@ def draft_contact(request: HttpRequest, draft_id: UUID) -> HttpResponse:
     from tinhso.portal.views.catalogue import DESKS_PER_PAGE
 
     draft = _load(request, draft_id)
-    desk_query = request.GET.get("noi", "").strip()[:100]
+    searching = request.method == "POST" and "tim_noi" in request.POST
+    desk_query = (request.POST if searching else request.GET).get("noi", "").strip()[:100]
     address = draft.contact.get("address") or getattr(request.user, "address", "")
     desks = catalogue.desks_for_procedure(draft.procedure, query=desk_query, address=address)
     everything = catalogue.desks_for_procedure(draft.procedure).desks
     initial = {**draft.contact, "agency": draft.agency.code if draft.agency else None}
-    form = ContactForm(request.POST or None, agencies=everything, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if searching:
+        # The search button posts the whole form: what was typed stays, nothing is checked.
+        form = ContactForm(agencies=everything, initial={**initial, **{
+            k: request.POST.get(k, "") for k in ("agency", "phone", "email", "address")}})
+    else:
+        form = ContactForm(request.POST or None, agencies=everything, initial=initial)
+    if request.method == "POST" and not searching and form.is_valid():
         agency = next(a for a in everything if a.code == form.cleaned_data["agency"])
         try:
             services.draft_save_contact(
