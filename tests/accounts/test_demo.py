@@ -51,10 +51,14 @@ def test_password_and_admin_flags(demo: None) -> None:
     assert not User.objects.get(username="stp.quantri").is_superuser
 
 
-def test_commune_officials_sit_at_tan_phu(demo: None) -> None:
+def test_commune_officials_sit_in_the_structure_in_force(demo: None) -> None:
+    """Tân Phú's officials moved to Phường Bình Phước, the ward it became on 1 July 2025; the
+    provincial officials work for Đồng Nai."""
     user = User.objects.select_related("agency").get(username="tanphu.tiepnhan")
-    assert user.agency.name == "UBND phường Tân Phú"
-    assert user.agency.parent.name == "UBND thành phố Đồng Xoài"
+    assert user.agency.name == "UBND phường Bình Phước"
+    assert user.agency.parent.name == "Ủy ban nhân dân tỉnh Đồng Nai"
+    officials = User.objects.filter(kind="official").select_related("agency__unit")
+    assert {u.agency.unit.structure for u in officials} == {"current2"}
 
 
 def test_reload_is_idempotent_and_repairs_roles(demo: None) -> None:

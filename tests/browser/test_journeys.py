@@ -282,3 +282,79 @@ def test_other_agencys_officer_gets_404(browser, live_server, world, shot):
         "const done = arguments[1]; fetch(arguments[0]).then(r => done(r.status));", url)
     assert status == 404
     shot("outsider-404")
+
+
+def test_typo_search_office_from_address_and_prefilled_requester(browser, shot, live_server,
+                                                                 world):
+    """A citizen types with a typo, finds the procedure; the office is not preset: the desk of
+    the ward named in the address is suggested, another is found by its old name; the
+    requester step is prefilled from the account (issue 11, citizens' journeys)."""
+    import datetime as dt
+
+    from tinhso.units.models import AdminUnit, AgencyKind, Level, Structure
+
+    base = live_server.url
+    province = AdminUnit.objects.create(
+        structure=Structure.CURRENT_2, code="75", name="Đồng Nai", unit_type="Tỉnh",
+        level=Level.PROVINCE, valid_from=dt.date(2025, 7, 1))
+    wards = []
+    for i, name in enumerate(["Bình Phước", "Đồng Xoài", "Long Khánh", "Hố Nai"], start=1):
+        unit = AdminUnit.objects.create(
+            structure=Structure.CURRENT_2, code=f"26{i:03d}", name=name, unit_type="Phường",
+            level=Level.COMMUNE, parent=province, valid_from=dt.date(2025, 7, 1))
+        wards.append(factories.make_agency(
+            unit=unit, code=f"000.{i:02d}.50.H19", name=f"UBND phường {name}",
+            kind=AgencyKind.PEOPLES_COMMITTEE,
+            one_stop_desk_name=f"Bộ phận Một cửa UBND phường {name}"))
+    old_ward = AdminUnit.objects.create(
+        structure=Structure.LEGACY_3, code="25195", name="Tân Phú", unit_type="Phường",
+        level=Level.COMMUNE, valid_to=dt.date(2025, 6, 30), successor=wards[0].unit)
+    assert old_ward.successor_id
+    schema = {"type": "object", "properties": {"nguoi_yeu_cau": {
+        "type": "object", "title": "Người yêu cầu chứng thực", "properties": {
+            "ho_ten": {"type": "string", "title": "Họ và tên"},
+            "so_dinh_danh": {"type": "string", "title": "Số định danh cá nhân"}}}}}
+    factories.make_procedure(agencies=wards, name="Chứng thực bản sao từ bản chính",
+                             result_name="Bản sao có chứng thực", form_schema=schema)
+    citizen = world["citizen"]
+    citizen.full_name = "Trần Thị Lan"
+    citizen.address = "12 Phú Riềng Đỏ, phường Tân Phú, Đồng Xoài"
+    citizen.save(update_fields=["full_name", "address"])
+
+    login(browser, base, citizen.username)
+    browser.get(base + "/")
+    _css(browser, "#q").send_keys("chung thuc ban sao cua cccd\n")
+    _wait(browser, _page_has("Tìm thấy"))
+    browser.get(base + "/thu-tuc/?q=chung+thcu+ban+sao")  # a transposition
+    _wait(browser, _page_has("Chứng thực bản sao từ bản chính"))
+    shot("search-typo")
+    _click_text(browser, "a", "Chứng thực bản sao từ bản chính")
+    _wait(browser, _page_has("Nộp ở đâu"))
+    # The procedure page suggests the desk of the address's ward (Tân Phú → Bình Phước).
+    assert "Gợi ý theo địa chỉ của bạn" in browser.page_source
+    shot("desks-suggested")
+    _click_text(browser, "button", "Nộp hồ sơ trực tuyến")
+    _wait(browser, _page_has("Nơi nộp hồ sơ và thông tin liên hệ"))
+    radios = browser.find_elements("css selector", "input[name=agency]")
+    assert radios and not any(r.is_selected() for r in radios)  # no preset office
+    _css(browser, "#id_phone").send_keys("0912345678")
+    _click_text(browser, "button", "Lưu và tiếp tục")
+    _wait(browser, _page_has("Vui lòng kiểm tra lại thông tin"))
+    shot("office-required")
+    # Search the desk by name (the search keeps what was typed), choose it, continue.
+    _css(browser, "#id_phone").clear()
+    _css(browser, "#id_phone").send_keys("0912345678")
+    search = _css(browser, "#desk-search")
+    search.clear()
+    search.send_keys("long khanh")
+    _click_text(browser, "button", "Tìm nơi nộp")
+    _wait(browser, _page_has("1 nơi khớp"))
+    assert _css(browser, "#id_phone").get_attribute("value") == "0912345678"
+    assert "Vui lòng kiểm tra lại thông tin" not in browser.page_source
+    _css(browser, "input[name=agency][value='000.03.50.H19']").click()
+    _click_text(browser, "button", "Lưu và tiếp tục")
+    _wait(browser, lambda d: "/to-khai/" in d.current_url)
+    # The requester step holds the account's name and ID number.
+    assert _css(browser, "#id_ho_ten").get_attribute("value") == "Trần Thị Lan"
+    assert _css(browser, "#id_so_dinh_danh").get_attribute("value") == citizen.id_number
+    shot("requester-prefilled")

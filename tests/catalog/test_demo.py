@@ -88,9 +88,16 @@ def test_with_the_real_demo_agencies(db: None) -> None:
     load_units()
     load_agencies()
     load_catalog()
-    assert len(linked("1.001193")) == 111
-    assert len(linked("1.001612")) == 11
+    # Each procedure has its agencies of both structures: Bình Phước's (3 levels, history)
+    # and Đồng Nai's (2 levels, from 1 July 2025: district work went to the communes).
+    assert len(linked("1.001193")) == 111 + 95
+    assert len(linked("1.001612")) == 11 + 95
     branches = Agency.objects.filter(code__in=linked("1.013831"))
-    assert branches.count() == 11 and all(a.kind == "branch" for a in branches)
-    justice = Agency.objects.filter(code__in=linked("2.001417"), kind="department").get()
-    assert justice.name.startswith("Sở Tư pháp")
+    assert branches.count() == 11 + 1 and all(a.kind == "branch" for a in branches)
+    assert branches.filter(name="Văn phòng Đăng ký đất đai tỉnh Đồng Nai").exists()
+    justice = Agency.objects.filter(code__in=linked("2.001417"), kind="department")
+    assert sorted(a.name for a in justice) == ["Sở Tư pháp tỉnh Bình Phước",
+                                               "Sở Tư pháp tỉnh Đồng Nai"]
+    planning = Agency.objects.filter(code__in=linked("2.001610"), kind="department")
+    assert sorted(a.name for a in planning) == ["Sở Kế hoạch và Đầu tư tỉnh Bình Phước",
+                                                "Sở Tài chính tỉnh Đồng Nai"]

@@ -85,9 +85,63 @@ def test_like_wildcards_are_literal(loaded_catalog: Any) -> None:
 
 def test_search_uses_a_bounded_number_of_queries(loaded_catalog: Any,
                                                  django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(1):
+    # One query reads the candidate rows to score them, one reads the ranked page.
+    with django_assert_num_queries(2):
         names = [(p.code, p.field.name) for p in search_procedures("dang ky")]
     assert len(names) > 5
+    with django_assert_num_queries(1):
+        assert len(list(search_procedures(""))) > 5
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("giay khai sinh", "1.001193"),      # the result's name, without diacritics
+    ("khai sihn", "1.001193"),           # a transposition
+    ("dang ki khai sinh", "1.001193"),   # i for y
+    ("kết hông", "1.000894"),            # one letter too many
+    ("cccd", "2.000815"),                # an abbreviation: certified copy of the ID card
+    ("chung thuc cccd", "2.000815"),
+    ("so do", "1.012753"),               # the everyday name of the land-use certificate
+    ("ho khau", "1.004222"),
+    ("lltp", "2.001417"),
+    ("xac nhan doc than", "1.004873"),
+])
+def test_typos_and_synonyms(loaded_catalog: Any, query: str, expected: str) -> None:
+    found = codes(search_procedures(query))
+    assert expected in found[:3], (query, found)
+
+
+def test_name_matches_rank_before_keyword_matches(loaded_catalog: Any) -> None:
+    found = codes(search_procedures("can cuoc"))
+    assert found and set(found) <= {"2.000815", "2.000884", "2.001417", "1.004226"}
+
+
+def test_corrections_never_invent_matches(loaded_catalog: Any) -> None:
+    assert not search_procedures("khai sinh xay dung").exists()
+    assert not search_procedures("qwertyuiop").exists()
+    # Short words are never corrected: "abc" is not "ac".
+    assert not search_procedures("xyz").exists()
+
+
+def test_damerau_levenshtein() -> None:
+    from tinhso.catalog.search import damerau_levenshtein
+
+    assert damerau_levenshtein("sihn", "sinh", 2) == 1
+    assert damerau_levenshtein("kethon", "ketho", 2) == 1
+    assert damerau_levenshtein("abc", "xyz", 1) == 2
+    assert damerau_levenshtein("", "ab", 2) == 2
+
+
+def test_synonym_file_is_consistent(loaded_catalog: list[dict[str, Any]]) -> None:
+    import json
+
+    from tinhso.catalog.search import SYNONYMS_FILE
+
+    data = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+    known = {e["code"] for e in loaded_catalog}
+    assert set(data["keywords"]) <= known
+    for entry in data["synonyms"]:
+        assert len(entry["terms"]) >= 2
+        assert all(unicodedata.is_normalized("NFC", t) for t in entry["terms"])
 
 
 def _strip_marks(word: str) -> str:

@@ -211,3 +211,19 @@ def test_loaded_signer_is_reused_and_dropped_on_revocation(pki_ready, operator, 
     with pytest.raises(Exception) as exc:
         signing.signer_for(officer_cert)
     assert getattr(exc.value, "code", "") == "CERTIFICATE_NOT_USABLE"
+
+
+def test_verify_page_is_labelled_styled_and_local(client, signed):
+    """The file input has a label, the button the site's style, the verdict an SVG icon (no
+    emoji font needed) and the signing time is local (never raw ISO/UTC)."""
+    import re
+
+    page = client.get("/chu-ky-so/xac-minh/").content.decode()
+    assert '<label for="verify-file">' in page and 'id="verify-file"' in page
+    assert 'class="btn"' in page
+    html = client.post("/chu-ky-so/xac-minh/",
+                       {"file": SimpleUploadedFile("a.pdf", signed, "application/pdf")}
+                       ).content.decode()
+    assert "<svg" in html and "✅" not in html and "❌" not in html
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", html)
+    assert re.search(r"\d{2}:\d{2}, \d{2}/\d{2}/\d{4}", html)

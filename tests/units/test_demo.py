@@ -24,8 +24,14 @@ def units() -> None:
     load_units()
 
 
-def _legacy(level: int):
-    return AdminUnit.objects.filter(structure=Structure.LEGACY_3, level=level)
+def _legacy(level: int, province: str = "70"):
+    """Legacy units of a province (Bình Phước by default; "75" is the old Đồng Nai)."""
+    qs = AdminUnit.objects.filter(structure=Structure.LEGACY_3, level=level)
+    if level == Level.DISTRICT:
+        return qs.filter(parent__code=province)
+    if level == Level.COMMUNE:
+        return qs.filter(parent__parent__code=province)
+    return qs.filter(code=province)
 
 
 def test_legacy_binh_phuoc_counts(units: None) -> None:
@@ -83,7 +89,21 @@ def test_load_units_is_idempotent(units: None) -> None:
     before = list(AdminUnit.objects.order_by("pk").values())
     load_units()
     assert list(AdminUnit.objects.order_by("pk").values()) == before
-    assert AdminUnit.objects.count() == 1 + 11 + 111 + 1 + 95
+    assert AdminUnit.objects.count() == 1 + 11 + 111 + 1 + 11 + 159 + 1 + 95
+
+
+def test_old_dong_nai_is_loaded_for_history(units: None) -> None:
+    """The old Đồng Nai merged with Bình Phước: its 11 districts and 159 communes are loaded,
+    each commune with a successor, so the 2-level view of Đồng Nai carries the whole history."""
+    old = AdminUnit.objects.get(structure=Structure.LEGACY_3, code="75")
+    assert old.name == "Đồng Nai" and old.successor.structure == Structure.CURRENT_2
+    communes = _legacy(Level.COMMUNE, "75")
+    assert communes.count() == 159 and _legacy(Level.DISTRICT, "75").count() == 11
+    assert not communes.filter(successor__isnull=True).exists()
+    # Together the two old provinces account for every commune of the new Đồng Nai.
+    targets = set(AdminUnit.objects.filter(structure=Structure.LEGACY_3, level=Level.COMMUNE)
+                  .values_list("successor__code", flat=True))
+    assert len(targets) == 95
 
 
 def test_load_units_repairs_changed_rows(units: None) -> None:
@@ -96,7 +116,8 @@ def test_load_units_repairs_changed_rows(units: None) -> None:
 
 def test_agencies(units: None) -> None:
     load_agencies()
-    committees = Agency.objects.filter(kind=AgencyKind.PEOPLES_COMMITTEE)
+    committees = Agency.objects.filter(kind=AgencyKind.PEOPLES_COMMITTEE,
+                                       unit__structure=Structure.LEGACY_3)
     assert committees.filter(unit__level=Level.COMMUNE).count() == 111
     assert committees.filter(unit__level=Level.DISTRICT).count() == 11
     branches = Agency.objects.filter(name__startswith="Chi nhánh Văn phòng Đăng ký đất đai")
@@ -116,9 +137,11 @@ def test_agencies(units: None) -> None:
     assert tien_hung.parent == dong_xoai
     assert tien_hung.one_stop_desk_name == "Bộ phận Một cửa UBND xã Tiến Hưng"
     assert tien_hung.code.endswith(".H10")
-    # Every agency sits in a legacy unit and all but the root have a parent.
-    assert not Agency.objects.exclude(unit__structure=Structure.LEGACY_3).exists()
-    assert Agency.objects.filter(parent__isnull=True).count() == 1
+    # Every Bình Phước agency sits in a legacy unit and all but the roots (one per
+    # structure) have a parent.
+    assert not Agency.objects.filter(code__endswith=".H10").exclude(
+        unit__structure=Structure.LEGACY_3).exists()
+    assert Agency.objects.filter(parent__isnull=True).count() == 2
     # Commune committees report to the committee of their own district.
     mismatched = [a for a in committees.filter(unit__level=Level.COMMUNE)
                   .select_related("unit", "parent__unit") if a.parent.unit_id != a.unit.parent_id]
@@ -130,7 +153,22 @@ def test_load_agencies_is_idempotent(units: None) -> None:
     before = list(Agency.objects.order_by("pk").values())
     load_agencies()
     assert list(Agency.objects.order_by("pk").values()) == before
-    assert len(before) == 1 + 1 + 4 + 1 + 11 + 11 + 111
+    assert len(before) == 1 + 1 + 4 + 1 + 11 + 11 + 111 + (1 + 1 + 4 + 1 + 95)
+
+
+def test_current_agencies_of_dong_nai(units: None) -> None:
+    """The 2-level structure: Đồng Nai's committee, centre, departments (2025 names), land
+    registry, and a committee with a one-stop desk in each of the 95 communes and wards."""
+    load_agencies()
+    current = Agency.objects.filter(unit__structure=Structure.CURRENT_2)
+    assert current.count() == 1 + 1 + 4 + 1 + 95
+    assert not current.exclude(code__endswith=".H19").exists()
+    communes = current.filter(unit__level=Level.COMMUNE)
+    assert communes.count() == 95 and not communes.filter(has_one_stop_desk=False).exists()
+    ward = Agency.objects.get(code="000.01.50.H19")
+    assert ward.name == "UBND phường Bình Phước"
+    assert ward.parent.name == "Ủy ban nhân dân tỉnh Đồng Nai"
+    assert current.filter(name="Sở Nông nghiệp và Môi trường tỉnh Đồng Nai").exists()
 
 
 def test_load_agencies_needs_units(db: None) -> None:

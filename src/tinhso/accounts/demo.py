@@ -16,13 +16,24 @@ from django.db import transaction
 
 from tinhso.accounts.models import AccountKind, AuditLog, Role, RoleAssignment, User
 from tinhso.accounts.validators import validate_id_number, validate_tax_code
-from tinhso.units.demo import CENTRE_CODE, JUSTICE_CODE, PROVINCE_COMMITTEE_CODE, agency_code
+from tinhso.units.demo import (
+    CURRENT_COMMUNE_LEVEL2,
+    current_agency_code,
+)
 from tinhso.units.models import Agency
 
 DEMO_PASSWORD = "Demo@2025"  # demo only — documented in docs/accounts.md
 
-# UBND phường Tân Phú, thành phố Đồng Xoài (district 689 → level-2 number 22, commune no. 1).
-TAN_PHU_CODE = agency_code(22, 1)
+# Demo officials work in the structure in force (2-level Đồng Nai, from 1 July 2025): Sở Tư
+# pháp, the provincial centre and committee of Đồng Nai, and UBND phường Bình Phước — the ward
+# that took over the old wards of Đồng Xoài, Tân Phú among them, whose officials moved with it
+# (the usernames tanphu.* are kept). Phường Bình Phước is the 1st commune of Đồng Nai by GSO
+# code (25195 — see tinhso.units.demo._current_agency_specs).
+PROVINCE_COMMITTEE_CODE = current_agency_code()
+CENTRE_CODE = current_agency_code(10)
+JUSTICE_CODE = current_agency_code(11)
+BINH_PHUOC_WARD_CODE = current_agency_code(CURRENT_COMMUNE_LEVEL2, 1)
+TAN_PHU_CODE = BINH_PHUOC_WARD_CODE  # the ward Tân Phú became (kept for old imports)
 
 
 @dataclass(frozen=True)
@@ -74,13 +85,14 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     _official("stp.quantri", "Đỗ Minh Tuấn", JUSTICE_CODE, (Role.AGENCY_ADMIN,),
               "Quản trị cơ quan, Sở Tư pháp — agency admin, Department of Justice"),
     _official("tanphu.tiepnhan", "Ngô Thị Thu", TAN_PHU_CODE, (Role.RECEIVER,),
-              "Tiếp nhận hồ sơ, UBND phường Tân Phú — receiver, Tân Phú ward"),
+              "Tiếp nhận hồ sơ, UBND phường Bình Phước — receiver, Bình Phước ward"),
     _official("tanphu.chuyenvien", "Huỳnh Văn Tài", TAN_PHU_CODE, (Role.SPECIALIST,),
-              "Công chức tư pháp - hộ tịch, UBND phường Tân Phú — specialist, Tân Phú ward"),
+              "Công chức tư pháp - hộ tịch, UBND phường Bình Phước — specialist, Bình Phước ward"),
     _official("tanphu.lanhdao", "Bùi Văn Nam", TAN_PHU_CODE, (Role.LEADER,),
-              "Chủ tịch UBND phường Tân Phú — leader, Tân Phú ward"),
+              "Chủ tịch UBND phường Bình Phước — leader, Bình Phước ward"),
     _official("ttpvhcc.tiepnhan", "Đặng Thị Hồng", CENTRE_CODE, (Role.RECEIVER,),
-              "Tiếp nhận, Trung tâm Phục vụ hành chính công tỉnh — receiver, provincial centre"),
+              "Tiếp nhận, Trung tâm Phục vụ hành chính công tỉnh Đồng Nai — receiver, "
+              "provincial centre"),
     _official("quantri", "Nguyễn Hữu Phước", PROVINCE_COMMITTEE_CODE, (Role.PROVINCE_ADMIN,),
               "Quản trị tỉnh (vào được /admin/) — province admin, Django superuser",
               is_staff=True, is_superuser=True),

@@ -46,8 +46,8 @@ def intake_start(request: HttpRequest) -> HttpResponse:
         return redirect("backoffice:home")
     q = request.GET.get("q", "").strip()[:200]
     agency_code = user.agency.code if user.agency else None  # type: ignore[union-attr]
-    procedures = list(catalogue.search_procedures(q, agency_code=agency_code)
-                      .order_by("-popularity", "code")[:50])
+    # Ranked by relevance (typos, synonyms); without a query, most popular first.
+    procedures = list(catalogue.search_procedures(q, agency_code=agency_code)[:50])
     return render(request, "backoffice/intake_start.html", {
         **_nav_context(request, None), "q": q, "procedures": procedures, "nav": "intake"})
 

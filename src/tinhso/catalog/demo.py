@@ -28,7 +28,7 @@ from django.db import transaction
 from tinhso.catalog.models import Procedure, ProcedureLevel
 from tinhso.catalog.services import catalog_import
 from tinhso.core.text import fold
-from tinhso.units.models import Agency, AgencyKind, Level
+from tinhso.units.models import Agency, AgencyKind, Level, Structure
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "procedures.json"
 
@@ -63,25 +63,50 @@ def department_key(agency: Agency) -> str:
     return folded.split(" tinh ", 1)[0].strip()
 
 
+# Departments renamed by the 2025 merger of ministries (Resolution 176/2025/QH15): the key a
+# procedure or field names → the key of the department that does that work in 2-level Đồng Nai.
+RENAMED_DEPARTMENT = {
+    "so tai nguyen va moi truong": "so nong nghiep va moi truong",
+    "so ke hoach va dau tu": "so tai chinh",
+}
+
+
 class AgencyPools:
-    """The demo agencies grouped the way the linking rules need them (one query)."""
+    """The demo agencies grouped the way the linking rules need them (one query).
+
+    Each structure has its own pools: a procedure is linked to the agencies of the 3-level
+    structure (before 1 July 2025) *and* of the 2-level one (from then on). After the reform a
+    district-level procedure is done at the commune (the district level is gone; Decree
+    151/2025/NĐ-CP moved its powers to communes and the province), land registration by the
+    provincial land registry's desk.
+    """
 
     def __init__(self, agencies: list[Agency]) -> None:
-        def pick(kind: str, level: int) -> list[Agency]:
-            return [a for a in agencies if a.kind == kind and a.unit.level == level]
+        def pick(kind: str, level: int, structure: str) -> list[Agency]:
+            return [a for a in agencies if a.kind == kind and a.unit.level == level
+                    and a.unit.structure == structure]
 
-        self.centres = pick(AgencyKind.PUBLIC_SERVICE_CENTRE, Level.PROVINCE)
-        self.departments = pick(AgencyKind.DEPARTMENT, Level.PROVINCE)
-        self.district_committees = pick(AgencyKind.PEOPLES_COMMITTEE, Level.DISTRICT)
-        self.commune_committees = pick(AgencyKind.PEOPLES_COMMITTEE, Level.COMMUNE)
-        self.land_branches = [a for a in pick(AgencyKind.BRANCH, Level.DISTRICT)
+        legacy, current = Structure.LEGACY_3, Structure.CURRENT_2
+        self.centres = pick(AgencyKind.PUBLIC_SERVICE_CENTRE, Level.PROVINCE, legacy)
+        self.departments = pick(AgencyKind.DEPARTMENT, Level.PROVINCE, legacy)
+        self.district_committees = pick(AgencyKind.PEOPLES_COMMITTEE, Level.DISTRICT, legacy)
+        self.commune_committees = pick(AgencyKind.PEOPLES_COMMITTEE, Level.COMMUNE, legacy)
+        self.land_branches = [a for a in pick(AgencyKind.BRANCH, Level.DISTRICT, legacy)
                               if "dat dai" in fold(a.name)]
+        self.current_centres = pick(AgencyKind.PUBLIC_SERVICE_CENTRE, Level.PROVINCE, current)
+        self.current_departments = pick(AgencyKind.DEPARTMENT, Level.PROVINCE, current)
+        self.current_communes = pick(AgencyKind.PEOPLES_COMMITTEE, Level.COMMUNE, current)
+        self.current_land = [a for a in pick(AgencyKind.BRANCH, Level.PROVINCE, current)
+                             if "dat dai" in fold(a.name)]
 
     @classmethod
     def load(cls) -> AgencyPools:
         return cls(list(Agency.objects.filter(is_active=True).select_related("unit")))
 
     def for_procedure(self, procedure: Procedure) -> list[Agency]:
+        return self._legacy(procedure) + self._current(procedure)
+
+    def _legacy(self, procedure: Procedure) -> list[Agency]:
         body = fold(procedure.implementing_body)
         if procedure.level == ProcedureLevel.PROVINCE:
             named = [d for d in self.departments if department_key(d) and department_key(d) in body]
@@ -94,6 +119,18 @@ class AgencyPools:
                 return list(self.land_branches)
             return list(self.district_committees)
         return list(self.commune_committees)
+
+    def _current(self, procedure: Procedure) -> list[Agency]:
+        body = fold(procedure.implementing_body)
+        if procedure.level == ProcedureLevel.PROVINCE:
+            keys = {k for k in (*FIELD_DEPARTMENT.values(), "so tu phap", "so xay dung")
+                    if k in body} or {FIELD_DEPARTMENT.get(procedure.field.code, "")}
+            keys = {RENAMED_DEPARTMENT.get(k, k) for k in keys}
+            named = [d for d in self.current_departments if department_key(d) in keys]
+            return named + self.current_centres
+        if procedure.level == ProcedureLevel.DISTRICT and LAND_REGISTRY in body:
+            return list(self.current_land)
+        return list(self.current_communes)
 
 
 def link_agencies(procedures: list[Procedure], pools: AgencyPools | None = None) -> None:

@@ -3,23 +3,23 @@
 These names are a contract with the web front: ``search_procedures``, ``procedure_get``,
 ``fields_with_counts``.
 
-Search rule: the query is folded like the stored ``search_text`` (lower case, no diacritics,
-``đ`` → ``d``), split into words, and every word must occur in the folded name or in the code —
-in any order. ``contains`` on the folded column is a sequential scan in both databases; at the
-size of a province's catalogue (≈2,000 procedures) that is well under a millisecond per word, so
-no full-text machinery is needed (see docs/catalog.md).
+Search rule (``tinhso.catalog.search``, decision 0016): the query is folded (lower case, no
+diacritics, ``đ`` → ``d``), synonyms and abbreviations of ``catalog/data/synonyms.json`` are
+expanded, misspelt words are corrected against the catalogue's words, and every part must occur
+in the procedure's name, result name, keywords or code — in any order. Procedures whose name
+matches come first, then the most popular.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
+from tinhso.catalog import search
 from tinhso.catalog.models import Field, Procedure
 from tinhso.catalog.services import ProcedureNotFound
 from tinhso.core.text import fold
 
-# Longest query we look at: a search box, not a document.
-MAX_QUERY_WORDS = 12
+MAX_QUERY_WORDS = search.MAX_QUERY_WORDS
 
 
 def search_procedures(
@@ -30,12 +30,9 @@ def search_procedures(
     level: str | None = None,
     online_level: str | None = None,
 ) -> QuerySet[Procedure]:
-    """Active procedures matching every word of ``query``, most popular first, then by name."""
+    """Active procedures matching ``query`` (see the module's rule), best first; with no query,
+    most popular first, then by name."""
     qs = Procedure.objects.filter(is_active=True).select_related("field")
-    for word in fold(query or "").split()[:MAX_QUERY_WORDS]:
-        # search_text is already folded to lower case, so a case-sensitive contains is exact
-        # and avoids UPPER() on PostgreSQL; codes are ASCII, icontains for "h19" suffixes.
-        qs = qs.filter(Q(search_text__contains=word) | Q(code__icontains=word))
     if field_code:
         qs = qs.filter(field__code=field_code)
     if agency_code:
@@ -45,7 +42,15 @@ def search_procedures(
         qs = qs.filter(level=level)
     if online_level:
         qs = qs.filter(online_level=online_level)
-    return qs.order_by("-popularity", "name", "code")
+    if not fold(query or "").strip():
+        return qs.order_by("-popularity", "name", "code")
+    rows = list(qs.values_list("pk", "code", "name", "result_name", "popularity"))
+    ids = search.rank(query, rows)
+    if not ids:
+        return qs.none()
+    order = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)],
+                 output_field=IntegerField())
+    return qs.filter(pk__in=ids).order_by(order)
 
 
 def procedure_get(code: str, *, active_only: bool = False) -> Procedure:

@@ -176,7 +176,7 @@ def build(form: str, *, dossier: Any, agency: Any, officer_name: str, issued_at:
         paragraphs.append(_b("Người yêu cầu:", dossier.applicant_name))
         if extra.get("decision_number"):
             paragraphs.append(_b("Số quyết định / văn bản:", extra["decision_number"]))
-        content = extra.get("content") or ["Hồ sơ đã được giải quyết theo quy định."]
+        content = extra.get("content") or result_from_template(dossier)
         if isinstance(content, str):
             content = [content]
         paragraphs += [escape(nfc(str(x))) for x in content]
@@ -197,3 +197,43 @@ def build(form: str, *, dossier: Any, agency: Any, officer_name: str, issued_at:
         signer_title=SIGNER_TITLES[DocumentForm(form)], signer_name=officer_name,
         verify_url=verify_url, footer=footer,
     )
+
+
+def _human_value(spec: dict[str, Any], value: Any) -> str:
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    names = spec.get("enumNames") or spec.get("x-enumNames")
+    if names and spec.get("enum") and value in spec["enum"]:
+        return str(names[spec["enum"].index(value)])
+    if spec.get("format") == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def result_from_template(dossier: Any) -> list[str]:
+    """The result generated from the procedure's own template: what it grants (its result
+    name) and what was decided on, read from the dossier's form (titles from the procedure's
+    schema, one level of sections) — never a placeholder sentence (issue 11)."""
+    procedure = dossier.procedure
+    lines = [f"Kết quả: {procedure.result_name or procedure.name}."]
+    props = (procedure.form_schema or {}).get("properties") or {}
+    data = dossier.form_data if isinstance(dossier.form_data, dict) else {}
+    for key, spec in props.items():
+        if key not in data or not isinstance(spec, dict):
+            continue
+        value = data[key]
+        if isinstance(value, dict):
+            inner = spec.get("properties") or {}
+            parts = [f"{(inner.get(k) or {}).get('title') or k}: "
+                     f"{_human_value(inner.get(k) or {}, v)}"
+                     for k, v in value.items() if v not in ("", None)]
+            if parts:
+                lines.append(f"{spec.get('title') or key} — " + "; ".join(parts) + ".")
+        elif value not in ("", None):
+            lines.append(f"{spec.get('title') or key}: {_human_value(spec, value)}.")
+    return lines[:40]

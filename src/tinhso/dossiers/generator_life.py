@@ -66,8 +66,30 @@ class DossierLife:
         total = proc.allowed.get(per_day)
         if total is None:  # calendar.working_days_to_seconds, per office-day length
             value = Decimal(proc.obj.processing_days) * per_day
+            kind = getattr(proc.obj, "deadline_kind", "working_days")
+            if kind == "hours" and proc.obj.processing_hours is not None:
+                value = Decimal(proc.obj.processing_hours) * HOUR
             total = proc.allowed[per_day] = int(value.to_integral_value(ROUND_HALF_UP))
-        self.total = total
+        self.total = total  # a same-day procedure's is set at reception (legal_due)
+
+    def legal_due(self, w: int) -> int:
+        """The due moment of a dossier received at ``w``, by the procedure's deadline kind,
+        as ``workdays.deadlines.due_moment`` computes it (checked by tests): working days or
+        office hours of office time; same day — the close of the reception's working day, or
+        of the next one when received after the cut-off (Decree 23/2015 art. 7)."""
+        clk = self.clk
+        if getattr(self.p.obj, "deadline_kind", "") != "same_day":
+            return clk.add(w, self.total)
+        from tinhso.workdays.deadlines import DeadlineRule
+
+        cutoff = DeadlineRule.of(self.p.obj).effective_cutoff()
+        begin = clk.wall(clk.coord(w) + 1) - 1  # the first office moment from w on
+        day_index = clk.coord(begin) // clk.per_day  # the working day it falls on
+        if begin % DAY > cutoff.hour * HOUR + cutoff.minute * 60 + cutoff.second:
+            day_index += 1
+        due = clk.wall((day_index + 1) * clk.per_day)
+        self.total = max(clk.coord(due) - clk.coord(w), 1)
+        return due
 
     def who(self, role: str) -> int | None:
         people = self.a.officials.get(role)
@@ -129,7 +151,7 @@ class DossierLife:
                               None, "", {"files": []})
             w = self.office(w, min(r.expovariate(4 / per_day), 2 * per_day) + 300)
         # Reception (form 01): the legal clock starts, as dossier_receive/_create_direct do.
-        self.due = self.legal = clk.add(w, self.total)
+        self.due = self.legal = self.legal_due(w)
         self.start_step(0, w, receiver)
         self.finish_step(w)
         self.start_step(1, w, None)

@@ -39,6 +39,7 @@ from tinhso.ioc.scopes import (
 from tinhso.ioc.selectors import IndexContext, compute_index, effective_end
 from tinhso.portal.paging import BadCursor
 from tinhso.units.models import Structure
+from tinhso.units.selectors import structure_in_force
 
 REFRESH_SECONDS = 60
 SERIES_MONTHS = 12
@@ -80,14 +81,17 @@ class Page:
         self.reach: Reach = user_reach(request.user, self.ctx.directory)
         if self.reach.nothing:
             raise _Denied()
-        structure = (Structure.CURRENT_2 if request.GET.get("cau_truc") == "2"
-                     else Structure.LEGACY_3)
+        self.start, self.end = _period(request)
+        # Without a choice, the structure in force at the period's end (2-level Đồng Nai from
+        # 1 July 2025, Bình Phước's 3 levels before): tinhso.units.selectors.
+        choice = request.GET.get("cau_truc")
+        structure = (Structure.CURRENT_2 if choice == "2" else Structure.LEGACY_3 if choice == "3"
+                     else structure_in_force(self.end))
         # "ma": a code typed in the picker's free field (agency, procedure, field codes).
         self.scope_code = (request.GET.get("ma", "").strip() or request.GET.get("scope")
                            or default_scope_code(self.reach, self.ctx.directory, structure))
         self.scope: Scope = resolve_scope(self.scope_code, self.ctx.directory)
         check_scope(self.scope, self.reach)
-        self.start, self.end = _period(request)
         self.judged = effective_end(self.end)
         self.wall = request.GET.get("man_hinh") == "1"
 

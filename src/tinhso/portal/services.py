@@ -32,8 +32,57 @@ def _require_applicant(user: User) -> None:
         raise PermissionDenied({"reason": "applicants only"})
 
 
+# The schema sections that describe the person who files the dossier; the first one the
+# procedure's form has is prefilled from the account (and the OpenID Connect claims).
+REQUESTER_SECTIONS = ("nguoi_yeu_cau", "nguoi_dang_ky", "nguoi_su_dung_dat")
+# Claims kept in the session at an OpenID Connect sign-in (portal/oidc_views), for prefilling.
+OIDC_PROFILE_CLAIMS = ("birthdate", "gender", "address", "phone_number", "name")
+_GENDERS = {"male": "Nam", "female": "Nữ", "nam": "Nam", "nu": "Nữ", "nữ": "Nữ"}
+
+
+def requester_prefill(schema: dict[str, Any], user: User,
+                      claims: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``form_data`` holding what the account (and verified OIDC claims) already says about the
+    requester, limited to the fields the procedure's form has. Never overrides typed data:
+    it is only used when a draft is created."""
+    props = (schema or {}).get("properties") or {}
+    section = next((k for k in REQUESTER_SECTIONS if k in props), None)
+    if section is None:
+        return {}
+    fields = props[section].get("properties") or {}
+    claims = claims or {}
+    address = claims.get("address")
+    if isinstance(address, dict):
+        address = address.get("formatted")
+    values: dict[str, Any] = {
+        "ho_ten": user.full_name or str(claims.get("name") or ""),
+        "so_dinh_danh": user.id_number,
+        "noi_cu_tru": user.address or str(address or ""),
+        "dia_chi": user.address or str(address or ""),
+        "so_dien_thoai": user.phone or str(claims.get("phone_number") or ""),
+        "ngay_sinh": str(claims.get("birthdate") or ""),
+        "gioi_tinh": _GENDERS.get(str(claims.get("gender") or "").lower(), ""),
+    }
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields or not value:
+            continue
+        spec = fields[key]
+        if spec.get("enum") and value not in spec["enum"]:
+            continue
+        if spec.get("format") == "date":
+            import datetime as dt
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                continue
+        out[key] = nfc(str(value)).strip()[: int(spec.get("maxLength", 255))]
+    return {section: out} if out else {}
+
+
 @transaction.atomic
-def draft_create(*, acting_user: User, procedure: Procedure) -> Draft:
+def draft_create(*, acting_user: User, procedure: Procedure,
+                 oidc_claims: dict[str, Any] | None = None) -> Draft:
     _require_applicant(acting_user)
     if procedure.online_level == OnlineLevel.NONE or not procedure.is_active:
         raise ValidationFailed("PROCEDURE_NOT_ONLINE",
@@ -46,6 +95,7 @@ def draft_create(*, acting_user: User, procedure: Procedure) -> Draft:
         agency=agencies[0] if len(agencies) == 1 else None,
         contact={"phone": acting_user.phone, "email": acting_user.email,
                  "address": acting_user.address},
+        form_data=requester_prefill(procedure.form_schema, acting_user, oidc_claims),
     )
 
 
@@ -68,6 +118,9 @@ def draft_save_contact(*, acting_user: User, draft: Draft, agency: Agency,
                                "Cơ quan này không thực hiện thủ tục đã chọn.",
                                "This agency does not implement the procedure.",
                                {"field": "agency"})
+    from tinhso.units.reform import require_in_force
+
+    require_in_force(agency, procedure_id=draft.procedure_id)  # AGENCY_ABOLISHED
     draft.agency = agency
     draft.contact = {k: nfc(str(v or "")).strip() for k, v in contact.items()}
     _mark_step(draft, "contact")

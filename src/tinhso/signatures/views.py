@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import logging
 from typing import Any
 
@@ -116,7 +117,12 @@ def verify_page(request: HttpRequest) -> HttpResponse:
             context["error"] = "Tệp quá lớn."
         else:
             try:
-                context["result"] = verify_known_or_full(upload.read()).as_dict()
+                result = verify_known_or_full(upload.read()).as_dict()
+                for sig in result["signatures"]:
+                    # Shown as local time on the page, never the raw ISO/UTC string.
+                    raw = sig.get("signed_at")
+                    sig["signed_local"] = dt.datetime.fromisoformat(raw) if raw else None
+                context["result"] = result
             except DomainError as exc:
                 context["error"] = exc.message_vi
     return render(request, "signatures/verify.html", context,

@@ -20,12 +20,17 @@ from tinhso.units.models import REFORM_DATE, AdminUnit, Agency, AgencyKind, Leve
 
 LEGACY_PROVINCE_CODE = "70"  # Bình Phước (GSO code)
 CURRENT_PROVINCE_CODE = "75"  # Đồng Nai after the 2025 merger
+# The old Đồng Nai (legacy code 75) merged with Bình Phước into the new Đồng Nai: its units are
+# loaded too (units only, no agencies), so the 2-level view of Đồng Nai carries its history.
+OLD_DONG_NAI_CODE = "75"
 LEGACY_VALID_TO = REFORM_DATE - dt.timedelta(days=1)  # 2025-06-30
 CURRENT_VALID_FROM = REFORM_DATE  # 2025-07-01
 
 # Province level-1 code of Decision 20/2020/QĐ-TTg. H10 for Bình Phước is an ASSUMPTION
 # (DOMAIN §3 marks it UNCONFIRMED); see docs/units.md.
 PROVINCE_AGENCY_SUFFIX = "H10"
+# Đồng Nai's level-1 code (DOMAIN §3: seen in 2026); the level-2/3 numbers are illustrative.
+CURRENT_AGENCY_SUFFIX = "H19"
 
 _UNIT_FIELDS = ["name", "unit_type", "level", "parent", "valid_from", "valid_to", "successor",
                 "latitude", "longitude"]
@@ -145,7 +150,8 @@ def _short(full: str, unit_type: str) -> str:
 
 @transaction.atomic
 def load_units() -> None:
-    """Bình Phước (legacy3: 1 + 11 + 111 units) and Đồng Nai (current2: 1 + 95) with successors."""
+    """Bình Phước (legacy3: 1 + 11 + 111 units), the old Đồng Nai (legacy3: 1 + 11 + 159) and
+    the new Đồng Nai (current2: 1 + 95), with successors."""
     legacy = legacy_rows()
     current = current_rows()
     if not legacy or not current:
@@ -167,14 +173,24 @@ def load_units() -> None:
         "successor": None, "latitude": row["wardLat"], "longitude": row["wardLon"],
     } for row in current], _UNIT_FIELDS)
 
-    # 2. The legacy structure: province → districts → communes.
+    # 2. The legacy structure: province → districts → communes, Bình Phước and the old Đồng Nai.
+    _load_legacy_province(legacy, successor_code, new_province, new_communes)
+    old_dong_nai = legacy_rows(OLD_DONG_NAI_CODE)
+    _load_legacy_province(old_dong_nai, legacy_to_current_commune_codes(old_dong_nai),
+                          new_province, new_communes)
+
+
+def _load_legacy_province(legacy: list[dict[str, Any]], successor_code: dict[str, str],
+                          new_province: AdminUnit,
+                          new_communes: dict[tuple[Any, ...], AdminUnit]) -> None:
+    province_code = str(legacy[0]["provinceCode"])
     old_province = _upsert(AdminUnit, ("code", "structure"), [{
-        "structure": Structure.LEGACY_3, "code": LEGACY_PROVINCE_CODE,
+        "structure": Structure.LEGACY_3, "code": province_code,
         "name": legacy[0]["provinceShort"], "unit_type": "Tỉnh", "level": Level.PROVINCE,
         "parent": None, "valid_from": None, "valid_to": LEGACY_VALID_TO,
         "successor": new_province,
         "latitude": legacy[0]["provinceLat"], "longitude": legacy[0]["provinceLon"],
-    }], _UNIT_FIELDS)[(LEGACY_PROVINCE_CODE, Structure.LEGACY_3)]
+    }], _UNIT_FIELDS)[(province_code, Structure.LEGACY_3)]
     districts: dict[str, dict[str, Any]] = {}
     for row in legacy:
         districts.setdefault(str(row["districtCode"]), row)
@@ -288,6 +304,51 @@ def _agency_specs() -> list[_AgencySpec]:
                 AgencyKind.PEOPLES_COMMITTEE, (str(c_row["wardCode"]), Structure.LEGACY_3),
                 committee, f"Bộ phận Một cửa UBND {c_label}",
             ))
+    return specs + _current_agency_specs()
+
+
+# Level-2 number of the new communes' People's Committees (illustrative): 000.CC.50.H19.
+CURRENT_COMMUNE_LEVEL2 = 50
+
+
+def current_agency_code(level2: int = 0, level3: int = 0) -> str:
+    return agency_code(level2, level3, province=CURRENT_AGENCY_SUFFIX)
+
+
+def _current_agency_specs() -> list[_AgencySpec]:
+    """The 2-level structure of Đồng Nai from 1 July 2025: the province's committee, its public
+    administration service centre, departments (with their 2025 names) and land registry, and a
+    People's Committee with a one-stop desk in each of the 95 communes and wards."""
+    province = (CURRENT_PROVINCE_CODE, Structure.CURRENT_2)
+    top = current_agency_code()
+    centre_name = "Trung tâm Phục vụ hành chính công tỉnh Đồng Nai"
+    in_centre = f"Bộ phận Một cửa tại {centre_name}"
+    environment = current_agency_code(13)
+    specs = [
+        _AgencySpec(top, "Ủy ban nhân dân tỉnh Đồng Nai", AgencyKind.PEOPLES_COMMITTEE,
+                    province, None, "", "UBND tỉnh Đồng Nai", has_desk=False),
+        _AgencySpec(current_agency_code(10), centre_name, AgencyKind.PUBLIC_SERVICE_CENTRE,
+                    province, top, centre_name, "TTPVHCC tỉnh Đồng Nai"),
+        _AgencySpec(current_agency_code(11), "Sở Tư pháp tỉnh Đồng Nai", AgencyKind.DEPARTMENT,
+                    province, top, in_centre, "Sở Tư pháp"),
+        _AgencySpec(current_agency_code(12), "Sở Xây dựng tỉnh Đồng Nai", AgencyKind.DEPARTMENT,
+                    province, top, in_centre, "Sở Xây dựng"),
+        # 2025: Natural Resources and Environment merged with Agriculture; Planning and
+        # Investment with Finance (Resolution 176/2025/QH15 on the Government's structure).
+        _AgencySpec(environment, "Sở Nông nghiệp và Môi trường tỉnh Đồng Nai",
+                    AgencyKind.DEPARTMENT, province, top, in_centre, "Sở NN&MT"),
+        _AgencySpec(current_agency_code(14), "Sở Tài chính tỉnh Đồng Nai",
+                    AgencyKind.DEPARTMENT, province, top, in_centre, "Sở Tài chính"),
+        _AgencySpec(current_agency_code(13, 1), "Văn phòng Đăng ký đất đai tỉnh Đồng Nai",
+                    AgencyKind.BRANCH, province, environment, in_centre, "VPĐKĐĐ Đồng Nai"),
+    ]
+    for index, row in enumerate(current_rows(), start=1):
+        label = f"{_lower_type(row['wardType'])} {row['wardShort']}"
+        specs.append(_AgencySpec(
+            current_agency_code(CURRENT_COMMUNE_LEVEL2, index), f"UBND {label}",
+            AgencyKind.PEOPLES_COMMITTEE, (str(row["wardCode"]), Structure.CURRENT_2), top,
+            f"Bộ phận Một cửa UBND {label}",
+        ))
     return specs
 
 
@@ -298,13 +359,12 @@ def district_committee_code(district_code: str) -> str:
 
 @transaction.atomic
 def load_agencies() -> None:
-    """Demo agencies of Bình Phước: UBND tỉnh, the centre, 4 departments, the land registry and
-    its 11 branches, 11 district and 111 commune People's Committees. Needs ``load_units()``."""
+    """Demo agencies of Bình Phước (until 30 June 2025): UBND tỉnh, the centre, 4 departments,
+    the land registry and its 11 branches, 11 district and 111 commune People's Committees; and
+    of Đồng Nai's 2-level structure (from 1 July 2025): UBND tỉnh, the centre, 4 departments,
+    the land registry and 95 commune People's Committees. Needs ``load_units()``."""
     specs = _agency_specs()
-    units = {
-        (u.code, u.structure): u
-        for u in AdminUnit.objects.filter(structure=Structure.LEGACY_3)
-    }
+    units = {(u.code, u.structure): u for u in AdminUnit.objects.all()}
     missing = {s.unit_key for s in specs} - set(units)
     if missing:
         raise RuntimeError(f"load_units() must run first; missing units: {sorted(missing)[:5]}")

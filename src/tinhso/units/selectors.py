@@ -7,9 +7,12 @@ it — and everything attributed to it — rolls up to its province's successor.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
 
-from tinhso.units.models import AdminUnit, Agency, Structure
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tinhso.units.models import REFORM_DATE, AdminUnit, Agency, Level, Structure
 
 # Deepest chain of parents in any structure (province → district → commune).
 _MAX_DEPTH = 3
@@ -133,3 +136,54 @@ def agency_get(agency_id: int) -> Agency | None:
 def agency_choices() -> QuerySet[Agency]:
     """Active agencies by name, for pick lists (code and name only)."""
     return Agency.objects.filter(is_active=True).order_by("name").only("code", "name")
+
+
+# --------------------------------------------------------------------------------------------
+# The structure in force (the 2025 reform): which agencies may receive dossiers on a day
+# --------------------------------------------------------------------------------------------
+
+
+def in_force_q(day: dt.date, prefix: str = "unit__") -> Q:
+    """Agencies (``prefix="unit__"``) or units (``prefix=""``) whose unit is valid on ``day``."""
+    return ((Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": day}))
+            & (Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})))
+
+
+def agency_in_force(agency: Agency, day: dt.date | None = None) -> bool:
+    """Whether the agency's administrative unit exists on ``day`` (today by default): an agency
+    of a unit abolished by the 2025 reform receives no dossier after 30 June 2025."""
+    return agency.unit.is_valid_on(day or timezone.localdate())
+
+
+def structure_in_force(day: dt.date | None = None) -> str:
+    """``current2`` from 1 July 2025, ``legacy3`` before."""
+    return Structure.CURRENT_2 if (day or timezone.localdate()) >= REFORM_DATE \
+        else Structure.LEGACY_3
+
+
+def successor_agencies(agency: Agency, *, procedure_id: int | None = None,
+                       day: dt.date | None = None) -> list[Agency]:
+    """Agencies in force that took over an abolished agency's work, best first.
+
+    A commune's committee → the committee of the commune it became (``successor``); a
+    provincial agency → the agency of the same kind and function in the new province (the
+    names differ only by the province, or by the 2025 merger of departments); a district's
+    committee or branch → none by unit (the level was abolished): the applicant picks the
+    commune from the address. With ``procedure_id`` only agencies implementing it."""
+    from tinhso.core.text import fold
+
+    day = day or timezone.localdate()
+    unit = current_successor(agency.unit)
+    if unit is None or (agency.unit.level == Level.DISTRICT):
+        return []
+    qs = Agency.objects.filter(in_force_q(day), is_active=True, unit=unit,
+                               kind=agency.kind).select_related("unit")
+    if procedure_id is not None:
+        qs = qs.filter(procedures__pk=procedure_id)
+    found = list(qs.order_by("code"))
+    if agency.unit.level == Level.PROVINCE:
+        old = fold(agency.name).split(" tinh ")[0]
+        renamed = {"so tai nguyen va moi truong": "so nong nghiep va moi truong",
+                   "so ke hoach va dau tu": "so tai chinh"}.get(old, old)
+        found = [a for a in found if fold(a.name).split(" tinh ")[0] == renamed]
+    return found

@@ -34,6 +34,7 @@ from tinhso.dossiers.models import (
 from tinhso.dossiers.paperwork import issue_after_commit
 from tinhso.dossiers.services import _common as c
 from tinhso.units.models import Agency
+from tinhso.units.reform import require_in_force
 from tinhso.workdays import deadlines
 
 Files = Sequence[tuple[str, UploadedFile]]
@@ -65,6 +66,8 @@ def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
             "This agency does not handle the chosen procedure.",
             {"agency": agency_code, "procedure": procedure.code},
         )
+    # The 2025 reform: no dossier reaches an agency of an abolished unit (AGENCY_ABOLISHED).
+    require_in_force(agency, at=c.now(), procedure_id=procedure.pk)
     return agency
 
 
@@ -350,6 +353,7 @@ def dossier_receive(*, acting_user: User, dossier: Dossier, note: str = "",
     dossier = c.lock_dossier(dossier, expected_version)
     at = c.now()
     lc.guard(Action.RECEIVE, acting_user, dossier, at)
+    require_in_force(dossier.agency, at=at, procedure_id=dossier.procedure_id)
     _start_clock(dossier, at)
     dossier.status = Status.RECEIVED
     c.start_step(dossier, 0, at, assignee=acting_user)

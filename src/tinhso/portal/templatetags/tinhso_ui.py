@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -44,7 +45,9 @@ def workdays(value: Any) -> str:
     if number <= 0:
         return _("Trong ngày")
     text = f"{number.normalize():f}".replace(".", ",")
-    return _("%(n)s ngày làm việc") % {"n": text}
+    # Vietnamese has one form; English says "1 working day", "1,5 working days".
+    return ngettext("%(n)s ngày làm việc", "%(n)s ngày làm việc",
+                    1 if number == 1 else 2) % {"n": text}
 
 
 @register.filter
@@ -59,8 +62,10 @@ def deadline(procedure: Any) -> str:
         return _("Trong ngày (nhận sau %(t)s: ngày làm việc tiếp theo)") % {
             "t": cutoff.strftime("%H:%M")}
     if kind == "hours" and procedure.processing_hours is not None:
-        text = f"{Decimal(procedure.processing_hours).normalize():f}".replace(".", ",")
-        return _("%(n)s giờ làm việc") % {"n": text}
+        hours = Decimal(procedure.processing_hours)
+        text = f"{hours.normalize():f}".replace(".", ",")
+        return ngettext("%(n)s giờ làm việc", "%(n)s giờ làm việc",
+                        1 if hours == 1 else 2) % {"n": text}
     return workdays(procedure.processing_days)
 
 
@@ -97,3 +102,24 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def level_now(procedure: Any) -> str:
+    """The implementing level in the structure in force: a district procedure is done at the
+    commune after 1 July 2025 (the district level was abolished)."""
+    from tinhso.portal.catalogue import after_reform
+
+    if getattr(procedure, "level", "") == "district" and after_reform():
+        return str(_("Cấp xã"))
+    return str(procedure.get_level_display())
+
+
+@register.filter
+def so(value: Any) -> str:
+    """``1999`` → ``1.999``: Vietnamese digit grouping for counts shown on pages (never for
+    codes, years or ids)."""
+    try:
+        return f"{int(value):,}".replace(",", ".")
+    except (TypeError, ValueError):
+        return str(value)

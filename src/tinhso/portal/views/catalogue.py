@@ -10,6 +10,9 @@ from tinhso.catalog.models import OnlineLevel, ProcedureLevel
 from tinhso.core.errors import NotFound
 from tinhso.portal import catalogue
 
+# Desks per page: a phone shows about this many without endless scrolling.
+DESKS_PER_PAGE = 10
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {
@@ -29,12 +32,13 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
         "online_level": request.GET.get("muc_do") if request.GET.get("muc_do")
         in OnlineLevel.values else None,
     }
-    qs = catalogue.search_procedures(q, **filters).order_by("-popularity", "code")
+    # Ranked by relevance when there is a query (typos, synonyms: tinhso.catalog.search).
+    qs = catalogue.search_procedures(q, **filters)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     context = {
         "nav": "procedures", "q": q, "page": page, "filters": filters,
         "fields": catalogue.fields_with_counts(),
-        "levels": ProcedureLevel.choices, "online_levels": OnlineLevel.choices,
+        "levels": catalogue.levels_in_force(), "online_levels": OnlineLevel.choices,
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "portal/_procedure_results.html", context)
@@ -53,12 +57,15 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(code) from exc
     components = list(procedure.components.all())
-    agencies = list(procedure.agencies.filter(is_active=True).order_by("name"))
     from tinhso.payments.fees import schedule_for
 
+    desk_query = request.GET.get("noi", "").strip()[:100]
+    address = getattr(request.user, "address", "") if request.user.is_authenticated else ""
+    desks = catalogue.desks_for_procedure(procedure, query=desk_query, address=address)
+    page = Paginator(desks.desks, DESKS_PER_PAGE).get_page(request.GET.get("trang"))
     return render(request, "portal/procedure_detail.html", {
         "nav": "procedures", "procedure": procedure, "components": components,
-        "fee_schedule": schedule_for(procedure),
-        "agencies": agencies, "can_submit_online": procedure.online_level != OnlineLevel.NONE
-        and bool(agencies),
+        "fee_schedule": schedule_for(procedure), "level_label": catalogue.level_label(procedure),
+        "desks": desks, "desk_page": page, "desk_query": desk_query,
+        "can_submit_online": procedure.online_level != OnlineLevel.NONE and bool(desks.total),
     })

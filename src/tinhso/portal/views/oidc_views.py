@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from tinhso.core.errors import DomainError
 from tinhso.portal import oidc
 from tinhso.portal.errors import error_message
-from tinhso.portal.services import oidc_user_for_claims
+from tinhso.portal.services import OIDC_PROFILE_CLAIMS, oidc_user_for_claims
 from tinhso.portal.views.auth import MODEL_BACKEND, landing_for, safe_next
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Tài khoản đã bị khóa.")
         return redirect("portal:login")
     login(request, user, backend=MODEL_BACKEND)
+    # Verified claims the requester step may prefill (portal.services.requester_prefill).
+    request.session["oidc_profile"] = {k: claims[k] for k in OIDC_PROFILE_CLAIMS
+                                       if isinstance(claims.get(k), str | dict)}
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         return HttpResponseRedirect(next_url)
     return HttpResponseRedirect(landing_for(user))

@@ -81,7 +81,8 @@ def draft_start(request: HttpRequest, code: str) -> HttpResponse:
     try:
         procedure = catalogue.procedure_get(code)
         draft = services.draft_create(acting_user=request.user,  # type: ignore[arg-type]
-                                      procedure=procedure)
+                                      procedure=procedure,
+                                      oidc_claims=request.session.get("oidc_profile"))
     except PermissionDenied:
         messages.error(request, _("Tài khoản cán bộ không nộp hồ sơ trực tuyến. Hãy dùng "
                                   "chức năng tiếp nhận tại quầy."))
@@ -107,12 +108,28 @@ def draft_resume(request: HttpRequest, draft_id: UUID) -> HttpResponse:
 
 @login_required
 def draft_contact(request: HttpRequest, draft_id: UUID) -> HttpResponse:
+    """Where to submit and how to reach the applicant. The office is never preset (unless only
+    one implements the procedure): the list is narrowed by the applicant's address or a
+    search, paged for phones."""
+    from django.core.paginator import Paginator
+
+    from tinhso.portal.views.catalogue import DESKS_PER_PAGE
+
     draft = _load(request, draft_id)
-    agencies = list(draft.procedure.agencies.filter(is_active=True).order_by("name"))
+    searching = request.method == "POST" and "tim_noi" in request.POST
+    desk_query = (request.POST if searching else request.GET).get("noi", "").strip()[:100]
+    address = draft.contact.get("address") or getattr(request.user, "address", "")
+    desks = catalogue.desks_for_procedure(draft.procedure, query=desk_query, address=address)
+    everything = catalogue.desks_for_procedure(draft.procedure).desks
     initial = {**draft.contact, "agency": draft.agency.code if draft.agency else None}
-    form = ContactForm(request.POST or None, agencies=agencies, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        agency = next(a for a in agencies if a.code == form.cleaned_data["agency"])
+    if searching:
+        # The search button posts the whole form: what was typed stays, nothing is checked.
+        form = ContactForm(agencies=everything, initial={**initial, **{
+            k: request.POST.get(k, "") for k in ("agency", "phone", "email", "address")}})
+    else:
+        form = ContactForm(request.POST or None, agencies=everything, initial=initial)
+    if request.method == "POST" and not searching and form.is_valid():
+        agency = next(a for a in everything if a.code == form.cleaned_data["agency"])
         try:
             services.draft_save_contact(
                 acting_user=request.user, draft=draft, agency=agency,  # type: ignore[arg-type]
@@ -121,7 +138,14 @@ def draft_contact(request: HttpRequest, draft_id: UUID) -> HttpResponse:
             attach_domain_error(form, exc)
         else:
             return _after_save(request, draft, "contact")
-    return render(request, "portal/draft_contact.html", _ctx(draft, "contact", form=form))
+    page = Paginator(desks.desks, DESKS_PER_PAGE).get_page(request.GET.get("trang"))
+    chosen = form["agency"].value() or ""
+    shown = list(page)
+    if chosen and all(a.code != chosen for a in shown):
+        shown = [a for a in everything if a.code == chosen] + shown
+    return render(request, "portal/draft_contact.html", _ctx(
+        draft, "contact", form=form, desks=desks, desk_page=page, desk_query=desk_query,
+        shown_desks=shown, chosen=chosen))
 
 
 @login_required

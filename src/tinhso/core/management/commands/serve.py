@@ -30,11 +30,15 @@ class Command(BaseCommand):
             "--trusted-proxy", default=None, metavar="ADDRESS",
             help="address of the reverse proxy whose X-Forwarded-For/-Proto headers are "
                  "believed (default: TINHSO_TRUSTED_PROXY; none)")
+        parser.add_argument(
+            "--payment-sandbox", type=int, default=None, metavar="PORT",
+            help="also run the local VNPAY payment sandbox (not real money) on PORT, beside "
+                 "the server (`make run` does: port 8100); refused in production")
         parser.add_argument("--fd", type=int, default=None, help=_hidden())
 
     def handle(self, *args: Any, host: str, port: int, threads: int, workers: int,
                no_worker: bool, trusted_proxy: str | None, fd: int | None,
-               **options: Any) -> None:
+               payment_sandbox: int | None = None, **options: Any) -> None:
         proxy = trusted_proxy if trusted_proxy is not None else settings.TINHSO_TRUSTED_PROXY
         if fd is not None:  # a child of a multi-process serve: the socket is inherited
             _serve(threads, proxy, sockets=[socket.socket(fileno=fd)])
@@ -45,7 +49,16 @@ class Command(BaseCommand):
         # stops the job consumer and the server processes.
         signal.signal(signal.SIGTERM, _raise_interrupt)
         self.stdout.write(f"tinhso: http://{host}:{port}/  (Ctrl+C để dừng)")
-        consumer = None
+        consumer = sandbox = None
+        if payment_sandbox is not None:
+            if settings.PRODUCTION:
+                raise CommandError("--payment-sandbox: không dùng trong môi trường thật / "
+                                   "refused with TINHSO_PRODUCTION=true.")
+            sandbox = subprocess.Popen(_tinhso(  # noqa: S603
+                "payment-sandbox", "--host", "127.0.0.1", "--port", str(payment_sandbox)))
+            self.stdout.write(
+                f"Cổng thanh toán thử nghiệm (sandbox, không phải tiền thật) / payment sandbox: "
+                f"http://127.0.0.1:{payment_sandbox}/ — trả về {settings.TINHSO_PUBLIC_URL}")
         if not no_worker and settings.TINHSO_SERVE_WORKER:
             consumer = _start_consumer()
             self.stdout.write("Tác vụ nền chạy kèm / job consumer started beside the server "
@@ -61,6 +74,8 @@ class Command(BaseCommand):
         finally:
             if consumer is not None:
                 _stop(consumer)
+            if sandbox is not None:
+                _stop(sandbox, timeout=5)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
