@@ -224,6 +224,7 @@ def load_market_demo(*, seed: int = 2019) -> dict[str, int]:
             created_at=seller.created_at + dt.timedelta(days=7),
             published_at=(now - dt.timedelta(days=rng.randint(0, 90), minutes=n))
             if published else None))
+    _link_traced_lots(listings)
     Listing.objects.bulk_create(listings)
     on_sale = list(Listing.objects.filter(status=ListingStatus.PUBLISHED).order_by("id"))
 
@@ -315,3 +316,17 @@ def load_market_demo(*, seed: int = 2019) -> dict[str, int]:
     assert set(PRICE_MARKETS) <= set(MARKETS)
     return {"sellers": len(sellers), "listings": len(listings), "orders": len(orders),
             "prices": len(quotes)}
+
+
+def _link_traced_lots(listings: list[Any]) -> None:
+    """Give the first traced listings the lots the traceability demo really recorded, so their
+    QR opens a journey (the other demo GTINs stay unknown to the resolver)."""
+    from django.apps import apps
+
+    if not apps.is_installed("tinhso.trace"):
+        return
+    from tinhso.trace.demo import demo_lots
+
+    traced = [listing for listing in listings if listing.gtin]
+    for listing, (gtin, lot) in zip(traced, demo_lots(), strict=False):
+        listing.gtin, listing.lot = gtin, lot

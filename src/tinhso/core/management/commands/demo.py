@@ -53,9 +53,6 @@ class Command(BaseCommand):
         from tinhso.correspondence.demo import load_correspondence_demo
 
         load_correspondence_demo(seed=seed)
-        from tinhso.mail.services import address_book_seed
-
-        address_book_seed()  # official addresses @binhphuoc.gov.vn (docs/mail.md)
         self.stdout.write(f"Đã nạp đơn vị, cơ quan, thủ tục, tài khoản "
                           f"({time.perf_counter() - started:.1f}s).")
         from tinhso.trace.demo import load_trace_demo
@@ -70,6 +67,10 @@ class Command(BaseCommand):
         if market:
             self.stdout.write(f"Đã nạp chợ nông sản: {market['sellers']} người bán, "
                               f"{market['listings']} sản phẩm, {market['orders']} đơn hàng.")
+        from tinhso.mail.services import address_book_seed
+
+        # Last: every agency and official the demos created gets its official address.
+        address_book_seed()  # @binhphuoc.gov.vn (docs/mail.md)
         count = dossiers if dossiers is not None else (2000 if first_load else 0)
         if count:
             today = dt.date.today()
