@@ -1,7 +1,9 @@
 """The citizen is told across real processes: a `tinhso serve` without a job consumer, a
 `tinhso worker`, the SMS sandbox — with the SQLite queue and with the Redis queue (CI:
-PostgreSQL + Redis). Officers act over HTTP; the messages are written and sent by the worker
-alone, then read back through the server's API, the sandbox's record and the mail files."""
+PostgreSQL + Redis). The citizen submits and officers act over HTTP through the whole journey
+(reception, supplement request and answer, assignment, forward, approval); the messages are
+written and sent by the worker alone, then read back through the server's API, the sandbox's
+record and the mail files."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from tests import factories
 from tests.dossiers.conftest import PDF_BYTES
 from tests.outbox.test_processes import TINHSO, env, token_for, wait_for, worker  # noqa: F401
 from tests.processes import free_port, serving
-from tinhso.notifications.models import Delivery, DeliveryState
+from tinhso.notifications.models import Delivery, DeliveryState, Notification
 
 pytestmark = pytest.mark.slow
 SMS_TOKEN = "proc-sms-token"
@@ -36,7 +38,10 @@ def test_citizen_is_told_by_the_worker_on_every_channel(env, tmp_path):  # noqa:
     citizen.email, citizen.phone = "an@example.vn", "0912 345 678"
     citizen.save(update_fields=["email", "phone"])
     receiver = factories.make_official(agency, "receiver")
-    tokens = {"citizen": token_for(citizen), "receiver": token_for(receiver)}
+    specialist = factories.make_official(agency, "specialist")
+    leader = factories.make_official(agency, "leader")
+    tokens = {"citizen": token_for(citizen), "receiver": token_for(receiver),
+              "specialist": token_for(specialist), "leader": token_for(leader)}
 
     def auth(who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens[who]}"}
@@ -51,9 +56,13 @@ def test_citizen_is_told_by_the_worker_on_every_channel(env, tmp_path):  # noqa:
             files={"to-khai": ("to-khai.pdf", PDF_BYTES, "application/pdf")}, timeout=30)
         assert response.status_code == 201, response.text
         code = response.json()["code"]
-        response = httpx.post(f"{base}/api/v1/dossiers/{code}/actions/receive", json={},
-                              headers=auth("receiver"), timeout=30)
-        assert response.status_code == 200, response.text
+
+        def act(who: str, action: str, body: dict[str, str]) -> None:
+            answer = httpx.post(f"{base}/api/v1/dossiers/{code}/actions/{action}", json=body,
+                                headers=auth(who), timeout=30)
+            assert answer.status_code == 200, (action, answer.text)
+
+        act("receiver", "receive", {})
         # Nothing is told before a worker runs: the server has no consumer.
         assert httpx.get(f"{base}/api/v1/notifications", headers=auth("citizen"),
                          timeout=10).json()["count"] == 0
@@ -63,16 +72,35 @@ def test_citizen_is_told_by_the_worker_on_every_channel(env, tmp_path):  # noqa:
                                                      channel="sms").exists()
                      and len(list(mail_dir.glob("*.log"))) >= 1,
                      "the worker to send the reception's SMS and e-mail", proc)
+            # The rest of the journey, the worker running: supplement, then the decision.
+            act("specialist", "request_supplement", {"reason": "Bản sao giấy chứng nhận kết hôn"})
+            response = httpx.post(f"{base}/api/v1/dossiers/{code}/supplement",
+                                  headers=auth("citizen"), timeout=30,
+                                  files={"to-khai": ("to-khai.pdf", PDF_BYTES, "application/pdf")})
+            assert response.status_code == 200, response.text
+            act("leader", "assign", {"assignee": specialist.username})
+            act("specialist", "forward", {})
+            act("leader", "approve", {})
+            wait_for(lambda: Delivery.objects.filter(state=DeliveryState.SENT,
+                                                     notification__recipient=citizen,
+                                                     channel="sms").count() == 3,
+                     "the worker to tell the citizen of the supplement and the result", proc)
         inbox = httpx.get(f"{base}/api/v1/notifications", headers=auth("citizen"),
                           timeout=10).json()
         recorded = httpx.get(f"{sandbox}/api/sms", timeout=10,
                              headers={"Authorization": f"Bearer {SMS_TOKEN}"}).json()
-    assert [item["title"] for item in inbox["items"]] == [f"Hồ sơ {code} đã được tiếp nhận"]
-    assert inbox["items"][0]["link"] == f"{base}/ho-so-cua-toi/{code}/"
-    assert [m["to"] for m in recorded["messages"]] == ["84912345678"]
+    kinds = list(Notification.objects.filter(recipient=citizen).order_by("id")
+                 .values_list("kind", flat=True))
+    assert kinds == ["received", "supplement_requested", "result_ready"]
+    titles = [item["title"] for item in inbox["items"]]
+    assert titles[-1] == f"Hồ sơ {code} đã được tiếp nhận" and len(titles) == 3
+    assert inbox["items"][-1]["link"] == f"{base}/ho-so-cua-toi/{code}/"
+    assert [m["to"] for m in recorded["messages"]] == ["84912345678"] * 3
     assert recorded["messages"][0]["text"].startswith(f"Ho so {code} da duoc tiep nhan")
+    assert "Ban sao giay chung nhan ket hon" in recorded["messages"][1]["text"]
     mails = "".join(Path(f).read_text() for f in mail_dir.glob("*.log"))
     assert "an@example.vn" in mails and f"/ho-so-cua-toi/{code}/" in mails
     # One message per channel, whatever the retries and the periodic rescue did.
-    assert Delivery.objects.filter(notification__recipient=citizen).count() == 2
+    assert Delivery.objects.filter(notification__recipient=citizen).count() == 6
+    assert not Delivery.objects.exclude(state=DeliveryState.SENT).exists()
     assert os.environ.get("TINHSO_SMS_TOKEN") != SMS_TOKEN  # the test's env stayed its own
