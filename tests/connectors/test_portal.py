@@ -116,3 +116,16 @@ def test_the_766_indicator_counts_synchronised_dossiers(national, case, agency) 
     scope = Scope(kind="agency", code=agency.code, label="", agency_ids=frozenset({agency.pk}))
     value = national_sync_value(scope, today, today)
     assert (value.numerator, value.denominator) == (1, 2) and value != NO_DATA
+    # The monthly series and the rankings read the same sync log.
+    from tinhso.ioc.dashboard import _sync_of_agencies, series_for_scope
+    from tinhso.ioc.scopes import resolve_scope
+    from tinhso.ioc.selectors import IndexContext
+
+    ctx = IndexContext.load()
+    ranked = _sync_of_agencies({agency.pk}, today, today)
+    assert (ranked.numerator, ranked.denominator) == (1, 2)
+    code = f"agency:{agency.code}"
+    month = series_for_scope(resolve_scope(code, ctx.directory), code, 1, ctx)[-1]
+    sync = next(i for g in month["document"]["groups"] for i in g["indicators"]
+                if i["code"] == "G1_NATIONAL_SYNC")
+    assert (sync["numerator"], sync["denominator"]) == (1, 2) and not sync["no_data"]

@@ -15,8 +15,10 @@ from django.db.models import Sum
 
 from tinhso.ioc.kpi import (
     GROUPS,
+    NO_DATA,
     DossierCounters,
     FeedbackCounters,
+    Value,
     build_index,
     indicator_values,
 )
@@ -32,6 +34,7 @@ from tinhso.ioc.selectors import (
     _month_add,
     dossier_counters_from_facts,
     effective_end,
+    national_sync_value,
     parse_period,
 )
 from tinhso.units.models import Level, Structure
@@ -180,6 +183,7 @@ def series_for_scope(scope: Scope, scope_code: str, months: int, ctx: IndexConte
         end = min(month_end(m), now)
         values = indicator_values(counters[m], ctx.catalog.counters(procs, m, end),
                                   feedback_counters(scope, m, end), communes, procs)
+        values["G1_NATIONAL_SYNC"] = national_sync_value(scope, m, end)
         doc = build_index(scope_code, m, end, values)
         d = counters[m]
         points.append({
@@ -306,6 +310,7 @@ def ranking(user: Any, scope_code: str, date_from: Any, date_to: Any, by: str = 
         d = counters[k]
         values = indicator_values(d, ctx.catalog.counters(procs, start, judged), feedback[k],
                                   set(communes), procs)
+        values["G1_NATIONAL_SYNC"] = _sync_of_agencies(agencies, start, judged)
         doc = build_index(key.scope_code, start, judged, values)
         s = summary(d)
         rows.append({
@@ -320,6 +325,15 @@ def ranking(user: Any, scope_code: str, date_from: Any, date_to: Any, by: str = 
                                else -1), r["name"]))
     return {"scope": scope, "kind": kind, "level": level, "rows": rows,
             "from": start, "to": judged}
+
+
+def _sync_of_agencies(agencies: set[int], start: dt.date, end: dt.date) -> Value:
+    """G1_NATIONAL_SYNC of one ranking row (its agencies), from the national portal's sync log."""
+    from tinhso.connectors.selectors import national_sync_counts
+
+    counts = (national_sync_counts({"agency_id__in": sorted(agencies)}, start, end)
+              if end >= start else None)
+    return NO_DATA if counts is None else Value(*counts)
 
 
 GROUP_CODES = [g.code for g in GROUPS]
