@@ -16,26 +16,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from tinhso.core import merkle
+from tinhso.core.treeheads import Report, issuer_ok, trust_pems
 from tinhso.lgsp import messagelog
 from tinhso.lgsp.models import LogEntry, LogNode, LogState, SignedTreeHead
-
-
-@dataclass
-class Report:
-    leaves: int = 0
-    heads: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, text: str) -> None:
-        if len(self.problems) < 1000:
-            self.problems.append(text)
 
 
 def _level(level: int) -> Iterator[tuple[int, bytes]]:
@@ -78,37 +63,16 @@ def _check_nodes(size: int, report: Report) -> None:
         level += 1
 
 
-def _issuer_ok(cert_pem: str, trust_pems: list[str]) -> bool:
-    from tinhso.signatures import pki
-
-    cert = pki.load_cert(cert_pem)
-    for pem in trust_pems:
-        try:
-            cert.verify_directly_issued_by(pki.load_cert(pem))
-            return True
-        except Exception:  # noqa: BLE001, S112 - any failure means "not this issuer"
-            continue
-    return False
-
-
-def _trust_pems(trust_root: str | None) -> list[str]:
-    if trust_root:
-        return [trust_root]
-    from tinhso.signatures.models import CertificateAuthority
-
-    return list(CertificateAuthority.objects.values_list("certificate_pem", flat=True))
-
-
 def verify_log(*, trust_root: str | None = None) -> Report:
     report = Report()
     heads = list(SignedTreeHead.objects.order_by("tree_size", "timestamp_ms"))
     report.heads = len(heads)
-    trust = _trust_pems(trust_root)
+    trust = trust_pems(trust_root)
     for sth in heads:
         data = messagelog.tree_head_bytes(sth.timestamp_ms, sth.tree_size, bytes(sth.root_hash))
         if not messagelog.verify_signature(sth.certificate_pem, data, bytes(sth.signature)):
             report.add(f"signed head at size {sth.tree_size}: signature does not verify")
-        if not _issuer_ok(sth.certificate_pem, trust):
+        if not issuer_ok(sth.certificate_pem, trust):
             report.add(f"signed head at size {sth.tree_size}: certificate not from the CA")
         stamped = messagelog.stamped_digest(bytes(sth.timestamp_token))
         if stamped != hashlib.sha256(messagelog.signed_tree_head_bytes(sth)).digest():

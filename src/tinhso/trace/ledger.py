@@ -161,7 +161,7 @@ class Appender:
 
 def signed_tree_head_bytes(head: LedgerHead) -> bytes:
     """TLS encoding of ``SignedTreeHeadDataV2`` with the ledger's log id."""
-    from tinhso.lgsp.messagelog import tree_head_bytes
+    from tinhso.core.treeheads import tree_head_bytes
 
     signature = bytes(head.signature)
     return (bytes([len(LOG_ID)]) + LOG_ID
@@ -171,9 +171,9 @@ def signed_tree_head_bytes(head: LedgerHead) -> bytes:
 
 def head_publish(*, force: bool = False) -> LedgerHead | None:
     """Sign and time-stamp the current tree head; None when nothing changed (unless forced)."""
-    from tinhso.lgsp.messagelog import _platform_key, _sign, _timestamp, tree_head_bytes
+    from tinhso.core.treeheads import platform_key, sign, timestamp, tree_head_bytes
 
-    platform = _platform_key()
+    platform = platform_key()
     with transaction.atomic():
         state = lock_state()
         size = state.tree_size
@@ -184,11 +184,11 @@ def head_publish(*, force: bool = False) -> LedgerHead | None:
         now_ms = int(timezone.now().timestamp() * 1000)
         if latest is not None and now_ms <= latest.timestamp_ms:
             now_ms = latest.timestamp_ms + 1
-        signature, algorithm = _sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
+        signature, algorithm = sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
         head = LedgerHead(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
                           signature=signature, signature_algorithm=algorithm,
                           certificate_pem=platform.cert_pem, timestamp_token=b"")
-        head.timestamp_token = _timestamp(signed_tree_head_bytes(head))
+        head.timestamp_token = timestamp(signed_tree_head_bytes(head))
         head.save()
     return head
 

@@ -17,27 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tinhso.core import merkle
+from tinhso.core.treeheads import Report
 from tinhso.trace import ledger
 from tinhso.trace.models import Event, LedgerHead, LedgerNode, LedgerState
-
-
-@dataclass
-class Report:
-    leaves: int = 0
-    heads: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, text: str) -> None:
-        if len(self.problems) < 1000:
-            self.problems.append(text)
 
 
 def _level(level: int) -> Iterator[tuple[int, bytes]]:
@@ -79,20 +64,21 @@ def _check_nodes(size: int, report: Report) -> None:
 
 
 def _check_heads(heads: list[LedgerHead], trust_root: str | None, report: Report) -> None:
-    from tinhso.lgsp.messagelog import (
+    from tinhso.core.treeheads import (
+        issuer_ok,
         stamped_digest,
         token_signature_ok,
         tree_head_bytes,
+        trust_pems,
         verify_signature,
     )
-    from tinhso.lgsp.verify import _issuer_ok, _trust_pems
 
-    trust = _trust_pems(trust_root)
+    trust = trust_pems(trust_root)
     for head in heads:
         data = tree_head_bytes(head.timestamp_ms, head.tree_size, bytes(head.root_hash))
         if not verify_signature(head.certificate_pem, data, bytes(head.signature)):
             report.add(f"signed head at size {head.tree_size}: signature does not verify")
-        if not _issuer_ok(head.certificate_pem, trust):
+        if not issuer_ok(head.certificate_pem, trust):
             report.add(f"signed head at size {head.tree_size}: certificate not from the CA")
         stamped = stamped_digest(bytes(head.timestamp_token))
         if stamped != hashlib.sha256(ledger.signed_tree_head_bytes(head)).digest():
