@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,3 +164,36 @@ def trust_pems(trust_root: str | None) -> list[str]:
     from tinhso.signatures.models import CertificateAuthority
 
     return list(CertificateAuthority.objects.values_list("certificate_pem", flat=True))
+
+
+def publish_head(*, lock_state: Callable[[], Any], head_model: Any,
+                 root_at: Callable[[int], bytes], signed_bytes: Callable[[Any], bytes],
+                 force: bool = False) -> Any:
+    """Sign and time-stamp a log's current tree head; None when nothing changed (unless forced).
+
+    All under the log's state lock (``lock_state``): the head describes one consistent tree, and
+    two processes publishing at the same moment do not both sign the same size. Timestamps are
+    strictly increasing even if the clock steps back. ``head_model`` has the fields tree_size,
+    timestamp_ms, root_hash, signature, signature_algorithm, certificate_pem, timestamp_token;
+    ``signed_bytes(head)`` are the bytes the RFC 3161 token stamps.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    platform = platform_key()
+    with transaction.atomic():
+        size = lock_state().tree_size
+        latest = head_model.objects.order_by("-tree_size", "-timestamp_ms").first()
+        if latest is not None and latest.tree_size == size and not force:
+            return None
+        root_hash = root_at(size)
+        now_ms = int(timezone.now().timestamp() * 1000)
+        if latest is not None and now_ms <= latest.timestamp_ms:
+            now_ms = latest.timestamp_ms + 1
+        signature, algorithm = sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
+        head = head_model(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
+                          signature=signature, signature_algorithm=algorithm,
+                          certificate_pem=platform.cert_pem, timestamp_token=b"")
+        head.timestamp_token = timestamp(signed_bytes(head))
+        head.save()
+    return head

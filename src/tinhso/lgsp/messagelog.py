@@ -20,11 +20,11 @@ from typing import Any
 from asn1crypto import core
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from tinhso.core import merkle
 from tinhso.core.treeheads import (  # noqa: F401  (shared; the lgsp tests read them here)
     platform_key,
+    publish_head,
     sign,
     stamped_digest,
     timestamp,
@@ -202,24 +202,8 @@ def sth_publish(*, force: bool = False) -> SignedTreeHead | None:
     All under the LogState lock: the head describes one consistent tree, and two processes
     publishing at the same moment (``serve`` and ``sign-head``) do not both sign the same size.
     """
-    platform = platform_key()
-    with transaction.atomic():
-        state = _state_for_update()
-        size = state.tree_size
-        latest = SignedTreeHead.objects.order_by("-tree_size", "-timestamp_ms").first()
-        if latest is not None and latest.tree_size == size and not force:
-            return None
-        root_hash = root_at(size)
-        now_ms = int(timezone.now().timestamp() * 1000)
-        if latest is not None and now_ms <= latest.timestamp_ms:
-            now_ms = latest.timestamp_ms + 1
-        signature, algorithm = sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
-        sth = SignedTreeHead(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
-                             signature=signature, signature_algorithm=algorithm,
-                             certificate_pem=platform.cert_pem, timestamp_token=b"")
-        sth.timestamp_token = timestamp(signed_tree_head_bytes(sth))
-        sth.save()
-    return sth
+    return publish_head(lock_state=_state_for_update, head_model=SignedTreeHead,
+                        root_at=root_at, signed_bytes=signed_tree_head_bytes, force=force)
 
 
 def sth_publish_if_ready() -> SignedTreeHead | None:

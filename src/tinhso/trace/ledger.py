@@ -22,9 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from asn1crypto import core
-from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from tinhso.core import merkle
 from tinhso.trace.models import Event, LedgerHead, LedgerNode, LedgerState
@@ -171,26 +169,10 @@ def signed_tree_head_bytes(head: LedgerHead) -> bytes:
 
 def head_publish(*, force: bool = False) -> LedgerHead | None:
     """Sign and time-stamp the current tree head; None when nothing changed (unless forced)."""
-    from tinhso.core.treeheads import platform_key, sign, timestamp, tree_head_bytes
+    from tinhso.core.treeheads import publish_head
 
-    platform = platform_key()
-    with transaction.atomic():
-        state = lock_state()
-        size = state.tree_size
-        latest = LedgerHead.objects.order_by("-tree_size", "-timestamp_ms").first()
-        if latest is not None and latest.tree_size == size and not force:
-            return None
-        root_hash = root_at(size)
-        now_ms = int(timezone.now().timestamp() * 1000)
-        if latest is not None and now_ms <= latest.timestamp_ms:
-            now_ms = latest.timestamp_ms + 1
-        signature, algorithm = sign(platform.key, tree_head_bytes(now_ms, size, root_hash))
-        head = LedgerHead(tree_size=size, timestamp_ms=now_ms, root_hash=root_hash,
-                          signature=signature, signature_algorithm=algorithm,
-                          certificate_pem=platform.cert_pem, timestamp_token=b"")
-        head.timestamp_token = timestamp(signed_tree_head_bytes(head))
-        head.save()
-    return head
+    return publish_head(lock_state=lock_state, head_model=LedgerHead, root_at=root_at,
+                        signed_bytes=signed_tree_head_bytes, force=force)
 
 
 def head_publish_if_ready() -> LedgerHead | None:
