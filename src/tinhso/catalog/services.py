@@ -242,7 +242,7 @@ def procedure_update(*, acting_user: User | None, code: str,
         raise ValidationFailed("PROCEDURE_CODE_IMMUTABLE", "Không thể đổi mã thủ tục.",
                                "The procedure code cannot be changed.", {"code": code})
     with transaction.atomic():
-        procedure = (Procedure.objects.select_for_update().filter(code=code).first())
+        procedure = (Procedure.objects.select_for_update(no_key=True).filter(code=code).first())
         if procedure is None:
             raise ProcedureNotFound(code)
         current_agency_ids = set(procedure.agencies.values_list("pk", flat=True))

@@ -65,7 +65,8 @@ def _event(feedback: Feedback, *, actor: Any, action: str, from_status: str, not
 
 
 def _lock(feedback: Feedback, expected_version: int | None) -> Feedback:
-    locked = Feedback.objects.select_for_update().select_related("agency").get(pk=feedback.pk)
+    locked = (Feedback.objects.select_for_update(of=("self",), no_key=True)
+              .select_related("agency").get(pk=feedback.pk))
     if expected_version is not None and locked.version != expected_version:
         raise Conflict("STALE_VERSION", "Phản ánh đã được cập nhật bởi người khác; hãy tải lại.",
                        "The feedback was changed by someone else; reload it.",

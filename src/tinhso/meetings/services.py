@@ -239,7 +239,8 @@ def opinion_add(*, acting_user: Any, item: AgendaItem, text: str) -> Opinion:
 @transaction.atomic
 def vote_cast(*, acting_user: Any, item: AgendaItem, choice: str) -> Vote:
     """One vote per voter and item; a new choice replaces the old one until voting closes."""
-    item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
+    item = (AgendaItem.objects.select_for_update(of=("self",))
+            .select_related("meeting").get(pk=item.pk))
     meeting = item.meeting
     participant = perms.require_attendee(acting_user, meeting)
     if not perms.can_vote(participant):
@@ -265,7 +266,8 @@ def _close_voting(item: AgendaItem, at: dt.datetime) -> None:
 
 @transaction.atomic
 def item_voting_close(*, acting_user: Any, item: AgendaItem) -> AgendaItem:
-    item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
+    item = (AgendaItem.objects.select_for_update(of=("self",))
+            .select_related("meeting").get(pk=item.pk))
     perms.require_manager(acting_user, item.meeting)
     if not item.voting_open:
         raise Conflict("VOTING_CLOSED", "Nội dung này không (còn) biểu quyết.",

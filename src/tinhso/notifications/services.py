@@ -116,7 +116,7 @@ def _enqueue(delivery_ids: list[int]) -> None:
 
 def _claim(delivery_id: int, now: dt.datetime) -> Delivery | None:
     with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update().select_related("notification")
+        delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("notification")
                     .filter(pk=delivery_id).first())
         if delivery is None or delivery.state in (DeliveryState.SENT, DeliveryState.FAILED):
             return None

@@ -398,7 +398,7 @@ def certificate_export_pkcs12(*, acting_user: Any, certificate: Certificate,
 
 def _locked(certificate: Certificate) -> Certificate:
     try:
-        return Certificate.objects.select_for_update().select_related("ca").get(
+        return Certificate.objects.select_for_update(of=("self",)).select_related("ca").get(
             pk=certificate.pk)
     except Certificate.DoesNotExist:
         raise NotFound("Không tìm thấy chứng thư", "Certificate not found") from None
@@ -632,7 +632,8 @@ def agency_certificate_auto_issue(*, agency: Any) -> Certificate:
     """
     from tinhso.units.models import Agency
 
-    Agency.objects.select_for_update().filter(pk=agency.pk).first()  # one issue at a time
+    # One issue at a time per agency; NO KEY so dossiers may still reference the agency meanwhile.
+    Agency.objects.select_for_update(no_key=True).filter(pk=agency.pk).first()
     existing = Certificate.objects.filter(
         holder_agency=agency, kind=CertificateKind.ORGANISATION, status=CertificateStatus.ACTIVE,
         not_after__gt=timezone.now()).exclude(key_storage=KeyStorage.EXTERNAL).first()

@@ -251,7 +251,7 @@ def capture_job_run(*, job_id: str) -> CaptureJob | None:
     (proceed). Errors are kept on the job (``GET /epcis/capture/{id}``)."""
     with transaction.atomic():
         job: CaptureJob | None = (
-            CaptureJob.objects.select_for_update().select_related("party__user")
+            CaptureJob.objects.select_for_update(of=("self",)).select_related("party__user")
             .filter(pk=job_id, state=CaptureState.QUEUED).first())
         if job is None:
             return None

@@ -31,11 +31,15 @@ def now() -> dt.datetime:
 def lock_dossier(dossier: Dossier, expected_version: int | None = None) -> Dossier:
     """Re-read the dossier under a row lock; the loser of a race sees the winner's state.
 
-    PostgreSQL: SELECT … FOR UPDATE. SQLite: transactions are IMMEDIATE (settings), so writers
-    are already serialised and the re-read is enough.
+    PostgreSQL: SELECT … FOR NO KEY UPDATE OF the dossier alone. Not plain FOR UPDATE joined
+    with its procedure and agency: that locked those two shared rows too, so every reception
+    blocked the foreign-key checks (FOR KEY SHARE) of every new dossier of the same procedure
+    or agency until it committed, and the load test saw deadlocks at COMMIT (a 500 each).
+    SQLite: transactions are IMMEDIATE (settings), so writers are already serialised and the
+    re-read is enough.
     """
     locked = (
-        Dossier.objects.select_for_update()
+        Dossier.objects.select_for_update(of=("self",), no_key=True)
         .select_related("procedure", "agency")
         .get(pk=dossier.pk)
     )
