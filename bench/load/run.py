@@ -169,7 +169,7 @@ def main() -> None:  # noqa: PLR0915
                                 stdout=logs, stderr=subprocess.STDOUT)
                for _ in range(args.job_workers)]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a loaded 2-core machine imports slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
