@@ -175,7 +175,7 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
     labels = {t.action: t.label for t in orders.LIFECYCLE if t.action in actions}
     can_pay = (order.buyer_id == request.user.pk and order.payment_method == PaymentMethod.VNPAY
                and order.paid_at is None and order.status == "placed")
-    can_review = (order.buyer_id == request.user.pk and order.status == "delivered"
+    can_review = (order.buyer_id == request.user.pk and order.status in ("delivered", "completed")
                   and not hasattr(order, "review"))
     return render(request, "market/order.html", {
         "o": order, "events": selectors.order_events(request.user, order),
