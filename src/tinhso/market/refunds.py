@@ -109,6 +109,16 @@ def market_payments_sweep(*, now: dt.datetime | None = None, limit: int = 200) -
             continue
         summary.succeeded += status == MarketPaymentStatus.SUCCEEDED
         summary.failed += status == MarketPaymentStatus.FAILED
+    # Refunds whose answer never came (gateway down, timeout): sent again with the same request
+    # id. A "94" (already being processed) is recorded and left for an officer to check.
+    for refund in (MarketRefund.objects.filter(status=MarketRefundStatus.PENDING)
+                   .exclude(response_code=vnpay_api.API_DUPLICATE)
+                   .select_related("payment", "requested_by").order_by("id")[:limit]):
+        try:
+            if market_refund_send(refund=refund).status == MarketRefundStatus.SUCCEEDED:
+                summary.refunds_sent += 1
+        except GatewayUnavailable as exc:
+            summary.errors.append(f"refund {refund.pk}: {exc.message_en}")
     for order_id in Order.objects.filter(needs_refund=True).values_list("pk", flat=True)[:limit]:
         try:
             if refund_owed(order_id) is not None:
@@ -227,8 +237,13 @@ def _refund_record(*, refund_id: int, answer: dict[str, str]) -> MarketRefund:
 
     refund = MarketRefund.objects.select_for_update().get(pk=refund_id)
     code = answer.get("vnp_ResponseCode", "")
-    if refund.status != MarketRefundStatus.PENDING or code == vnpay_api.API_DUPLICATE:
-        return refund  # already decided, or already being processed at the gateway
+    if refund.status != MarketRefundStatus.PENDING:
+        return refund  # already decided
+    if code == vnpay_api.API_DUPLICATE:  # already being processed at the gateway: an officer
+        refund.response_code = code  # checks it; the job does not send it again
+        refund.message = answer.get("vnp_Message", "")[:255]
+        refund.save(update_fields=["response_code", "message"])
+        return refund
     at = timezone.now()
     succeeded = code == vnpay_api.API_OK and answer.get("vnp_Amount") == str(refund.amount * 100)
     refund.status = MarketRefundStatus.SUCCEEDED if succeeded else MarketRefundStatus.FAILED
