@@ -64,7 +64,7 @@ def market_payment_query(*, payment: MarketPayment, now: dt.datetime | None = No
     txn_status = answer.get("vnp_TransactionStatus", "")
     if code == vnpay_api.API_OK and txn_status == vnpay_api.TXN_SUCCESS:
         params = {**answer, "vnp_TmnCode": conf.tmn_code(), "vnp_ResponseCode": "00"}
-    elif payment.expires_at <= now and (code == vnpay_api.API_NOT_FOUND or code == vnpay_api.API_OK):
+    elif payment.expires_at <= now and code in (vnpay_api.API_NOT_FOUND, vnpay_api.API_OK):
         # Not paid and no longer payable: the attempt fails with the gateway's words.
         params = {"vnp_TxnRef": payment.txn_ref, "vnp_TmnCode": conf.tmn_code(),
                   "vnp_Amount": str(payment.amount * 100), "vnp_ResponseCode": code or "99",
