@@ -12,7 +12,7 @@ from tests.market.conftest import place
 from tinhso.core.errors import Conflict
 from tinhso.market.deadlines import deadlines_apply
 from tinhso.market.models import Order, OrderStatus
-from tinhso.market.orders import order_act, order_system_act
+from tinhso.market.orders import allowed_actions, order_act, order_system_act
 from tinhso.market.services import review_add
 from tinhso.outbox.models import OutboxEvent
 
@@ -96,6 +96,8 @@ def test_an_answered_dispute_does_not_escalate(clock, listing, seller, buyer):
     clock.move(days=2)
     order_act(acting_user=seller.owner, order=order, action="answer_dispute",
               reason="Sẽ giao bù 2 kg trong tuần")
+    order.refresh_from_db()
+    assert "answer_dispute" not in allowed_actions(seller.owner, order)
     clock.move(days=30)
     assert deadlines_apply() == {"escalated": 0, "completed": 0}
     assert events(order, "market.order_dispute_answered") == 1

@@ -125,6 +125,8 @@ def allowed_actions(user: Any, order: Order) -> list[str]:
         if t.party in mine and order.status in t.from_statuses and t.action not in seen:
             if t.action == "confirm" and not _payment_ok(order):
                 continue
+            if t.action == "answer_dispute" and order.dispute_answered_at is not None:
+                continue
             seen.append(t.action)
     return seen
 
