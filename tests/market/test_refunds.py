@@ -215,3 +215,25 @@ def test_the_refund_api_for_market_officers(paid, seller, buyer, officer):
     too_much = officer_client.post(url, {"reason": "Quá số tiền", "amount": TOTAL},
                                    content_type="application/json")
     assert too_much.status_code == 422 and too_much.json()["code"] == "INVALID_REFUND_AMOUNT"
+
+
+def test_the_order_page_refund_form_for_market_officers(paid, seller, buyer, officer):
+    order_act(acting_user=seller.owner, order=paid, action="cancel", reason="Hết hàng")
+    client = Client()
+    client.force_login(officer)
+    page = client.get(f"/cho-nong-san/don-hang/{paid.code}/").content.decode()
+    assert "Hoàn tiền qua VNPAY" in page
+    client.post(f"/cho-nong-san/don-hang/{paid.code}/hoan-tien/",
+                {"amount": "200000", "reason": "Hoàn một phần theo thỏa thuận"})
+    client.post(f"/cho-nong-san/don-hang/{paid.code}/hoan-tien/",
+                {"amount": "", "reason": "Phần còn lại"})
+    assert sorted(MarketRefund.objects.filter(order=paid).values_list("amount", flat=True)) == [
+        200_000, TOTAL - 200_000]
+    page = client.get(f"/cho-nong-san/don-hang/{paid.code}/").content.decode()
+    assert "200.000" in page and "Đã hoàn tiền" in page
+    buyer_client = Client()
+    buyer_client.force_login(buyer)
+    assert "Hoàn tiền qua VNPAY" not in buyer_client.get(
+        f"/cho-nong-san/don-hang/{paid.code}/").content.decode()
+    buyer_client.post(f"/cho-nong-san/don-hang/{paid.code}/hoan-tien/", {"reason": "Tự hoàn"})
+    assert MarketRefund.objects.filter(order=paid).count() == 2

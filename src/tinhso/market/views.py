@@ -207,10 +207,15 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
                and order.paid_at is None and order.status == "placed")
     can_review = (order.buyer_id == request.user.pk and order.status in ("delivered", "completed")
                   and not hasattr(order, "review"))
+    from tinhso.market.refunds import REFUNDABLE_STATUSES, order_refunds
+
+    can_refund = (is_market_officer(request.user) and order.paid_at is not None
+                  and order.status in REFUNDABLE_STATUSES)
     return render(request, "market/order.html", {
         "o": order, "events": selectors.order_events(request.user, order),
         "actions": [(a, labels[a]) for a in actions], "can_pay": can_pay,
-        "can_review": can_review, "nav": "market"})
+        "can_review": can_review, "can_refund": can_refund,
+        "refunds": order_refunds(order), "nav": "market"})
 
 
 @require_POST
@@ -223,6 +228,13 @@ def order_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
             services.review_add(acting_user=request.user, order=order,
                                 rating=_int(request.POST.get("rating")) or 0,
                                 comment=request.POST.get("comment", ""))
+        elif action == "hoan-tien":
+            from tinhso.market.refunds import market_refund
+
+            amount = request.POST.get("amount", "").strip()
+            market_refund(acting_user=request.user, order=order,
+                          reason=request.POST.get("reason", ""),
+                          amount=(_int(amount) or 0) if amount else None)
         elif action == "pay":
             started = payments.market_vnpay_start(
                 acting_user=request.user, order=order,
