@@ -446,6 +446,15 @@ TINHSO_MARKET_AGENCY = env_str("TINHSO_MARKET_AGENCY", "000.00.15.H10")
 TINHSO_MARKET_PHOTO_MAX_BYTES = env_int("TINHSO_MARKET_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 if TINHSO_MARKET_PHOTO_MAX_BYTES < 1024:
     raise ImproperlyConfigured("TINHSO_MARKET_PHOTO_MAX_BYTES must be at least 1024.")
+# Dispute time limits (docs/market.md): N days after delivery to dispute, M days for the seller
+# to answer before the market officers take it, K days after delivery to complete the order.
+TINHSO_MARKET_DISPUTE_DAYS = env_int("TINHSO_MARKET_DISPUTE_DAYS", 7)
+TINHSO_MARKET_DISPUTE_ANSWER_DAYS = env_int("TINHSO_MARKET_DISPUTE_ANSWER_DAYS", 3)
+TINHSO_MARKET_COMPLETE_DAYS = env_int("TINHSO_MARKET_COMPLETE_DAYS", 14)
+if min(TINHSO_MARKET_DISPUTE_DAYS, TINHSO_MARKET_DISPUTE_ANSWER_DAYS) < 1 or (
+        TINHSO_MARKET_COMPLETE_DAYS < TINHSO_MARKET_DISPUTE_DAYS):
+    raise ImproperlyConfigured("TINHSO_MARKET_*_DAYS must be at least 1, and COMPLETE_DAYS at "
+                               "least DISPUTE_DAYS (completion closes the dispute window).")
 # Outgoing events (docs/lgsp.md "Events"): Standard Webhooks, and NATS JetStream when a URL is set.
 TINHSO_NATS_URL = os.environ.get("TINHSO_NATS_URL", "").strip()
 if TINHSO_NATS_URL and not TINHSO_NATS_URL.startswith(("nats://", "tls://")):

@@ -52,6 +52,11 @@ UNSCOPED: dict[str, str] = {
     "signatures.TrustAnchor": "public root certificates the platform trusts",
     "market.PriceQuote": "the farm marketplace's public daily price bulletin (who entered a "
                          "price is audited, never shown)",
+    "market.MarketFigure": "the IOC's marketplace counts per commune and crop (no person, no "
+                           "agency), shown to officials only by the IOC page and API",
+    "market.MarketOrderFact": "the IOC projection's bookkeeping: an order id, the status last "
+                              "counted and an outbox event id (no personal data), read only by "
+                              "the projection consumer",
     "correspondence.AgencyProfile": "an agency's public abbreviation and place name (printed "
                                      "on every document it issues)",
     "correspondence.Counter": "a counter (last register number per agency, year and type)",
@@ -762,6 +767,15 @@ def _market_payment(w: World) -> Any:
                                         created_at=w.now, expires_at=w.now)
 
 
+def _market_refund(w: World) -> Any:
+    from tinhso.market.models import MarketRefund
+
+    payment = _market_payment(w)
+    return MarketRefund.objects.create(payment=payment, order=payment.order,
+                                       request_id=f"r{next(_seq)}", amount=1, reason="Hoàn",
+                                       requested_at=w.now)
+
+
 def _market_review(w: World) -> Any:
     from tinhso.market.models import Review
 
@@ -878,6 +892,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "market.Order": (_market_order, MARKET_ORDER),
     "market.OrderEvent": (_market_order_event, MARKET_ORDER),
     "market.MarketPayment": (_market_payment, MARKET_ORDER),
+    "market.MarketRefund": (_market_refund, MARKET_ORDER),
     # A review: its author (citizen B, the buyer) and the reviewed seller's owner.
     "market.Review": (_market_review, MARKET_ORDER),
     "market.Report": (_market_report, {"citizen_a", "province_admin"}),

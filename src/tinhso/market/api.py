@@ -229,6 +229,21 @@ class MarketPayIn(MarketObjectBody):
     locale: Literal["vn", "en"] = "vn"
 
 
+class MarketRefundIn(MarketObjectBody):
+    reason: str = Field(..., min_length=5, max_length=500)
+    amount: JsonInt | None = Field(None, ge=1, le=100_000_000_000)
+
+
+class MarketRefundOut(Schema):
+    amount: int
+    full: bool
+    reason: str
+    status: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    response_code: str
+
+
 class MarketPayOut(Schema):
     payment_url: str
     txn_ref: str
@@ -500,7 +515,7 @@ def order_place(request: HttpRequest, payload: MarketOrderIn) -> Any:
 @paginate(bounded_pagination(100, default=20))
 def order_list(request: HttpRequest,
                status: Literal["placed", "confirmed", "shipped", "delivered", "cancelled",
-                               "disputed"] | None = None) -> Any:
+                               "disputed", "completed"] | None = None) -> Any:
     qs = selectors.orders_visible_to(request.user)
     if status:
         qs = qs.filter(status=status)
@@ -526,7 +541,8 @@ def order_events(request: HttpRequest, code: str) -> Any:
 def order_action(request: HttpRequest, payload: MarketActionIn,
                  code: str,
                  action: Literal["confirm", "ship", "deliver", "cancel", "dispute",
-                                 "resolve_delivered", "resolve_cancelled"]) -> Any:
+                                 "answer_dispute", "resolve_delivered",
+                                 "resolve_cancelled"]) -> Any:
     order = selectors.order_get_for_user(request.user, code)
     order = orders.order_act(acting_user=request.user, order=order, action=action,
                              reason=payload.reason, expected_version=_if_match(request))
@@ -541,6 +557,23 @@ def order_pay(request: HttpRequest, payload: MarketPayIn,
                                           ip_addr=str(request.META.get("REMOTE_ADDR") or ""),
                                           locale=payload.locale)
     return {"payment_url": started.payment_url, "txn_ref": started.payment.txn_ref}
+
+
+@router.post("/orders/{code}/refund", response={201: list[MarketRefundOut]},
+             summary="Hoàn tiền đơn hàng qua VNPAY (cán bộ quản lý chợ)")
+def order_refund(request: HttpRequest, payload: MarketRefundIn, code: str) -> Any:
+    """A market officer gives part (``amount``) or all of a paid order's money back; pending
+    and succeeded refunds count, so nothing is ever refunded twice (409 ``NOTHING_TO_REFUND``,
+    422 ``INVALID_REFUND_AMOUNT`` above what is left)."""
+    from tinhso.market.refunds import market_refund
+
+    order = selectors.order_get_for_user(request.user, code)
+    done = market_refund(acting_user=request.user, order=order, reason=payload.reason,
+                         amount=payload.amount)
+    return Status(201, [{"amount": r.amount, "full": r.full, "reason": r.reason,
+                         "status": r.status, "requested_at": r.requested_at,
+                         "decided_at": r.decided_at, "response_code": r.response_code}
+                        for r in done])
 
 
 @router.post("/orders/{code}/review", response={201: MarketReviewOut},

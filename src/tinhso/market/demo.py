@@ -280,6 +280,10 @@ def load_market_demo(*, seed: int = 2019) -> dict[str, int]:
                       created_at=(o.delivered_at or o.placed_at) + dt.timedelta(days=1))
                for o in orders if o.status == OrderStatus.DELIVERED and rng.random() < 0.5]
     Review.objects.bulk_create(reviews)
+    # The demo's orders publish no events (bulk): the IOC projection is built from them once.
+    from tinhso.market.figures import figures_rebuild
+
+    figures_rebuild()
 
     posts = []
     for n in range(30):

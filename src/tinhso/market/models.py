@@ -17,6 +17,7 @@ from tinhso.market.querysets import (
     ListingPhotoQuerySet,
     ListingQuerySet,
     MarketPaymentQuerySet,
+    MarketRefundQuerySet,
     OrderEventQuerySet,
     OrderQuerySet,
     PostQuerySet,
@@ -213,6 +214,8 @@ class OrderStatus(models.TextChoices):
     DELIVERED = "delivered", "Đã giao hàng"
     CANCELLED = "cancelled", "Đã hủy"
     DISPUTED = "disputed", "Đang khiếu nại"
+    # Delivered and no longer disputable: closed by the periodic job K days after delivery.
+    COMPLETED = "completed", "Hoàn tất"
 
 
 class Order(models.Model):
@@ -240,6 +243,12 @@ class Order(models.Model):
                               default=OrderStatus.PLACED)
     placed_at = models.DateTimeField("ngày đặt")
     delivered_at = models.DateTimeField("ngày giao", null=True, blank=True)
+    # Dispute time limits (docs/market.md): when the buyer disputed, when the seller answered,
+    # when an unanswered dispute went to the market officers, when the order closed.
+    disputed_at = models.DateTimeField("ngày khiếu nại", null=True, blank=True)
+    dispute_answered_at = models.DateTimeField("người bán trả lời", null=True, blank=True)
+    escalated_at = models.DateTimeField("chuyển cán bộ quản lý", null=True, blank=True)
+    completed_at = models.DateTimeField("ngày hoàn tất", null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     objects = OrderQuerySet.as_manager()
 
@@ -330,6 +339,68 @@ class MarketPayment(models.Model):
         verbose_name_plural = "thanh toán đơn hàng"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "expires_at"], name="market_payment_pending")]
+
+
+class MarketRefundStatus(models.TextChoices):
+    PENDING = "pending", "Đang chờ cổng thanh toán"
+    SUCCEEDED = "succeeded", "Đã hoàn tiền"
+    FAILED = "failed", "Hoàn tiền không thành công"
+
+
+class MarketRefund(models.Model):
+    """Money given back through VNPAY for a paid order (whole or part). Written before the
+    gateway is called (pending), so a crash between the call and its answer leaves a trace; a
+    pending or succeeded refund counts against what may still be refunded (never twice)."""
+
+    payment = models.ForeignKey(MarketPayment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    request_id = models.CharField(max_length=32, unique=True)
+    amount = models.BigIntegerField("số tiền hoàn")
+    full = models.BooleanField(default=True)
+    reason = models.CharField("lý do", max_length=500)
+    status = models.CharField(max_length=10, choices=MarketRefundStatus.choices,
+                              default=MarketRefundStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.CharField(max_length=4, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    transaction_no = models.CharField(max_length=40, blank=True)
+    objects = MarketRefundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "hoàn tiền đơn hàng"
+        verbose_name_plural = "hoàn tiền đơn hàng"
+        ordering = ["-requested_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0),
+                                              name="market_refund_positive")]
+
+
+class MarketFigure(models.Model):
+    """The IOC's order figures per commune and crop, kept by the outbox consumer
+    "market-figures" (``tinhso.market.figures``): no scan of the orders."""
+
+    commune = models.ForeignKey("units.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    crop = models.CharField(max_length=10, choices=Crop.choices)
+    orders = models.BigIntegerField(default=0)  # not cancelled
+    turnover = models.BigIntegerField(default=0)  # delivered or completed, đồng
+
+    class Meta:
+        verbose_name = "số liệu chợ nông sản"
+        verbose_name_plural = "số liệu chợ nông sản"
+        constraints = [models.UniqueConstraint(fields=["commune", "crop"],
+                                               name="market_figure_cell")]
+
+
+class MarketOrderFact(models.Model):
+    """What the figures count of one order now (its status as last applied) and the last
+    outbox event applied: an event at or below it is skipped (a rebuild before delivery)."""
+
+    order = models.OneToOneField(Order, primary_key=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    status = models.CharField(max_length=10)
+    last_event_id = models.BigIntegerField(default=0)
 
 
 class Review(models.Model):

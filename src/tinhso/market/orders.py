@@ -39,6 +39,8 @@ MAX_QUANTITY = 1_000_000
 MAX_ORDER_TOTAL = 100_000_000_000  # 100 tỷ đồng
 
 BUYER, SELLER, OFFICER = "buyer", "seller", "officer"
+# The periodic job (``tinhso.market.deadlines``): no user ever holds this party.
+SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ LIFECYCLE: tuple[Transition, ...] = (
                reason_required=True, releases_stock=True, label="Từ chối / hủy đơn"),
     Transition("dispute", BUYER, frozenset({S.SHIPPED, S.DELIVERED}), S.DISPUTED,
                reason_required=True, label="Khiếu nại"),
+    # The seller answers a dispute (its M-day clock stops); the status stays "disputed".
+    Transition("answer_dispute", SELLER, frozenset({S.DISPUTED}), S.DISPUTED,
+               reason_required=True, label="Trả lời khiếu nại"),
+    # Unanswered for M days: the market officers are told (status unchanged).
+    Transition("escalate", SYSTEM, frozenset({S.DISPUTED}), S.DISPUTED),
+    # Delivered K days ago and not disputed: closed for good.
+    Transition("complete", SYSTEM, frozenset({S.DELIVERED}), S.COMPLETED),
     # A dispute is settled by a market officer: the goods count as delivered, or the order is
     # cancelled (the goods left the seller: the stock is not put back automatically).
     Transition("resolve_delivered", OFFICER, frozenset({S.DISPUTED}), S.DELIVERED,
@@ -81,7 +90,11 @@ EVENT_TYPES: dict[str, str] = {
     "dispute": "market.order_disputed",
     "resolve_delivered": "market.order_resolved",
     "resolve_cancelled": "market.order_resolved",
+    "answer_dispute": "market.order_dispute_answered",
+    "escalate": "market.order_escalated",
+    "complete": "market.order_completed",
     "pay": "market.order_paid",
+    "refund": "market.order_refunded",
 }
 
 
@@ -112,6 +125,8 @@ def allowed_actions(user: Any, order: Order) -> list[str]:
         if t.party in mine and order.status in t.from_statuses and t.action not in seen:
             if t.action == "confirm" and not _payment_ok(order):
                 continue
+            if t.action == "answer_dispute" and order.dispute_answered_at is not None:
+                continue
             seen.append(t.action)
     return seen
 
@@ -121,7 +136,8 @@ def _payment_ok(order: Order) -> bool:
 
 
 def record(order: Order, *, actor: Any, action: str, from_status: str, at: dt.datetime,
-           note: str = "", data: dict[str, Any] | None = None) -> OrderEvent:
+           note: str = "", data: dict[str, Any] | None = None,
+           extra: dict[str, Any] | None = None) -> OrderEvent:
     """The append-only event row and the outbox event of one step, in the caller's
     transaction."""
     event = OrderEvent.objects.create(
@@ -131,7 +147,7 @@ def record(order: Order, *, actor: Any, action: str, from_status: str, at: dt.da
             {"order_id": order.pk, "code": order.code, "seller_id": order.seller_id,
              "listing_id": order.listing_id, "crop": order.crop, "quantity": order.quantity,
              "total": order.total, "action": action, "from_status": from_status or None,
-             "to_status": order.status}, at)
+             "to_status": order.status, "commune_id": order.commune_id, **(extra or {})}, at)
     return event
 
 
@@ -219,6 +235,28 @@ def order_act(*, acting_user: Any, order: Order, action: str, reason: str = "",
         raise Conflict("PAYMENT_REQUIRED", "Đơn hàng thanh toán trực tuyến chưa được thanh toán.",
                        "The order is to be paid online and is not paid yet.")
     at = timezone.now()
+    if action == "dispute" and order.status == OrderStatus.DELIVERED:
+        _check_dispute_window(order, at)
+    if action == "answer_dispute" and order.dispute_answered_at is not None:
+        raise Conflict("DISPUTE_ALREADY_ANSWERED", "Người bán đã trả lời khiếu nại này.",
+                       "The seller has already answered this dispute.")
+    return _apply(order, transition, actor=acting_user, note=note, at=at)
+
+
+def _check_dispute_window(order: Order, at: dt.datetime) -> None:
+    from tinhso.market import conf
+
+    days = conf.dispute_days()
+    if order.delivered_at is not None and at > order.delivered_at + dt.timedelta(days=days):
+        raise Conflict("DISPUTE_TOO_LATE",
+                       f"Chỉ được khiếu nại trong {days} ngày kể từ khi nhận hàng.",
+                       f"An order may be disputed only within {days} days of delivery.",
+                       {"delivered_at": order.delivered_at.isoformat(), "days": days})
+
+
+def _apply(order: Order, transition: Transition, *, actor: Any, note: str,
+           at: dt.datetime) -> Order:
+    """Write one transition (the caller holds the order's row lock)."""
     previous = order.status
     order.status = transition.to_status
     fields = ["status", "version"]
@@ -226,15 +264,43 @@ def order_act(*, acting_user: Any, order: Order, action: str, reason: str = "",
     if transition.releases_stock:
         Listing.objects.filter(pk=order.listing_id).update(stock=F("stock") + order.quantity)
         data["released"] = order.quantity
-    if order.status == OrderStatus.DELIVERED:
-        order.delivered_at = at
-        fields.append("delivered_at")
+    stamps = {"deliver": "delivered_at", "resolve_delivered": "delivered_at",
+              "dispute": "disputed_at", "answer_dispute": "dispute_answered_at",
+              "escalate": "escalated_at", "complete": "completed_at"}
+    if transition.action in stamps:
+        setattr(order, stamps[transition.action], at)
+        fields.append(stamps[transition.action])
+    if transition.action == "dispute":  # a new dispute: its own answer and escalation clocks
+        order.dispute_answered_at = order.escalated_at = None
+        fields += ["dispute_answered_at", "escalated_at"]
     if order.status == OrderStatus.CANCELLED and order.paid_at is not None:
         order.needs_refund = True
         fields.append("needs_refund")
         data["needs_refund"] = True
     order.version += 1
     order.save(update_fields=fields)
-    record(order, actor=acting_user, action=action, from_status=previous, at=at, note=note,
+    record(order, actor=actor, action=transition.action, from_status=previous, at=at, note=note,
            data=data)
+    if order.needs_refund:
+        from tinhso.market.refunds import schedule_refund
+
+        schedule_refund(order.pk)
     return order
+
+
+@transaction.atomic
+def order_system_act(*, order_id: int, action: str, not_after: dt.datetime | None = None
+                     ) -> Order | None:
+    """A step of the periodic job (escalate, complete) on one order, re-checked under its lock:
+    None when the order moved on meanwhile (a user's act won the race)."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("seller").filter(
+        pk=order_id).first()
+    transition = find_transition(action, {SYSTEM}, order.status) if order else None
+    if order is None or transition is None:
+        return None
+    if not_after is not None:  # the deadline's start must still be before the cut-off
+        start = order.delivered_at if action == "complete" else order.disputed_at
+        if start is None or start > not_after or (action == "escalate" and (
+                order.dispute_answered_at is not None or order.escalated_at is not None)):
+            return None
+    return _apply(order, transition, actor=None, note="", at=timezone.now())

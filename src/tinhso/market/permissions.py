@@ -39,3 +39,13 @@ def is_market_officer(user: Any) -> bool:
 def require_market_officer(user: Any) -> None:
     if not is_market_officer(user):
         raise PermissionDenied({"reason": "market officers only"})
+
+
+def market_officers() -> list[Any]:
+    """The department's active officials (told when a dispute escalates; province admins may
+    act too but are not messaged about every dispute)."""
+    from tinhso.accounts.models import AccountKind, User
+
+    return list(User.objects.filter(is_active=True, kind=AccountKind.OFFICIAL,
+                                    agency__code=market_agency_code(), agency__is_active=True)
+                .order_by("pk"))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the models import these querysets
         Listing,
         ListingPhoto,
         MarketPayment,
+        MarketRefund,
         Order,
         OrderEvent,
         Post,
@@ -104,6 +105,11 @@ class OrderEventQuerySet(ScopedQuerySet["OrderEvent"]):
 
 
 class MarketPaymentQuerySet(ScopedQuerySet["MarketPayment"]):
+    def scope(self, user: Any) -> Q | None:
+        return order_q(user, "order__")
+
+
+class MarketRefundQuerySet(ScopedQuerySet["MarketRefund"]):
     def scope(self, user: Any) -> Q | None:
         return order_q(user, "order__")
 

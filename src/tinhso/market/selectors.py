@@ -241,12 +241,32 @@ def post_get_for_user(user: Any, post_id: int) -> Post:
 
 # --- the IOC ----------------------------------------------------------------------------------
 
-TURNOVER_STATUSES = (OrderStatus.DELIVERED,)
+TURNOVER_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
 def market_figures() -> dict[str, Any]:
-    """Province-wide aggregates (no personal data): verified sellers, published products,
-    orders (not cancelled) and turnover (delivered orders) by commune and crop."""
+    """Province-wide aggregates (no personal data): verified sellers and published products
+    counted live, orders (not cancelled) and turnover (delivered or completed orders) by
+    commune and crop from the outbox projection (``tinhso.market.figures``)."""
+    from tinhso.market.models import MarketFigure
+
+    cells = (MarketFigure.objects.filter(Q(orders__gt=0) | ~Q(turnover=0))
+             .values("commune_id", "crop", "orders", "turnover"))
+    return _figures_table([{"commune_id": c["commune_id"], "crop": c["crop"], "n": c["orders"],
+                            "turnover": c["turnover"]} for c in cells])
+
+
+def market_figures_raw() -> dict[str, Any]:
+    """The same figures by aggregating the orders (what the projection must equal; the
+    benchmark's baseline)."""
+    orders: Any = (Order.objects.exclude(status=OrderStatus.CANCELLED)
+                   .values("commune_id", "crop")
+                   .annotate(n=Count("id"), turnover=Sum("total", filter=Q(
+                       status__in=TURNOVER_STATUSES))).order_by())
+    return _figures_table(list(orders))
+
+
+def _figures_table(order_cells: list[dict[str, Any]]) -> dict[str, Any]:
     from tinhso.units.models import AdminUnit
 
     rows: dict[tuple[int, str], dict[str, int]] = {}
@@ -263,21 +283,15 @@ def market_figures() -> dict[str, Any]:
                      .values("commune_id", "crop").annotate(n=Count("id")).order_by())
     for p in products:
         cell(p["commune_id"], p["crop"])["products"] += p["n"]
-    orders: Any = (Order.objects.exclude(status=OrderStatus.CANCELLED)
-                   .values("commune_id", "crop")
-                   .annotate(n=Count("id"), turnover=Sum("total", filter=Q(
-                       status__in=TURNOVER_STATUSES))).order_by())
-    for o in orders:
+    for o in order_cells:
         c = cell(o["commune_id"], o["crop"])
         c["orders"] += o["n"]
         c["turnover"] += int(o["turnover"] or 0)
-    names = dict(AdminUnit.objects.filter(pk__in={k[0] for k in rows})
-                 .values_list("pk", "name"))
-    codes = dict(AdminUnit.objects.filter(pk__in={k[0] for k in rows})
-                 .values_list("pk", "code"))
+    units = {pk: (code, name) for pk, code, name in AdminUnit.objects.filter(
+        pk__in={k[0] for k in rows}).values_list("pk", "code", "name")}
     table: list[dict[str, Any]] = [
-        {"commune_code": codes.get(cid, ""), "commune": names.get(cid, ""), "crop": crop,
-         **values} for (cid, crop), values in rows.items()]
+        {"commune_code": units.get(cid, ("", ""))[0], "commune": units.get(cid, ("", ""))[1],
+         "crop": crop, **values} for (cid, crop), values in rows.items()]
     table.sort(key=lambda r: (r["commune"], r["crop"]))
     totals = {k: sum(r[k] for r in table) for k in ("sellers", "products", "orders", "turnover")}
     by_crop: dict[str, dict[str, int]] = {}

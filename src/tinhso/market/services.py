@@ -412,7 +412,7 @@ def review_add(*, acting_user: Any, order: Order, rating: int, comment: str = ""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.buyer_id != acting_user.pk:
         raise PermissionDenied({"reason": "only the buyer reviews an order"})
-    if order.status != OrderStatus.DELIVERED:
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
         raise Conflict("ORDER_NOT_DELIVERED", "Chỉ đánh giá được đơn hàng đã giao.",
                        "Only a delivered order can be reviewed.", {"status": order.status})
     if Review.objects.filter(order=order).exists():

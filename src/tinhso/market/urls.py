@@ -12,6 +12,7 @@ urlpatterns = [
     path("nguoi-ban/<int:seller_id>/", views.seller_detail, name="seller"),
     path("anh/<int:photo_id>/", views.photo, name="photo"),
     path("cung-cau/", views.post_list, name="posts"),
+    path("cung-cau/dang-tin/", views.post_create, name="post-create"),
     path("gia/", views.bulletin, name="bulletin"),
     path("thanh-toan/ket-qua", views.vnpay_return, name="vnpay-return"),
     path("don-hang/", views.my_orders, name="orders"),

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -28,6 +29,7 @@ from tinhso.market.charts import price_chart
 from tinhso.market.models import (
     COMMODITY_UNITS,
     MARKETS,
+    CertificateKind,
     Commodity,
     Crop,
     MarketPaymentStatus,
@@ -43,6 +45,15 @@ PER_PAGE = 24
 
 def _login(request: HttpRequest) -> HttpResponseRedirect:
     return redirect(f"{reverse('portal:login')}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _date(value: str | None) -> Any:
+    """An ``<input type="date">`` value (yyyy-mm-dd); anything else is passed on as text for
+    the service to refuse with its own error."""
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return value or ""
 
 
 def _int(value: str | None) -> int | None:
@@ -122,7 +133,26 @@ def post_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"))
     return render(request, "market/posts.html", {
         "page": page, "kind": kind, "query": query, "kinds": PostKind.choices,
-        "crops": Crop.choices, "nav": "market"})
+        "crops": Crop.choices, "nav": "market",
+        "communes": selectors.commune_choices() if request.user.is_authenticated else []})
+
+
+@require_POST
+def post_create(request: HttpRequest) -> HttpResponse:
+    """The supply/demand form of /cho-nong-san/cung-cau/ (signed in)."""
+    if not request.user.is_authenticated:
+        return _login(request)
+    data = request.POST
+    try:
+        services.post_create(
+            acting_user=request.user, kind=data.get("kind", ""), crop=data.get("crop", ""),
+            title=data.get("title", ""), body=data.get("body", ""),
+            quantity=data.get("quantity", ""), commune_code=data.get("commune_code") or None,
+            contact_phone=data.get("contact_phone", ""), days=_int(data.get("days")) or 30)
+        messages.success(request, "Đã đăng tin.")
+    except DomainError as exc:
+        messages.error(request, exc.message_vi)
+    return redirect("market:posts")
 
 
 @require_GET
@@ -175,12 +205,17 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
     labels = {t.action: t.label for t in orders.LIFECYCLE if t.action in actions}
     can_pay = (order.buyer_id == request.user.pk and order.payment_method == PaymentMethod.VNPAY
                and order.paid_at is None and order.status == "placed")
-    can_review = (order.buyer_id == request.user.pk and order.status == "delivered"
+    can_review = (order.buyer_id == request.user.pk and order.status in ("delivered", "completed")
                   and not hasattr(order, "review"))
+    from tinhso.market.refunds import REFUNDABLE_STATUSES, order_refunds
+
+    can_refund = (is_market_officer(request.user) and order.paid_at is not None
+                  and order.status in REFUNDABLE_STATUSES)
     return render(request, "market/order.html", {
         "o": order, "events": selectors.order_events(request.user, order),
         "actions": [(a, labels[a]) for a in actions], "can_pay": can_pay,
-        "can_review": can_review, "nav": "market"})
+        "can_review": can_review, "can_refund": can_refund,
+        "refunds": order_refunds(order), "nav": "market"})
 
 
 @require_POST
@@ -193,6 +228,13 @@ def order_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
             services.review_add(acting_user=request.user, order=order,
                                 rating=_int(request.POST.get("rating")) or 0,
                                 comment=request.POST.get("comment", ""))
+        elif action == "hoan-tien":
+            from tinhso.market.refunds import market_refund
+
+            amount = request.POST.get("amount", "").strip()
+            market_refund(acting_user=request.user, order=order,
+                          reason=request.POST.get("reason", ""),
+                          amount=(_int(amount) or 0) if amount else None)
         elif action == "pay":
             started = payments.market_vnpay_start(
                 acting_user=request.user, order=order,
@@ -335,7 +377,9 @@ def stall(request: HttpRequest) -> HttpResponse:
     return render(request, "market/stall.html", {
         "seller": seller, "listings": selectors.my_listings(request.user)[:200]
         if seller else [], "communes": selectors.commune_choices() if seller is None else [],
-        "kinds": SellerKind.choices, "crops": Crop.choices, "nav": "market"})
+        "kinds": SellerKind.choices, "crops": Crop.choices, "nav": "market",
+        "certificate_kinds": CertificateKind.choices,
+        "photo_max_mib": int(settings.TINHSO_MARKET_PHOTO_MAX_BYTES) // (1024 * 1024)})
 
 
 @require_POST
@@ -359,6 +403,26 @@ def stall_action(request: HttpRequest, action: str) -> HttpResponse:
                 stock=_int(post.get("stock")) or 0, description=post.get("description", ""),
                 gtin=post.get("gtin", ""), lot=post.get("lot", ""))
             messages.success(request, "Đã thêm sản phẩm (bản nháp).")
+        elif action == "chung-nhan":
+            services.certificate_add(
+                acting_user=user, kind=post.get("kind", ""),
+                decision_number=post.get("decision_number", ""),
+                issued_on=_date(post.get("issued_on")), expires_on=_date(post.get("expires_on")),
+                stars=_int(post.get("stars")) if post.get("stars") else None,
+                product=post.get("product", ""), issued_by=post.get("issued_by", ""))
+            messages.success(request, "Đã gửi chứng nhận. Sở Nông nghiệp sẽ xác minh trước khi "
+                             "chứng nhận được hiển thị.")
+        elif action == "anh":
+            upload = request.FILES.get("file")
+            if upload is None:
+                messages.error(request, "Hãy chọn một ảnh JPEG hoặc PNG.")
+                return redirect("market:stall")
+            # Read at most one byte over the limit: the service refuses anything bigger.
+            content = upload.read(int(settings.TINHSO_MARKET_PHOTO_MAX_BYTES) + 1)
+            services.listing_add_photo(acting_user=user,
+                                       listing_id=_int(post.get("listing_id")) or 0,
+                                       content=content, name=upload.name or "")
+            messages.success(request, "Đã thêm ảnh sản phẩm.")
         elif action in ("dang-ban", "ngung-ban"):
             listing_id = _int(post.get("listing_id")) or 0
             if action == "dang-ban":

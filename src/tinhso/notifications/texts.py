@@ -241,6 +241,17 @@ TEXTS: dict[str, dict[str, tuple[str, str, str | None]]] = {
                "The meeting “{title}” starts at {when} in {place}.\nVideo: {video}\n"
                "Papers: {link}", "Meeting {when}: {reason}. {short_link}"),
     },
+    # --- the farm marketplace (tinhso.market.notify: step and detail per role and language) -----
+    "market_order": {
+        "vi": ("Đơn hàng {code}: {step}",
+               "{detail}\nSản phẩm: {product}, số lượng {quantity}, thành tiền {amount}.\n"
+               "Xem đơn hàng: {link}",
+               "Don hang {code}: {step}. {short_link}"),
+        "en": ("Order {code}: {step}",
+               "{detail}\nProduct: {product}, quantity {quantity}, total {amount}.\n"
+               "See the order: {link}",
+               "Order {code}: {step}. {short_link}"),
+    },
 }
 
 HOW_ELECTRONIC = {

@@ -92,7 +92,7 @@ MARKET_ORDER_PAYLOAD = _object({
     "order_id": _ID, "code": _STR, "seller_id": _ID, "listing_id": _ID, "crop": _STR,
     "quantity": _ID, "total": _ID, "action": _STR, "from_status": {"type": ["string", "null"]},
     "to_status": _STR, "at": _TIME,
-})
+}, {"commune_id": _OPT_ID, "refund_amount": _ID})
 
 MARKET_SELLER_PAYLOAD = _object({
     "seller_id": _ID, "kind": _STR, "commune_code": _STR, "status": _STR, "at": _TIME,
@@ -213,6 +213,15 @@ _OTHERS = [
               "Chợ nông sản: khiếu nại đơn hàng", "the buyer disputed an order"),
     EventType("market.order_resolved", "market_order", MARKET_ORDER_PAYLOAD,
               "Chợ nông sản: đã giải quyết khiếu nại", "a market officer settled a dispute"),
+    EventType("market.order_dispute_answered", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: người bán trả lời khiếu nại", "the seller answered a dispute"),
+    EventType("market.order_escalated", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: khiếu nại chuyển cán bộ quản lý",
+              "a dispute the seller left unanswered went to the market officers"),
+    EventType("market.order_completed", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đơn hàng hoàn tất", "a delivered order closed after its time limit"),
+    EventType("market.order_refunded", "market_order", MARKET_ORDER_PAYLOAD,
+              "Chợ nông sản: đã hoàn tiền đơn hàng", "money of an order went back to the buyer"),
 ]
 
 

@@ -77,6 +77,11 @@ def _call(message: dict[str, str], command: str) -> dict[str, str]:
     return answer
 
 
+def merchant_api_call(message: dict[str, str], command: str) -> dict[str, str]:
+    """The merchant web API client for other apps (the marketplace's querydr and refunds)."""
+    return _call(message, command)
+
+
 # --- transaction query (querydr) --------------------------------------------------------------
 
 def payment_attempt_query(*, attempt: PaymentAttempt, now: dt.datetime | None = None) -> str:
