@@ -8,8 +8,9 @@ views outside the /api/v1 ninja router):
 * ``GET /epcis/events/{eventID}`` — one event.
 
 Writes need a bearer token (``Authorization: Bearer tsk_…``) of an account registered as a trace
-party; browsers' sessions are not used, so no CSRF token is needed. Reads are public
-(docs/decisions/0012). Errors are RFC 7807 ``application/problem+json`` with the EPCIS exception
+party; browsers' sessions are not used, so no CSRF token is needed. Reads answer what the
+caller may read (docs/decisions/0020: the capturing party, the province, or anyone for parties
+that made their events public). Errors are RFC 7807 ``application/problem+json`` with the EPCIS exception
 types.
 """
 
@@ -74,6 +75,14 @@ def _authenticate(request: HttpRequest) -> Any:
         raise errors.EpcisError(errors.SECURITY, 401, "TRACE_UNAUTHENTICATED",
                                 "Mã truy cập không hợp lệ.", "Invalid bearer token.")
     return user
+
+
+def _viewer(request: HttpRequest) -> Any:
+    """Who reads: the bearer token's account when one is sent (a bad one is 401), else the
+    session's user (anonymous included). What each may read: decision 0020."""
+    if "Authorization" in request.headers:
+        return _authenticate(request)
+    return getattr(request, "user", None)
 
 
 def _body(request: HttpRequest) -> Any:
@@ -187,14 +196,18 @@ def events(request: HttpRequest) -> HttpResponse:
         return response
     if request.method not in ("GET", "HEAD"):
         return _not_allowed("OPTIONS, GET, POST")
-    page = selectors.events_query(request.GET)
+    page = selectors.events_query(request.GET, _viewer(request))
     response = _json(query_document([e.document for e in page.events]))
-    if page.next_token:
+    _link_next(request, response, page.next_token)
+    return response
+
+
+def _link_next(request: HttpRequest, response: HttpResponse, token: str | None) -> None:
+    if token:
         params = [(k, v) for k in request.GET if k != "nextPageToken"
                   for v in request.GET.getlist(k)]
-        params.append(("nextPageToken", page.next_token))
+        params.append(("nextPageToken", token))
         response["Link"] = f'<{request.path}?{urlencode(params)}>; rel="next"'
-    return response
 
 
 def _quote(value: str) -> str:
@@ -207,4 +220,4 @@ def _quote(value: str) -> str:
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _not_allowed("GET")
-    return _json(selectors.event_get(event_id).document)
+    return _json(selectors.event_get(event_id, _viewer(request)).document)
