@@ -10,8 +10,8 @@ views outside the /api/v1 ninja router):
 Writes need a bearer token (``Authorization: Bearer tsk_…``) of an account registered as a trace
 party; browsers' sessions are not used, so no CSRF token is needed. Reads answer what the
 caller may read (docs/decisions/0020: the capturing party, the province, or anyone for parties
-that made their events public). Errors are RFC 7807 ``application/problem+json`` with the EPCIS exception
-types.
+that made their events public). Errors are RFC 7807 ``application/problem+json`` with the
+EPCIS exception types.
 """
 
 from __future__ import annotations

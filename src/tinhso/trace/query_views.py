@@ -78,12 +78,12 @@ def queries(request: HttpRequest) -> HttpResponse:
 def query_detail(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _options("OPTIONS, GET, DELETE")
+    if request.method not in ("GET", "HEAD", "DELETE"):
+        return _not_allowed("OPTIONS, GET, DELETE")
     user = _authenticate(request)
     if request.method == "DELETE":
         services.named_query_delete(acting_user=user, name=name)
         return _headers(HttpResponse(status=204))
-    if request.method not in ("GET", "HEAD"):
-        return _not_allowed("OPTIONS, GET, DELETE")
     return _json(query_json(selectors.named_query_for(user, name)))
 
 
@@ -115,14 +115,14 @@ def query_events(request: HttpRequest, name: str) -> HttpResponse:
 def subscriptions(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _options("OPTIONS, GET, POST")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _not_allowed("OPTIONS, GET, POST")
     user = _authenticate(request)
     if request.method == "POST":
         sub = services.subscription_create(acting_user=user, name=name, body=_body(request))
         response = _json(subscription_json(sub), status=201)
         response["Location"] = f"/epcis/queries/{quote(name, safe='')}/subscriptions/{sub.pk}"
         return response
-    if request.method not in ("GET", "HEAD"):
-        return _not_allowed("OPTIONS, GET, POST")
     return _json([subscription_json(s)
                   for s in selectors.subscriptions_for(user, name).select_related("query")])
 
@@ -131,11 +131,11 @@ def subscriptions(request: HttpRequest, name: str) -> HttpResponse:
 def subscription_detail(request: HttpRequest, name: str, subscription_id: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _options("OPTIONS, GET, DELETE")
+    if request.method not in ("GET", "HEAD", "DELETE"):
+        return _not_allowed("OPTIONS, GET, DELETE")
     user = _authenticate(request)
     if request.method == "DELETE":
         services.subscription_delete(acting_user=user, name=name,
                                      subscription_id=subscription_id)
         return _headers(HttpResponse(status=204))
-    if request.method not in ("GET", "HEAD"):
-        return _not_allowed("OPTIONS, GET, DELETE")
     return _json(subscription_json(selectors.subscription_for(user, name, subscription_id)))

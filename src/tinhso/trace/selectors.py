@@ -74,7 +74,7 @@ def locations_for(user: Any) -> QuerySet[TraceLocation]:
 
 def event_get(event_id: str, viewer: Any = None) -> Event:
     """One event ``viewer`` may read (decision 0020); 404 otherwise, existing or not."""
-    event = Event.objects.visible_to(viewer).filter(event_id=event_id).first()
+    event: Event | None = Event.objects.visible_to(viewer).filter(event_id=event_id).first()
     if event is None:
         raise errors.not_found("Không tìm thấy sự kiện.", "No such event.")
     return event
@@ -83,7 +83,7 @@ def event_get(event_id: str, viewer: Any = None) -> Event:
 def ledger_event(event_id: str) -> Event:
     """An event as a public ledger leaf (for its inclusion proof): the caller shows its content
     only when ``event_readable`` says so."""
-    event = Event.objects.filter(event_id=event_id).first()
+    event: Event | None = Event.objects.filter(event_id=event_id).first()
     if event is None:
         raise errors.not_found("Không tìm thấy sự kiện.", "No such event.")
     return event
