@@ -303,9 +303,10 @@ def capture_job_run(*, job_id: str) -> CaptureJob | None:
 
 def party_register(*, acting_user: Any, user: Any, name: str, kind: str,
                    glns: Sequence[tuple[str, str, str]] = (), prefixes: Sequence[str] = (),
-                   commune: Any = None) -> TraceParty:
+                   commune: Any = None, events_public: bool | None = None) -> TraceParty:
     """Register an account as a trace party with its locations ``(gln, name, kind)`` and
-    company prefixes (by an operator, the demo or the admin)."""
+    company prefixes (by an operator, the demo or the admin). ``events_public``: the party's
+    opt-in to anyone reading its full events (decision 0020); None keeps what it was."""
     from tinhso.trace.identifiers import is_valid_gs1_number
     from tinhso.trace.models import CompanyPrefix, PartyKind, TraceLocation
 
@@ -318,8 +319,10 @@ def party_register(*, acting_user: Any, user: Any, name: str, kind: str,
         if not prefix.isdigit() or not 4 <= len(prefix) <= 12:
             raise errors.invalid([("/prefix", f"{prefix} is not a GS1 company prefix")])
     with transaction.atomic():
-        party, _ = TraceParty.objects.update_or_create(
-            user=user, defaults={"name": name, "kind": kind, "commune": commune})
+        defaults: dict[str, Any] = {"name": name, "kind": kind, "commune": commune}
+        if events_public is not None:
+            defaults["events_public"] = events_public
+        party, _ = TraceParty.objects.update_or_create(user=user, defaults=defaults)
         for gln, location_name, location_kind in glns:
             TraceLocation.objects.update_or_create(
                 gln=gln, defaults={"party": party, "name": location_name,
