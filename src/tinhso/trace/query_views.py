@@ -27,9 +27,9 @@ from tinhso.trace.epcis_views import (
     _json,
     _link_next,
     _not_allowed,
+    query_response,
 )
 from tinhso.trace.models import NamedQuery, QuerySubscription
-from tinhso.trace.subscriptions import query_document
 
 
 def _options(allow: str) -> HttpResponse:
@@ -106,7 +106,7 @@ def query_events(request: HttpRequest, name: str) -> HttpResponse:
     for key in selectors.PAGING_PARAMETERS & set(request.GET):
         params.setlist(key, request.GET.getlist(key))
     page = selectors.events_query(params, user)
-    response = _json(query_document([e.document for e in page.events], query_name=query.name))
+    response = query_response(request, [e.document for e in page.events], query.name)
     _link_next(request, response, page.next_token)
     return response
 

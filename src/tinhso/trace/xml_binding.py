@@ -15,8 +15,9 @@ A JSON event written as XML and read back has the same CBV 2.0 event hash (teste
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -401,7 +402,7 @@ def _namespaces(context: Any) -> dict[str, str]:
     return out
 
 
-def query_document_xml(events: list[Mapping[str, Any]], *, query_name: str,
+def query_document_xml(events: Sequence[Mapping[str, Any]], *, query_name: str,
                        creation_date: str, subscription_id: str | None = None,
                        context: Any = None) -> bytes:
     """An ``EPCISQueryDocument`` in the XML binding."""
@@ -423,7 +424,7 @@ def query_document_xml(events: list[Mapping[str, Any]], *, query_name: str,
                                                                  xml_declaration=False)
 
 
-def document_xml(events: list[Mapping[str, Any]], *, creation_date: str,
+def document_xml(events: Sequence[Mapping[str, Any]], *, creation_date: str,
                  context: Any = None) -> bytes:
     """An ``EPCISDocument`` in the XML binding (for the round-trip tests and integrators)."""
     writer = _Writer(_namespaces(context))
@@ -446,7 +447,5 @@ def _register(namespaces: Mapping[str, str]) -> None:
 
     for prefix, uri in namespaces.items():
         if prefix and prefix.isidentifier():
-            try:
+            with contextlib.suppress(ValueError):
                 register_namespace(prefix, uri)
-            except ValueError:
-                pass
