@@ -76,6 +76,22 @@ def world() -> tuple[Any, dict[str, Any]]:
                    "raw": _gtin(prefix, "00001"), "made": _gtin(prefix, "00002")}
 
 
+def reuse_world() -> tuple[Any, dict[str, Any], int]:
+    """The last run's party and its loaded events (to measure again, or after a stopped load):
+    the party, its identifiers, and how many whole lots it has."""
+    from tinhso.trace.demo import _gln, _gtin
+    from tinhso.trace.models import Event, TraceParty
+    from tinhso.trace.services import Ownership
+
+    party = TraceParty.objects.filter(name="Bench").order_by("-pk").first()
+    assert party is not None, "no earlier bench run in this database"
+    prefix = party.prefixes.values_list("prefix", flat=True).get()
+    count = Event.objects.filter(party=party).count()
+    return party, {"owner": Ownership.of(party), "prefix": prefix,
+                   "g1": _gln(prefix, "0001"), "g2": _gln(prefix, "0002"),
+                   "raw": _gtin(prefix, "00001"), "made": _gtin(prefix, "00002")}, count
+
+
 def generate(n: int, w: dict[str, Any], first_lot: int = 1) -> list[dict[str, Any]]:
     from tinhso.trace import flows
     from tinhso.trace.demo import _sscc
@@ -214,7 +230,7 @@ def proofs(n: int) -> tuple[list[float], list[float], list[float]]:
     from tinhso.trace import ledger, selectors
     from tinhso.trace.models import Event
 
-    head = ledger.head_publish()
+    head = ledger.head_publish() or selectors.latest_head()  # none new when reused
     assert head is not None
     size = head.tree_size
     # The in-memory baseline holds the whole tree: only up to 2 M leaves (about 1 GB).
@@ -252,6 +268,9 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=300)
     parser.add_argument("--chunk", type=int, default=120_000,
                         help="events generated and captured at a time (memory bound)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure queries and proofs on the events an earlier run left "
+                             "in this database (no load, no capture)")
     parser.add_argument("--fast-load", action="store_true",
                         help="PostgreSQL: load the events with COPY (bench/trace_gen.py) "
                              "instead of capturing them; no capture figures")
@@ -264,12 +283,17 @@ def main() -> None:
     if not pki_is_initialised():
         pki_init(acting_user=None)
     random.seed(7)
-    party, w = world()
+    if args.reuse:
+        party, w, args.events = reuse_world()
+    else:
+        party, w = world()
     chunk = max(6, args.chunk - args.chunk % 6)
     print(f"database: {connection.vendor}; {args.events:,} events "
           f"({args.events // 6:,} lots), batches of {args.batch}, chunks of {chunk:,}")
     done, capture_s, bare_s, bare_n = 0, 0.0, 0.0, 0
-    if args.fast_load:
+    if args.reuse:
+        done = args.events
+    elif args.fast_load:
         sys.path.insert(0, str(ROOT / "bench"))
         from trace_gen import load_all
 
