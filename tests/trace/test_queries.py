@@ -301,3 +301,20 @@ def test_subscription_delivers_only_what_its_owner_reads(
     post_event(client, trace_world, harvest(trace_world, lot="PUBLIC"))
     # The opt-in covers the party's earlier events too: the cursor had not passed them.
     assert _deliver() == 2
+
+
+def test_admin_lists_subscriptions_without_their_token(client: Client,
+                                                       trace_world: TraceWorld) -> None:
+    from tinhso.accounts.models import User
+
+    _create_query(client, trace_world)
+    sub = _post(client, "/epcis/queries/harvests/subscriptions",
+                {"dest": "https://client.example/cb", "signatureToken": TOKEN, "stream": True},
+                trace_world.farm_token).json()
+    admin = User.objects.create_superuser(username="root", password="x")
+    client.force_login(admin)
+    listing = client.get("/admin/trace/querysubscription/")
+    assert listing.status_code == 200
+    page = client.get(f"/admin/trace/querysubscription/{sub['subscriptionID']}/change/")
+    assert page.status_code == 200 and TOKEN not in page.content.decode()
+    assert client.get("/admin/trace/traceparty/").status_code == 200

@@ -326,7 +326,7 @@ class QuerySubscription(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     query = models.ForeignKey(NamedQuery, on_delete=models.CASCADE,
                               related_name="subscriptions")
-    dest = models.URLField(max_length=500)
+    dest = models.CharField(max_length=500)  # an http(s) URL, checked by the service
     signature_token_enc = models.BinaryField(null=True, blank=True)
     stream = models.BooleanField(default=False)
     schedule = models.JSONField(null=True, blank=True)

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             name='QuerySubscription',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('dest', models.URLField(max_length=500)),
+                ('dest', models.CharField(max_length=500)),
                 ('signature_token_enc', models.BinaryField(blank=True, null=True)),
                 ('stream', models.BooleanField(default=False)),
                 ('schedule', models.JSONField(blank=True, null=True)),
