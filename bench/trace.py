@@ -19,8 +19,10 @@ unique lots) and prints:
 * **proof p50/p95**: an event's inclusion proof against the latest signed head and a
   consistency proof between two random sizes, beside the in-memory proof of the same tree.
 
-Scale: the 10,000,000-event figure is taken on PostgreSQL with the same script
-(``--events 10000000 --batch 5000``, hours on 2 vCPU; see docs/benchmarks.md).
+Scale: ``--fast-load`` (PostgreSQL) loads the events with COPY (``bench/trace_gen.py``: the
+rows capture stores, without validation and the CBV hash) instead of capturing them, for the
+query and proof figures at 10⁶–10⁷ events (see docs/benchmarks.md for the command and time).
+Queries are asked as the party's account (decision 0020: its events are private).
 """
 
 from __future__ import annotations
@@ -72,6 +74,22 @@ def world() -> tuple[Any, dict[str, Any]]:
     return party, {"owner": Ownership.of(party), "prefix": prefix,
                    "g1": _gln(prefix, "0001"), "g2": _gln(prefix, "0002"),
                    "raw": _gtin(prefix, "00001"), "made": _gtin(prefix, "00002")}
+
+
+def reuse_world() -> tuple[Any, dict[str, Any], int]:
+    """The last run's party and its loaded events (to measure again, or after a stopped load):
+    the party, its identifiers, and how many whole lots it has."""
+    from tinhso.trace.demo import _gln, _gtin
+    from tinhso.trace.models import Event, TraceParty
+    from tinhso.trace.services import Ownership
+
+    party = TraceParty.objects.filter(name="Bench").order_by("-pk").first()
+    assert party is not None, "no earlier bench run in this database"
+    prefix = party.prefixes.values_list("prefix", flat=True).get()
+    count = Event.objects.filter(party=party).count()
+    return party, {"owner": Ownership.of(party), "prefix": prefix,
+                   "g1": _gln(prefix, "0001"), "g2": _gln(prefix, "0002"),
+                   "raw": _gtin(prefix, "00001"), "made": _gtin(prefix, "00002")}, count
 
 
 def generate(n: int, w: dict[str, Any], first_lot: int = 1) -> list[dict[str, Any]]:
@@ -156,7 +174,12 @@ def bare(events: list[dict[str, Any]], party: Any, batch: int) -> float:
     return elapsed
 
 
-def queries(n: int, w: dict[str, Any], lots: int) -> tuple[list[float], list[float]]:
+QUERY_KINDS = ("by EPC class (lot)", "by any EPC (bag)", "bizStep + week",
+               "bizLocation + week", "eventType + month, 2nd page")
+
+
+def queries(n: int, w: dict[str, Any], lots: int,
+            viewer: Any) -> tuple[dict[str, list[float]], list[float]]:
     from django.http import QueryDict
 
     from tinhso.trace.demo import _sscc
@@ -164,14 +187,15 @@ def queries(n: int, w: dict[str, Any], lots: int) -> tuple[list[float], list[flo
     from tinhso.trace.models import Event
     from tinhso.trace.selectors import events_query
 
-    times, floor = [], []
+    times: dict[str, list[float]] = {k: [] for k in QUERY_KINDS}
+    floor = []
     max_pk = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     for i in range(n):
         lot_no = random.randint(1, lots)
         day = start + dt.timedelta(minutes=17 * lot_no)
         q = QueryDict(mutable=True)
-        kind = i % 4
+        kind = i % len(QUERY_KINDS)
         if kind == 0:
             q["MATCH_epcClass"] = lot_uri(w["raw"], f"B{lot_no:08d}")
         elif kind == 1:
@@ -180,14 +204,21 @@ def queries(n: int, w: dict[str, Any], lots: int) -> tuple[list[float], list[flo
             q["EQ_bizStep"] = "shipping"
             q["GE_eventTime"] = day.isoformat()
             q["LT_eventTime"] = (day + dt.timedelta(days=7)).isoformat()
+        elif kind == 3:
+            q["EQ_bizLocation"] = w["g2"]
+            q["GE_eventTime"] = day.isoformat()
+            q["LT_eventTime"] = (day + dt.timedelta(days=7)).isoformat()
         else:
             q["eventType"] = "ObjectEvent"
             q["GE_eventTime"] = day.isoformat()
             q["LT_eventTime"] = (day + dt.timedelta(days=30)).isoformat()
+            first = events_query(q, viewer)  # untimed: the page the client already has
+            if first.next_token:
+                q["nextPageToken"] = first.next_token
         t0 = time.perf_counter()
-        page = events_query(q)
+        page = events_query(q, viewer)
         [e.document for e in page.events]
-        times.append(time.perf_counter() - t0)
+        times[QUERY_KINDS[kind]].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         Event.objects.filter(pk=random.randint(1, max_pk)).first()
         floor.append(time.perf_counter() - t0)
@@ -199,11 +230,12 @@ def proofs(n: int) -> tuple[list[float], list[float], list[float]]:
     from tinhso.trace import ledger, selectors
     from tinhso.trace.models import Event
 
-    head = ledger.head_publish()
+    head = ledger.head_publish() or selectors.latest_head()  # none new when reused
     assert head is not None
     size = head.tree_size
     # The in-memory baseline holds the whole tree: only up to 2 M leaves (about 1 GB).
-    leaves = [bytes(h) for h in Event.objects.filter(leaf_index__lt=2_000_000)
+    # (capped at 2**18 leaves: the helpers share the machine's memory)
+    leaves = [bytes(h) for h in Event.objects.filter(leaf_index__lt=2**18)
               .order_by("leaf_index").values_list("leaf_hash", flat=True).iterator()]
     memory = merkle.MemoryTree()
     for h in leaves:  # the stored leaf hashes as an in-memory tree
@@ -236,6 +268,12 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=300)
     parser.add_argument("--chunk", type=int, default=120_000,
                         help="events generated and captured at a time (memory bound)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure queries and proofs on the events an earlier run left "
+                             "in this database (no load, no capture)")
+    parser.add_argument("--fast-load", action="store_true",
+                        help="PostgreSQL: load the events with COPY (bench/trace_gen.py) "
+                             "instead of capturing them; no capture figures")
     args = parser.parse_args()
     setup_django()
     from django.db import connection
@@ -245,11 +283,24 @@ def main() -> None:
     if not pki_is_initialised():
         pki_init(acting_user=None)
     random.seed(7)
-    party, w = world()
+    if args.reuse:
+        party, w, args.events = reuse_world()
+    else:
+        party, w = world()
     chunk = max(6, args.chunk - args.chunk % 6)
     print(f"database: {connection.vendor}; {args.events:,} events "
           f"({args.events // 6:,} lots), batches of {args.batch}, chunks of {chunk:,}")
     done, capture_s, bare_s, bare_n = 0, 0.0, 0.0, 0
+    if args.reuse:
+        done = args.events
+    elif args.fast_load:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from trace_gen import load_all
+
+        assert connection.vendor == "postgresql", "--fast-load needs DATABASE_URL=postgres://…"
+        seconds = load_all(args.events, chunk, generate, w, party)
+        done = args.events
+        print(f"fast load (COPY): {done / seconds:,.0f} events/s")
     while done < args.events:
         events = generate(min(chunk, args.events - done), w, first_lot=done // 6 + 1)
         if done == 0:  # the baseline on the first chunk (then removed again)
@@ -258,12 +309,20 @@ def main() -> None:
         done += len(events)
         if done < args.events:
             print(f"  {done:,} captured, {done / capture_s:,.0f} events/s", flush=True)
-    print(f"capture (validate + hash + Merkle + index): {done / capture_s:,.0f} events/s"
-          f"   baseline bare insert: {bare_n / bare_s:,.0f} events/s"
-          f"   ratio {(bare_n / bare_s) / (done / capture_s):.2f}x")
-    q, floor = queries(args.queries, w, done // 6)
+    if capture_s:
+        print(f"capture (validate + hash + Merkle + index): {done / capture_s:,.0f} events/s"
+              f"   baseline bare insert: {bare_n / bare_s:,.0f} events/s"
+              f"   ratio {(bare_n / bare_s) / (done / capture_s):.2f}x")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE trace_event; ANALYZE trace_eventepc")
+    by_kind, floor = queries(args.queries, w, done // 6, party.user)
+    q = [t for values in by_kind.values() for t in values]
+    for kind, values in by_kind.items():
+        print(f"  {kind}: p50 {pct(values, .5):.1f} ms, p95 {pct(values, .95):.1f} ms")
     print(f"query p50 {pct(q, .5):.1f} ms, p95 {pct(q, .95):.1f} ms"
-          f"   baseline pk fetch p95 {pct(floor, .95):.2f} ms")
+          f"   baseline pk fetch p95 {pct(floor, .95):.2f} ms"
+          f"   ratio {pct(q, .95) / pct(floor, .95):.0f}x")
     inc, cons, mem = proofs(args.proofs)
     print(f"inclusion proof p50 {pct(inc, .5):.1f} ms, p95 {pct(inc, .95):.1f} ms;"
           f" consistency p95 {pct(cons, .95):.1f} ms"

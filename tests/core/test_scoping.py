@@ -65,8 +65,8 @@ UNSCOPED: dict[str, str] = {
     # The traceability ledger is public by design (docs/decisions/0012): events name products,
     # GLNs and business steps, never people (capture refuses what is not a GS1 key or a CBV
     # term); buyers and anyone checking the ledger read them without an account.
-    "trace.Event": "captured EPCIS events: the public traceability ledger's leaves",
-    "trace.EventEpc": "the public EPC look-up table of the captured events",
+    "trace.EventEpc": "the EPC look-up table of the captured events: read only inside queries "
+                      "on the scoped events (decision 0020)",
     "trace.LedgerState": "the traceability ledger's size: public proof material",
     "trace.LedgerNode": "hashes of complete subtrees of the ledger: public proof material",
     "trace.LedgerHead": "the ledger's signed tree heads: public by design",
@@ -474,6 +474,31 @@ def _trace_child(name: str) -> Callable[[World], Any]:
     return build
 
 
+def _trace_event(w: World) -> Any:
+    # A private party's event: its own and the province's (decision 0020).
+    from tinhso.trace.models import Event
+
+    n = next(_seq)
+    return Event.objects.create(
+        event_id=f"urn:uuid:scoping-{n}", event_hash=f"ni:///sha-256;{n}", event_type="ObjectEvent",
+        event_time=timezone.now(), record_time=timezone.now(), document={},
+        party=_trace_party(w), leaf_index=10_000 + n, leaf_hash=b"\0" * 32)
+
+
+def _named_query(w: World) -> Any:
+    from tinhso.trace.models import NamedQuery
+
+    return NamedQuery.objects.create(name=f"q{next(_seq)}", owner=w.users["citizen_a"],
+                                     query={"eventType": ["ObjectEvent"]})
+
+
+def _query_subscription(w: World) -> Any:
+    from tinhso.trace.models import QuerySubscription
+
+    return QuerySubscription.objects.create(query=_named_query(w), dest="https://x.example/cb",
+                                            stream=True, initial_record_time=timezone.now())
+
+
 def _lgsp(name: str) -> Callable[[World], Any]:
     def build(w: World) -> Any:
         from tinhso.lgsp.models import (
@@ -845,6 +870,10 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "trace.TraceParty": (_trace_party, {"citizen_a", "province_admin"}),
     **{f"trace.{name}": (_trace_child(name), {"citizen_a", "province_admin"})
        for name in ("TraceLocation", "CompanyPrefix", "CaptureJob")},
+    # Full events, named queries, subscriptions: the party's (the owner's) and the province's.
+    "trace.Event": (_trace_event, {"citizen_a", "province_admin"}),
+    "trace.NamedQuery": (_named_query, {"citizen_a", "province_admin"}),
+    "trace.QuerySubscription": (_query_subscription, {"citizen_a", "province_admin"}),
     "documents.CompetentSigner": (_signer, AGENCY_A),
     # A person's messages are theirs alone (not even a province admin reads them).
     "notifications.Notification": (_notice, {"citizen_a"}),

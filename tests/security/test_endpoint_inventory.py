@@ -127,9 +127,11 @@ PUBLIC: dict[str, frozenset[str]] = {
     # Sensor stations post telemetry with their device token in the path (hashed, locked out
     # after repeated unknown tokens): the token is the credential.
     "api/v1/iot/<token>/telemetry": POST,
-    # --- Traceability (docs/decisions/0012): the EPCIS query interface, the Digital Link
-    # resolver with its QR codes and the ledger's heads and proofs are public on purpose (buyers
-    # scan a bag; anyone checks the ledger). Capture needs a trace party's bearer token (401).
+    # --- Traceability (docs/decisions/0012, 0020): the Digital Link resolver with its QR codes
+    # and the ledger's heads and proofs are public on purpose (buyers scan a bag; anyone checks
+    # the ledger). The EPCIS query interface answers anyone, with only the events the caller may
+    # read (a party's own, the province's, parties that opted in). Capture and named queries
+    # need a bearer token (401).
     "epcis/events": GET,
     "epcis/events/<path:event_id>": GET,
     "01/<str:gtin>/10/<str:lot>": GET,
@@ -174,6 +176,11 @@ CSRF_EXEMPT: dict[str, frozenset[str]] = {
     # EPCIS capture reads only a bearer token, never the session (401 without one).
     "epcis/capture": POST,
     "epcis/events": POST,
+    # EPCIS named queries and subscriptions: bearer token only, never the session (401).
+    "epcis/queries": POST,
+    "epcis/queries/<str:name>": frozenset({"delete"}),
+    "epcis/queries/<str:name>/subscriptions": POST,
+    "epcis/queries/<str:name>/subscriptions/<str:subscription_id>": frozenset({"delete"}),
 }
 
 # Where "please sign in" redirects may point.

@@ -32,7 +32,7 @@ def test_post_event_201_with_hash_id_then_409(client: Client, trace_world) -> No
     assert again["Content-Type"] == "application/problem+json"
     assert again.json()["type"] == "epcisException:ResourceAlreadyExistsException"
     assert Event.objects.count() == 1
-    fetched = client.get(response["Location"])
+    fetched = client.get(response["Location"], **trace_world.auth(trace_world.farm_token))
     assert fetched.status_code == 200 and fetched.json()["eventID"] == body["eventID"]
 
 
@@ -170,8 +170,10 @@ def test_query_parameters_and_paging(client: Client, trace_world) -> None:
     _capture(client, trace_world, _flow(trace_world))
     lot = f"https://id.gs1.org/01/{trace_world.raw_gtin}/10/L2026-001"
 
+    auth = trace_world.auth(trace_world.farm_token)  # the capturing party reads (0020)
+
     def ids(**params) -> list[str]:
-        response = client.get("/epcis/events", params)
+        response = client.get("/epcis/events", params, **auth)
         assert response.status_code == 200, response.content
         doc = response.json()
         assert doc["type"] == "EPCISQueryDocument"
@@ -195,15 +197,15 @@ def test_query_parameters_and_paging(client: Client, trace_world) -> None:
     assert ids(MATCH_anyEPC=bag) == ["packing", "shipping"]
     farm = f"https://id.gs1.org/414/{trace_world.farm_gln}"
     assert len(ids(EQ_bizLocation=farm)) == 3 and len(ids(EQ_readPoint=farm)) == 3
-    first = client.get("/epcis/events", {"perPage": 2})
+    first = client.get("/epcis/events", {"perPage": 2}, **auth)
     assert first.status_code == 200
     link = first["Link"]
     assert link.endswith('rel="next"') and "nextPageToken=" in link
     url = link[1:link.index(">")]
-    second = client.get(url).json()
+    second = client.get(url, **auth).json()
     assert [e["bizStep"] for e in second["epcisBody"]["queryResults"]["resultsBody"]
             ["eventList"]] == ["shipping"]
-    assert "Link" not in client.get(url)
+    assert "Link" not in client.get(url, **auth)
 
 
 @pytest.mark.parametrize("params", [{"perPage": "0"}, {"nextPageToken": "zz"},

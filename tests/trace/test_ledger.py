@@ -55,6 +55,9 @@ def test_leaves_roots_and_proofs_over_http(client: Client, trace_world) -> None:
 
     proof = client.get("/truy-xuat/so-cai/proof", {"event_id": ids[3]}).json()
     assert proof["verified"] is True and proof["tree_size"] == 11
+    assert proof["event"] is None  # the proof is public, the content is the party's (0020)
+    client.force_login(trace_world.farm_user)
+    proof = client.get("/truy-xuat/so-cai/proof", {"event_id": ids[3]}).json()
     event = proof["event"]
     # Anyone recomputes: the event → its leaf data → the leaf hash → the root.
     data = json.loads(proof["leaf_data"])

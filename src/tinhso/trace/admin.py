@@ -15,6 +15,7 @@ from tinhso.trace.models import (
     Event,
     LedgerHead,
     Product,
+    QuerySubscription,
     TraceLocation,
     TraceParty,
 )
@@ -33,8 +34,8 @@ class PrefixInline(admin.TabularInline):
 
 @admin.register(TraceParty)
 class TracePartyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "commune", "user", "created_at"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "commune", "user", "events_public", "created_at"]
+    list_filter = ["kind", "events_public"]
     search_fields = ["name", "user__username"]
     raw_id_fields = ["user", "commune"]
     inlines = [LocationInline, PrefixInline]
@@ -83,3 +84,12 @@ class CaptureJobAdmin(ReadOnly):
 @admin.register(LedgerHead)
 class LedgerHeadAdmin(ReadOnly):
     list_display = ["tree_size", "timestamp_ms", "created_at"]
+
+
+@admin.register(QuerySubscription)
+class QuerySubscriptionAdmin(ReadOnly):
+    # Operators see why a receiver is not served (failures, last error); tokens stay hidden.
+    list_display = ["id", "query", "dest", "stream", "due_at", "failures", "last_error",
+                    "last_notified_at"]
+    list_filter = ["stream"]
+    exclude = ["signature_token_enc"]

@@ -84,7 +84,9 @@ def _party(spec: tuple[str, str, str, str], prefix: str, location_kind: str) -> 
                                         kind=AccountKind.ORGANISATION)
     return party_register(acting_user=None, user=user, name=name, kind=kind,
                           glns=[(_gln(prefix, "0001"), name, location_kind)],
-                          prefixes=[prefix], commune=_commune(hint))
+                          prefixes=[prefix], commune=_commune(hint),
+                          # The demo's co-operatives and companies show the opt-in (0020).
+                          events_public=True)
 
 
 def _sensors(crop: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:

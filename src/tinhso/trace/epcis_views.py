@@ -8,9 +8,10 @@ views outside the /api/v1 ninja router):
 * ``GET /epcis/events/{eventID}`` — one event.
 
 Writes need a bearer token (``Authorization: Bearer tsk_…``) of an account registered as a trace
-party; browsers' sessions are not used, so no CSRF token is needed. Reads are public
-(docs/decisions/0012). Errors are RFC 7807 ``application/problem+json`` with the EPCIS exception
-types.
+party; browsers' sessions are not used, so no CSRF token is needed. Reads answer what the
+caller may read (docs/decisions/0020: the capturing party, the province, or anyone for parties
+that made their events public). Errors are RFC 7807 ``application/problem+json`` with the
+EPCIS exception types.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tinhso.trace.models import CaptureJob, CaptureState
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 JSON_TYPES = ("application/json", "application/ld+json")
+XML_TYPES = ("application/xml", "text/xml")
 VERSION_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0",
                    "GS1-EPCIS-Min": "2.0.0", "GS1-EPCIS-Max": "2.0.0",
                    "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0",
@@ -76,12 +78,23 @@ def _authenticate(request: HttpRequest) -> Any:
     return user
 
 
-def _body(request: HttpRequest) -> Any:
+def _viewer(request: HttpRequest) -> Any:
+    """Who reads: the bearer token's account when one is sent (a bad one is 401), else the
+    session's user (anonymous included). What each may read: decision 0020."""
+    if "Authorization" in request.headers:
+        return _authenticate(request)
+    return getattr(request, "user", None)
+
+
+def _body(request: HttpRequest, *, xml: bool = False) -> Any:
+    """The JSON body (or, where ``xml``, an XML EPCISDocument read as its JSON-LD form)."""
     content_type = request.content_type or ""
-    if content_type not in JSON_TYPES:
+    is_xml = xml and content_type in XML_TYPES
+    if content_type not in JSON_TYPES and not is_xml:
         raise errors.EpcisError(errors.UNSUPPORTED_MEDIA, 415, "TRACE_MEDIA_TYPE",
-                                "Chỉ nhận JSON / JSON-LD.",
-                                "Only application/json or application/ld+json.")
+                                "Chỉ nhận JSON / JSON-LD" + (" / XML." if xml else "."),
+                                "Only application/json or application/ld+json"
+                                + (" or application/xml." if xml else "."))
     too_large = errors.EpcisError(errors.CAPTURE_LIMIT, 413, "TRACE_CAPTURE_TOO_LARGE",
                                   "Tài liệu quá lớn.", "The document is too large.")
     try:
@@ -91,6 +104,10 @@ def _body(request: HttpRequest) -> Any:
     if length > services.capture_file_size_limit():
         raise too_large
     try:
+        if is_xml:
+            from tinhso.trace.xml_binding import document_from_xml
+
+            return document_from_xml(request.body)
         return json.loads(request.body)
     except RequestDataTooBig:
         raise too_large from None
@@ -147,7 +164,7 @@ def capture(request: HttpRequest) -> HttpResponse:
     behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback").lower()
     if behaviour not in ("rollback", "proceed"):
         raise errors.invalid([("GS1-Capture-Error-Behaviour", "must be rollback or proceed")])
-    document = _body(request)
+    document = _body(request, xml=True)
     job = services.capture_job_create(acting_user=user, document=document,
                                       rollback=behaviour == "rollback")
     response = _headers(HttpResponse(status=202))
@@ -187,14 +204,46 @@ def events(request: HttpRequest) -> HttpResponse:
         return response
     if request.method not in ("GET", "HEAD"):
         return _not_allowed("OPTIONS, GET, POST")
-    page = selectors.events_query(request.GET)
-    response = _json(query_document([e.document for e in page.events]))
-    if page.next_token:
+    page = selectors.events_query(request.GET, _viewer(request))
+    response = query_response(request, [e.document for e in page.events], "SimpleEventQuery")
+    _link_next(request, response, page.next_token)
+    return response
+
+
+def wants_xml(request: HttpRequest) -> bool:
+    """``Accept: application/xml`` (or text/xml) before any JSON type: the XML binding."""
+    for part in request.headers.get("Accept", "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in XML_TYPES:
+            return True
+        if media in (*JSON_TYPES, "application/*", "*/*"):
+            return False
+    return False
+
+
+def query_response(request: HttpRequest, events: list[dict[str, Any]],
+                   query_name: str) -> HttpResponse:
+    """An EPCISQueryDocument in JSON-LD, or in XML when the client asks for it."""
+    if wants_xml(request):
+        from tinhso.trace.xml_binding import query_document_xml
+
+        body = query_document_xml(events, query_name=query_name, creation_date=timezone.now()
+                                  .isoformat(timespec="milliseconds"))
+        response = _headers(HttpResponse(body, content_type="application/xml; charset=utf-8"))
+    else:
+        document = query_document(events)
+        document["epcisBody"]["queryResults"]["queryName"] = query_name
+        response = _json(document)
+    response["Vary"] = "Accept"
+    return response
+
+
+def _link_next(request: HttpRequest, response: HttpResponse, token: str | None) -> None:
+    if token:
         params = [(k, v) for k in request.GET if k != "nextPageToken"
                   for v in request.GET.getlist(k)]
-        params.append(("nextPageToken", page.next_token))
+        params.append(("nextPageToken", token))
         response["Link"] = f'<{request.path}?{urlencode(params)}>; rel="next"'
-    return response
 
 
 def _quote(value: str) -> str:
@@ -207,4 +256,4 @@ def _quote(value: str) -> str:
 def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _not_allowed("GET")
-    return _json(selectors.event_get(event_id).document)
+    return _json(selectors.event_get(event_id, _viewer(request)).document)

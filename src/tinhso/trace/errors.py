@@ -15,6 +15,8 @@ CAPTURE_LIMIT = "epcisException:CaptureLimitExceededException"
 SECURITY = "epcisException:SecurityException"
 UNSUPPORTED_MEDIA = "epcisException:UnsupportedMediaTypeException"
 IMPLEMENTATION = "epcisException:ImplementationException"
+NO_SUCH_NAME = "epcisException:NoSuchNameException"
+SUBSCRIPTION_CONTROLS = "epcisException:SubscriptionControlsException"
 
 
 class EpcisError(DomainError):
@@ -63,3 +65,15 @@ def not_found(what_vi: str, what_en: str) -> EpcisError:
 
 def query_parameter(message_vi: str, message_en: str, details: Any = None) -> EpcisError:
     return EpcisError(QUERY_PARAMETER, 400, "TRACE_BAD_QUERY", message_vi, message_en, details)
+
+
+def no_such_name(name: str) -> EpcisError:
+    return EpcisError(NO_SUCH_NAME, 404, "TRACE_NO_SUCH_QUERY",
+                      "Không có truy vấn đặt tên này.", "No such named query.",
+                      {"queryName": name})
+
+
+def subscription_controls(problems: list[tuple[str, str]]) -> EpcisError:
+    return EpcisError(SUBSCRIPTION_CONTROLS, 400, "TRACE_BAD_SUBSCRIPTION",
+                      "Đăng ký nhận sự kiện không hợp lệ.", "Invalid subscription controls.",
+                      [{"pointer": pointer, "message": message} for pointer, message in problems])

@@ -8,7 +8,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from tinhso.trace.querysets import PartyChildQuerySet, PartyQuerySet
+from tinhso.trace.querysets import (
+    EventQuerySet,
+    NamedQueryQuerySet,
+    PartyChildQuerySet,
+    PartyQuerySet,
+    SubscriptionQuerySet,
+)
 
 
 class AppendOnlyError(RuntimeError):
@@ -48,6 +54,9 @@ class TraceParty(models.Model):
     commune = models.ForeignKey("units.AdminUnit", verbose_name="xã, phường", null=True,
                                 blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Opt-in (decision 0020): the party's full events (quantities, partners) readable by anyone
+    # through the EPCIS query interface. Off: only the party and the province read them.
+    events_public = models.BooleanField("công khai toàn bộ sự kiện", default=False)
     objects = PartyQuerySet.as_manager()
 
     class Meta:
@@ -204,6 +213,7 @@ class Event(AppendOnly):
                               db_index=False)
     leaf_index = models.PositiveBigIntegerField(unique=True)
     leaf_hash = models.BinaryField(max_length=32)
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "sự kiện EPCIS"
@@ -283,3 +293,56 @@ class LedgerHead(AppendOnly):
         verbose_name_plural = "gốc cây sổ cái đã ký"
         ordering = ["tree_size", "timestamp_ms"]
         indexes = [models.Index(fields=["tree_size"], name="trace_head_size")]
+
+
+class NamedQuery(models.Model):
+    """``POST /epcis/queries``: a SimpleEventQuery saved under a name (unique in the
+    repository, as the binding's ``/queries/{queryName}`` path requires), owned by an account."""
+
+    name = models.CharField(max_length=100, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    query = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    objects = NamedQueryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "truy vấn EPCIS đặt tên"
+        verbose_name_plural = "truy vấn EPCIS đặt tên"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuerySubscription(models.Model):
+    """A webhook subscription to a named query (``stream`` or a cron-like ``schedule``).
+
+    ``cursor`` is the ledger leaf index of the last event the receiver acknowledged (2xx):
+    leaves are numbered in commit order, so "leaf_index > cursor" never skips an event that
+    commits late, and a crash before the cursor moves only repeats a delivery (at least once).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    query = models.ForeignKey(NamedQuery, on_delete=models.CASCADE,
+                              related_name="subscriptions")
+    dest = models.CharField(max_length=500)  # an http(s) URL, checked by the service
+    signature_token_enc = models.BinaryField(null=True, blank=True)
+    stream = models.BooleanField(default=False)
+    schedule = models.JSONField(null=True, blank=True)
+    report_if_empty = models.BooleanField(default=False)
+    initial_record_time = models.DateTimeField()
+    cursor = models.BigIntegerField(default=-1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "đăng ký nhận sự kiện EPCIS"
+        verbose_name_plural = "đăng ký nhận sự kiện EPCIS"
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["due_at"], name="trace_sub_due")]

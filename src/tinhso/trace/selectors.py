@@ -1,8 +1,10 @@
 """Reads of the trace app.
 
-Events, their EPC index, products, certificates and the ledger are public (docs/decisions/0012);
-a party's account, locations and capture jobs are scoped (``visible_to``). ``lot_journey`` is the
-public selector the marketplace and the resolver page call.
+The ledger (leaves, heads, proofs), products, certificates and the lots' journeys are public
+(docs/decisions/0012); full events (quantities, partners) are read through
+``Event.objects.visible_to`` (decision 0020); a party's account, locations, capture jobs and named
+queries are scoped. ``lot_journey`` is the public selector the marketplace and the resolver page
+call: it shows no quantities and names no household.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
+from django.utils.datastructures import MultiValueDict
 
 from tinhso.core import merkle
 from tinhso.trace import errors, ledger, vocab
@@ -27,8 +31,10 @@ from tinhso.trace.models import (
     Event,
     EventEpc,
     LedgerHead,
+    NamedQuery,
     PartyKind,
     Product,
+    QuerySubscription,
     TraceLocation,
 )
 from tinhso.trace.validation import parse_time
@@ -66,11 +72,25 @@ def locations_for(user: Any) -> QuerySet[TraceLocation]:
 # --- Events ------------------------------------------------------------------------------------
 
 
-def event_get(event_id: str) -> Event:
-    event = Event.objects.filter(event_id=event_id).first()
+def event_get(event_id: str, viewer: Any = None) -> Event:
+    """One event ``viewer`` may read (decision 0020); 404 otherwise, existing or not."""
+    event: Event | None = Event.objects.visible_to(viewer).filter(event_id=event_id).first()
     if event is None:
         raise errors.not_found("Không tìm thấy sự kiện.", "No such event.")
     return event
+
+
+def ledger_event(event_id: str) -> Event:
+    """An event as a public ledger leaf (for its inclusion proof): the caller shows its content
+    only when ``event_readable`` says so."""
+    event: Event | None = Event.objects.filter(event_id=event_id).first()
+    if event is None:
+        raise errors.not_found("Không tìm thấy sự kiện.", "No such event.")
+    return event
+
+
+def event_readable(event: Event, viewer: Any) -> bool:
+    return Event.objects.visible_to(viewer).filter(pk=event.pk).exists()
 
 
 def _values(params: Any, name: str) -> list[str]:
@@ -132,14 +152,13 @@ def _token_decode(token: str) -> tuple[dt.datetime, int]:
                                      "Invalid nextPageToken.") from None
 
 
-def events_query(params: Any) -> Page:
-    """``GET /epcis/events``: the SimpleEventQuery parameters the binding lists, keyset-paged
-    by (eventTime, id)."""
+def events_filter(qs: QuerySet[Event], params: Any) -> QuerySet[Event]:
+    """Apply the SimpleEventQuery parameters the binding lists (not the paging ones); raise
+    ``QueryParameterException`` on an unknown or malformed one."""
     unknown = sorted(set(params) - KNOWN_PARAMETERS)
     if unknown:
         raise errors.query_parameter("Tham số truy vấn không được hỗ trợ.",
                                      "Unsupported query parameters.", {"parameters": unknown})
-    qs = Event.objects.all()
     if "eventType" in params:
         types = _values(params, "eventType")
         if not set(types) <= vocab.EVENT_TYPES:
@@ -164,6 +183,13 @@ def events_query(params: Any) -> Page:
     for name in ("MATCH_epc", "MATCH_anyEPC", "MATCH_epcClass"):
         if name in params:
             qs = qs.filter(_epc_condition(name, _values(params, name)))
+    return qs
+
+
+def events_query(params: Any, viewer: Any = None) -> Page:
+    """``GET /epcis/events``: the events ``viewer`` may read (decision 0020) matching the
+    query, keyset-paged by (eventTime, id)."""
+    qs = events_filter(Event.objects.visible_to(viewer), params)
     per_page = DEFAULT_PER_PAGE
     if "perPage" in params:
         try:
@@ -180,6 +206,56 @@ def events_query(params: Any) -> Page:
     more = len(rows) > per_page
     rows = rows[:per_page]
     return Page(rows, _token_encode(rows[-1]) if more and rows else None, per_page)
+
+
+# --- Named queries and subscriptions -----------------------------------------------------------
+
+PAGING_PARAMETERS = frozenset(("perPage", "nextPageToken"))
+
+
+def query_params(query: dict[str, Any]) -> MultiValueDict[str, str]:
+    """A stored query body (query-schema.json: lists of strings, or one string for the time
+    bounds) as the request parameters ``events_filter`` reads."""
+    params: MultiValueDict[str, str] = MultiValueDict()
+    for name, value in query.items():
+        values = value if isinstance(value, list) else [value]
+        params.setlist(name, [str(v) for v in values])
+    return params
+
+
+def named_queries_for(user: Any) -> QuerySet[NamedQuery]:
+    return NamedQuery.objects.visible_to(user).order_by("name")
+
+
+def named_query_for(user: Any, name: str) -> NamedQuery:
+    query: NamedQuery | None = NamedQuery.objects.visible_to(user).filter(name=name).first()
+    if query is None:
+        raise errors.no_such_name(name)
+    return query
+
+
+def subscriptions_for(user: Any, name: str) -> QuerySet[QuerySubscription]:
+    return named_query_for(user, name).subscriptions.order_by("created_at")
+
+
+def subscription_for(user: Any, name: str, subscription_id: str) -> QuerySubscription:
+    try:
+        found = subscriptions_for(user, name).filter(pk=subscription_id).first()
+    except (ValueError, DjangoValidationError):
+        found = None
+    if found is None:
+        raise errors.not_found("Không tìm thấy đăng ký.", "No such subscription.")
+    return found
+
+
+def subscription_events(subscription: QuerySubscription, limit: int) -> list[Event]:
+    """The next events for a subscription: after its cursor (ledger order), recorded since
+    its initial record time, matching its query, readable by the query's owner."""
+    owner = subscription.query.owner
+    qs = events_filter(Event.objects.visible_to(owner), query_params(subscription.query.query))
+    qs = qs.filter(leaf_index__gt=subscription.cursor,
+                   record_time__gte=subscription.initial_record_time)
+    return list(qs.order_by("leaf_index")[:limit])
 
 
 # --- Ledger ------------------------------------------------------------------------------------

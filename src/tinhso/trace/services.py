@@ -9,11 +9,13 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tinhso.trace import errors, ledger, vocab
@@ -25,6 +27,8 @@ from tinhso.trace.models import (
     EpcRole,
     Event,
     EventEpc,
+    NamedQuery,
+    QuerySubscription,
     TraceParty,
 )
 from tinhso.trace.validation import parse_time, validate_document, validate_event
@@ -299,9 +303,10 @@ def capture_job_run(*, job_id: str) -> CaptureJob | None:
 
 def party_register(*, acting_user: Any, user: Any, name: str, kind: str,
                    glns: Sequence[tuple[str, str, str]] = (), prefixes: Sequence[str] = (),
-                   commune: Any = None) -> TraceParty:
+                   commune: Any = None, events_public: bool | None = None) -> TraceParty:
     """Register an account as a trace party with its locations ``(gln, name, kind)`` and
-    company prefixes (by an operator, the demo or the admin)."""
+    company prefixes (by an operator, the demo or the admin). ``events_public``: the party's
+    opt-in to anyone reading its full events (decision 0020); None keeps what it was."""
     from tinhso.trace.identifiers import is_valid_gs1_number
     from tinhso.trace.models import CompanyPrefix, PartyKind, TraceLocation
 
@@ -314,8 +319,10 @@ def party_register(*, acting_user: Any, user: Any, name: str, kind: str,
         if not prefix.isdigit() or not 4 <= len(prefix) <= 12:
             raise errors.invalid([("/prefix", f"{prefix} is not a GS1 company prefix")])
     with transaction.atomic():
-        party, _ = TraceParty.objects.update_or_create(
-            user=user, defaults={"name": name, "kind": kind, "commune": commune})
+        defaults: dict[str, Any] = {"name": name, "kind": kind, "commune": commune}
+        if events_public is not None:
+            defaults["events_public"] = events_public
+        party, _ = TraceParty.objects.update_or_create(user=user, defaults=defaults)
         for gln, location_name, location_kind in glns:
             TraceLocation.objects.update_or_create(
                 gln=gln, defaults={"party": party, "name": location_name,
@@ -323,3 +330,126 @@ def party_register(*, acting_user: Any, user: Any, name: str, kind: str,
         for prefix in prefixes:
             CompanyPrefix.objects.update_or_create(prefix=prefix, defaults={"party": party})
     return party
+
+
+# --- Named queries and subscriptions (the binding's /queries resources) ----------------------
+
+QUERY_NAME = re.compile(r"[A-Za-z0-9._~-]{1,100}")  # one URL path segment, unescaped
+
+
+def named_query_create(*, acting_user: Any, body: Any) -> NamedQuery:
+    """``POST /epcis/queries`` ``{"name", "query"}``: 409 if the name is taken."""
+    from tinhso.trace.selectors import PAGING_PARAMETERS, events_filter, query_params
+
+    if not isinstance(body, dict) or set(body) - {"name", "query"}:
+        raise errors.invalid([("", "the body is {\"name\": …, \"query\": {…}}")])
+    name, query = body.get("name"), body.get("query")
+    if not isinstance(name, str) or not QUERY_NAME.fullmatch(name):
+        raise errors.invalid([("/name", "1-100 characters among A-Z a-z 0-9 . _ ~ -")])
+    if not isinstance(query, dict) or not all(
+            isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(x, str)
+                                                                    for x in v))
+            for v in query.values()):
+        raise errors.invalid([("/query", "an object of strings or non-empty string lists")])
+    if set(query) & PAGING_PARAMETERS:
+        raise errors.query_parameter("Truy vấn đặt tên không chứa tham số phân trang.",
+                                     "A named query has no paging parameters.")
+    events_filter(Event.objects.none(), query_params(query))  # raises on a bad parameter
+    try:
+        with transaction.atomic():
+            return NamedQuery.objects.create(name=name, owner=acting_user, query=query)
+    except IntegrityError:
+        raise errors.EpcisError(errors.ALREADY_EXISTS, 409, "TRACE_QUERY_EXISTS",
+                                "Tên truy vấn này đã có.", "This query name is taken.",
+                                {"name": name}) from None
+
+
+def named_query_delete(*, acting_user: Any, name: str) -> None:
+    """Delete a named query and, with it, every subscription to it (the binding says so)."""
+    from tinhso.trace.selectors import named_query_for
+
+    named_query_for(acting_user, name).delete()
+
+
+_SCHEDULE_LIMITS = {"second": (0, 59), "minute": (0, 59), "hour": (0, 23),
+                    "dayOfMonth": (1, 31), "month": (1, 12), "dayOfWeek": (1, 7)}
+_SUBSCRIPTION_KEYS = {"dest", "signatureToken", "initialRecordTime", "reportIfEmpty",
+                      "stream", "schedule"}
+
+
+def schedule_values(text: str, low: int, high: int) -> set[int] | None:
+    """One schedule field of the binding: numbers and ``[a-b]`` ranges, comma-separated."""
+    out: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"\[(\d{1,2})-(\d{1,2})\]|(\d{1,2})", part)
+        if match is None:
+            return None
+        first = int(match.group(1) or match.group(3))
+        last = int(match.group(2) or match.group(3))
+        if not low <= first <= last <= high:
+            return None
+        out |= set(range(first, last + 1))
+    return out
+
+
+def _check_subscription(body: Any) -> list[tuple[str, str]]:
+    if not isinstance(body, dict):
+        return [("", "the body is a JSON object")]
+    problems = [(f"/{k}", "unknown member") for k in sorted(set(body) - _SUBSCRIPTION_KEYS)]
+    dest = body.get("dest")
+    try:
+        parts = urlsplit(dest) if isinstance(dest, str) else None
+        ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        ok = ok and len(str(dest)) <= 500 and not any(c.isspace() for c in str(dest))
+    except ValueError:
+        ok = False
+    if not ok:
+        problems.append(("/dest", "an http(s) URL of at most 500 characters"))
+    token = body.get("signatureToken")
+    if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 500):
+        problems.append(("/signatureToken", "a string of 1-500 characters"))
+    if "initialRecordTime" in body and parse_time(body["initialRecordTime"]) is None:
+        problems.append(("/initialRecordTime", "an ISO 8601 date-time with a time zone"))
+    if not isinstance(body.get("reportIfEmpty", False), bool):
+        problems.append(("/reportIfEmpty", "true or false"))
+    stream, schedule = body.get("stream"), body.get("schedule")
+    if (stream is True) == (schedule is not None) or stream not in (None, True):
+        problems.append(("", "either \"stream\": true or a \"schedule\", not both"))
+    if schedule is not None:
+        if not isinstance(schedule, dict) or not schedule or set(schedule) - set(_SCHEDULE_LIMITS):
+            problems.append(("/schedule", f"an object with some of {sorted(_SCHEDULE_LIMITS)}"))
+        else:
+            for key, value in schedule.items():
+                if not isinstance(value, str) or schedule_values(value, *_SCHEDULE_LIMITS[key]) \
+                        is None:
+                    problems.append((f"/schedule/{key}", "numbers or [a-b] ranges, in range"))
+    return problems
+
+
+def subscription_create(*, acting_user: Any, name: str, body: Any) -> QuerySubscription:
+    """``POST /epcis/queries/{name}/subscriptions``: a webhook for the query's results."""
+    from tinhso.trace.selectors import named_query_for
+    from tinhso.trace.subscriptions import encrypt_token
+
+    query = named_query_for(acting_user, name)
+    problems = _check_subscription(body)
+    if problems:
+        raise errors.subscription_controls(problems)
+    now = timezone.now()
+    initial = parse_time(body["initialRecordTime"]) if "initialRecordTime" in body else now
+    assert initial is not None  # checked
+    # Every committed leaf was recorded before now: start after them unless asked for the past.
+    cursor = ledger.tree_size() - 1 if initial >= now else -1
+    token = body.get("signatureToken")
+    return QuerySubscription.objects.create(
+        query=query, dest=body["dest"], stream=body.get("stream") is True,
+        schedule=body.get("schedule"), report_if_empty=bool(body.get("reportIfEmpty")),
+        initial_record_time=initial, cursor=cursor,
+        signature_token_enc=encrypt_token(token) if token else None)
+
+
+def subscription_delete(*, acting_user: Any, name: str, subscription_id: str) -> None:
+    from tinhso.trace.selectors import subscription_for
+
+    subscription_for(acting_user, name, subscription_id).delete()

@@ -167,7 +167,7 @@ def ledger_consistency(request: HttpRequest) -> HttpResponse:
 @require_GET
 def ledger_proof(request: HttpRequest) -> HttpResponse:
     try:
-        event = selectors.event_get(request.GET.get("event_id", ""))
+        event = selectors.ledger_event(request.GET.get("event_id", ""))
     except errors.EpcisError as exc:
         return _problem(exc, request)
     size = _size(request, "tree_size") if "tree_size" in request.GET else None
@@ -179,7 +179,10 @@ def ledger_proof(request: HttpRequest) -> HttpResponse:
             "Chưa có gốc cây đã ký nào chứa sự kiện này (chờ lần ký tiếp theo).",
             "No signed tree head covers this event yet (wait for the next one)."), request)
     head = selectors.head_of_size(proof["tree_size"])
-    return JsonResponse({"event_id": event.event_id, "event": event.document, **proof,
+    # The proof is public; the event's content (quantities, partners) only for its readers
+    # (decision 0020) — anyone else checks the leaf against the content hash it commits to.
+    document = event.document if selectors.event_readable(event, request.user) else None
+    return JsonResponse({"event_id": event.event_id, "event": document, **proof,
                          "sth": head_json(head) if head else None},
                         json_dumps_params={"ensure_ascii": False})
 

@@ -3,7 +3,8 @@
 - ``sign-head [--every N]``: sign and time-stamp the current tree head (once, or every N s)
 - ``verify-log [--trust-root FILE]``: check the whole ledger; exit status 1 on any problem
 - ``add-party USERNAME --name … --kind farm|cooperative|trader|processor|retailer
-  [--gln GLN …] [--prefix PREFIX …]``: register an account as a trace party
+  [--gln GLN …] [--prefix PREFIX …] [--events-public]``: register an account as a trace party
+  (``--events-public``: the party opts in to anyone reading its full events, decision 0020)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         p.add_argument("--kind", required=True)
         p.add_argument("--gln", action="append", default=[])
         p.add_argument("--prefix", action="append", default=[])
+        p.add_argument("--events-public", action="store_true")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, "_" + action.replace("-", "_"))(**options)
@@ -62,7 +64,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Sổ cái toàn vẹn ({summary}). The ledger is intact.")
 
     def _add_party(self, *, username: str, name: str, kind: str, gln: list[str],
-                   prefix: list[str], **_: Any) -> None:
+                   prefix: list[str], events_public: bool = False, **_: Any) -> None:
         from tinhso.accounts.models import User
         from tinhso.trace.services import party_register
 
@@ -70,5 +72,6 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no such user {username!r}")
         party = party_register(acting_user=None, user=user, name=name, kind=kind,
-                               glns=[(g, name, "farm") for g in gln], prefixes=prefix)
+                               glns=[(g, name, "farm") for g in gln], prefixes=prefix,
+                               events_public=events_public)
         self.stdout.write(f"Đã đăng ký {party.name} (#{party.pk}).")
