@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tinhso.dossiers.bulk_writer import BulkWriter
 from tinhso.dossiers.generator_clock import DAY, HOUR
 from tinhso.dossiers.generator_life import Plan
 from tinhso.dossiers.generator_plans import Generator
 from tinhso.dossiers.generator_snapshot import ProcedureInfo
-from tinhso.dossiers.importer import BulkWriter
 from tinhso.dossiers.models import Action, Dossier, DossierEvent, DossierStep, Status
 from tinhso.payments.models import Payment, PaymentStatus
 from tinhso.workdays import calendar

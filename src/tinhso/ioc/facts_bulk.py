@@ -17,11 +17,12 @@ compares both), without its per-batch reads and upserts — 41–43% of the old 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection
 
+from tinhso.core.copytext import value
 from tinhso.ioc.facts import FACT_KEYS, STATE_FIELDS
 from tinhso.ioc.models import (
     FACT_COLUMNS,
@@ -128,19 +129,38 @@ class FactLoader:
         ))
         self.dossiers += 1
 
-    def flush(self) -> None:
-        """Stage the states gathered so far (call it once per batch)."""
+    def prepare(self) -> None:
+        """Create the staging table now (a load that sends its COPYs from another thread
+        calls it first, while it still owns the connection)."""
+        if self.staged:
+            return
+        table = connection.ops.quote_name(DossierFactState._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "  # noqa: S608
+                           f"SELECT * FROM {table} WITH NO DATA")
+        self.staged = True
+
+    def flush(self, send: Callable[[str, Sequence[str], str], None] | None = None) -> None:
+        """Stage the states gathered so far (call it once per batch). ``send(table, columns,
+        text)`` copies COPY text for a caller that owns the connection (see
+        tinhso.core.copytext.CopyPipeline); without it the COPY runs here."""
         if not self.states:
             return
-        if not self.staged:
-            table = connection.ops.quote_name(DossierFactState._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
-                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "  # noqa: S608
-                               f"SELECT * FROM {table} WITH NO DATA")
-            self.staged = True
-        copy_rows(STAGE, STATE_COLUMNS, self.states)
+        self.prepare()
+        if send is None:
+            copy_rows(STAGE, STATE_COLUMNS, self.states)
+        else:
+            send(STAGE, STATE_COLUMNS,
+                 "".join("\t".join([value(v) for v in row]) + "\n" for row in self.states))
         self.states = []
+
+    def discard(self, dossier_ids: Sequence[int]) -> None:
+        """Forget staged dossiers that the load refused after staging them."""
+        if self.staged and dossier_ids:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {STAGE} WHERE dossier_id = ANY(%s)",
+                               [list(dossier_ids)])
 
     def finish(self) -> None:
         self.flush()
