@@ -20,6 +20,7 @@ import argparse
 import atexit
 import datetime as dt
 import json
+import os
 import random
 import resource
 import shutil
@@ -204,6 +205,7 @@ def main() -> int:
     args = parser.parse_args()
 
     where = setup_database()
+    load_start = os.getloadavg()
     from tinhso.core import hooks
     from tinhso.dossiers.importer import import_dossiers
 
@@ -276,12 +278,16 @@ def main() -> int:
     base_rate = args.n / base
     method = args.method if args.method != "auto" else (
         "copy" if connection.vendor == "postgresql" else "rows")
-    print(f"database: {where}; import path: {method}")
+    load_end = os.getloadavg()
+    print(f"database: {where}; import path: {method}; {os.cpu_count()} cores, load average "
+          f"{load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end (1 min)")
     print(f"file: {args.n:,} lines, {size / 1e6:,.0f} MB (written in {written:.1f} s)")
     print(f"import: {result.imported:,} dossiers, {result.events:,} events, "
           f"{result.payments:,} payments in {elapsed:.1f} s: {rate:,.0f} dossiers/s "
           f"(IOC bulk hook {hook_time[0]:.1f} s of it)")
     print(f"  peak RSS {rss_before / 1024:,.0f} MB before, {rss_after / 1024:,.0f} MB after")
+    for phase, seconds in result.timings.items():
+        print(f"  {phase}: {seconds:.1f} s")
     print(f"baseline: {base_name}, {args.n:,} dossiers in {base:.1f} s: "
           f"{base_rate:,.0f} dossiers/s")
     print(f"ratio: import = {rate / base_rate:.2f} × baseline")
