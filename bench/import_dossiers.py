@@ -200,6 +200,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--file", type=Path, default=None, help="keep the JSONL file here")
+    parser.add_argument("--reuse-file", action="store_true",
+                        help="import the --file as it is when it exists (same n and seed!)")
     parser.add_argument("--method", choices=["auto", "copy", "rows"], default="auto",
                         help="import path (auto: copy on PostgreSQL, rows on SQLite)")
     args = parser.parse_args()
@@ -214,7 +216,8 @@ def main() -> int:
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = args.file or folder / "hoso.jsonl"
     t0 = time.perf_counter()
-    write_file(path, args.n, args.seed)
+    if not (args.reuse_file and path.exists()):
+        write_file(path, args.n, args.seed)
     written = time.perf_counter() - t0
     size = path.stat().st_size
 
@@ -288,6 +291,9 @@ def main() -> int:
     print(f"  peak RSS {rss_before / 1024:,.0f} MB before, {rss_after / 1024:,.0f} MB after")
     for phase, seconds in result.timings.items():
         print(f"  {phase}: {seconds:.1f} s")
+    if result.timings:
+        rest = elapsed - sum(v for k, v in result.timings.items() if not k.startswith("of which"))
+        print(f"  commit (deferred foreign-key checks) and the rest: {rest:.1f} s")
     print(f"baseline: {base_name}, {args.n:,} dossiers in {base:.1f} s: "
           f"{base_rate:,.0f} dossiers/s")
     print(f"ratio: import = {rate / base_rate:.2f} × baseline")

@@ -146,18 +146,25 @@ class CopyPipeline:
                 copy.write(data)
         self._put(run)
 
-    def call(self, func: Callable[[Any], Any]) -> Any:
-        """``func(cursor)`` on the worker thread once the queued work is done."""
+    def submit(self, func: Callable[[Any], Any]) -> tuple[list[Any], threading.Event]:
+        """Queue ``func(cursor)`` after the queued work; ``result`` waits for its value."""
         def run() -> Any:
             with self.connection.cursor() as cursor:
                 return func(cursor)
-        out, done = self._put(run)
+        return self._put(run)
+
+    def result(self, ticket: tuple[list[Any], threading.Event]) -> Any:
+        out, done = ticket
         started = _now()
         done.wait()
         self.waited += _now() - started
         if self.error is not None:
             raise self.error
         return out[0]
+
+    def call(self, func: Callable[[Any], Any]) -> Any:
+        """``func(cursor)`` on the worker thread once the queued work is done."""
+        return self.result(self.submit(func))
 
     def close(self) -> None:
         started = _now()

@@ -82,17 +82,20 @@ class IdBlocks:
     round trips, and a small import wastes no more ids than it uses)."""
 
     def __init__(self, pipeline: CopyPipeline, table: str, per_item: int = 1) -> None:
-        self.pipeline, self.table = pipeline, table
+        self.pipeline = pipeline
+        with connection.cursor() as cursor:  # once: per value it costs more than nextval
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            self.sequence = cursor.fetchone()[0]
         self.ranges: list[range] = []
         self.block = FIRST_ID_BLOCK * per_item
         self.cap = LAST_ID_BLOCK * per_item
+        self.pending: tuple[list[Any], Any] | None = None
 
     def take(self, count: int) -> list[int]:
         out: list[int] = []
         while len(out) < count:
             if not self.ranges:
-                self._reserve(max(count - len(out), self.block))
-                self.block = min(self.block * 2, self.cap)
+                self._collect(count - len(out))
             head = self.ranges[0]
             need = count - len(out)
             out.extend(head[:need])
@@ -100,22 +103,34 @@ class IdBlocks:
                 self.ranges[0] = head[need:]
             else:
                 self.ranges.pop(0)
+        if self.pending is None and sum(map(len, self.ranges)) < self.block // 2:
+            # Ask for the next block now: the worker draws it after the queued COPYs,
+            # so Python need not wait for it later.
+            self.pending = self.pipeline.submit(self._draw(self.block))
+            self.block = min(self.block * 2, self.cap)
         return out
 
-    def _reserve(self, count: int) -> None:
-        table = self.table
+    def _collect(self, need: int) -> None:
+        if self.pending is None:
+            self.pending = self.pipeline.submit(self._draw(max(need, self.block)))
+            self.block = min(self.block * 2, self.cap)
+        self.ranges.extend(self.pipeline.result(self.pending))
+        self.pending = None
+
+    def _draw(self, count: int) -> Callable[[Any], list[range]]:
+        sequence = self.sequence
 
         def run(cursor: Any) -> list[range]:
             # Usually consecutive (no concurrent writer took one meanwhile): send the range.
-            cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(pg_get_serial_sequence("
-                           "%s, 'id')) AS v FROM generate_series(1, %s)) AS ids", [table, count])
+            cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v "
+                           "FROM generate_series(1, %s)) AS ids", [sequence, count])
             low, high = cursor.fetchone()
             if high - low + 1 == count:
                 return [range(low, high + 1)]
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table, count])
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                           [sequence, count])
             return [range(v, v + 1) for (v,) in cursor.fetchall()]
-        self.ranges.extend(self.pipeline.call(run))
+        return run
 
 
 class CopyImport:

@@ -48,6 +48,8 @@ from tinhso.ioc.profile import (
 )
 
 STATE_COLUMNS = ("dossier_id", *STATE_FIELDS)
+# The leading state columns the facts are counted from (the staging table holds only these).
+COUNTED = STATE_COLUMNS.index("fee_amount") + 1
 
 
 STAGE = "bulk_ioc_states"
@@ -135,47 +137,60 @@ class FactLoader:
         if self.staged:
             return
         table = connection.ops.quote_name(DossierFactState._meta.db_table)
+        counted = ", ".join(STATE_COLUMNS[:COUNTED])
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "  # noqa: S608
-                           f"SELECT * FROM {table} WITH NO DATA")
+                           f"SELECT {counted} FROM {table} WITH NO DATA")
         self.staged = True
 
     def flush(self, send: Callable[[str, Sequence[str], str], None] | None = None) -> None:
-        """Stage the states gathered so far (call it once per batch). ``send(table, columns,
-        text)`` copies COPY text for a caller that owns the connection (see
-        tinhso.core.copytext.CopyPipeline); without it the COPY runs here."""
+        """Write the states gathered so far (call it once per batch): into their table at
+        once — PostgreSQL maintains its indexes while the load goes on, not after it — and
+        their counting columns into the staging table that ``finish`` groups.
+
+        ``send(table, columns, text)`` copies COPY text for a caller that owns the connection
+        (see tinhso.core.copytext.CopyPipeline); without it the COPYs run here."""
         if not self.states:
             return
         self.prepare()
+        counted = STATE_COLUMNS[:COUNTED]
         if send is None:
-            copy_rows(STAGE, STATE_COLUMNS, self.states)
+            copy_rows(DossierFactState._meta.db_table, STATE_COLUMNS, self.states)
+            copy_rows(STAGE, counted, [row[:COUNTED] for row in self.states])
         else:
-            send(STAGE, STATE_COLUMNS,
-                 "".join("\t".join([value(v) for v in row]) + "\n" for row in self.states))
+            lines = ["\t".join([value(v) for v in row]) for row in self.states]
+            send(DossierFactState._meta.db_table, STATE_COLUMNS, "\n".join(lines) + "\n")
+            send(STAGE, counted, "".join(
+                line[:_nth_tab(line, COUNTED)] + "\n" for line in lines))
         self.states = []
 
     def discard(self, dossier_ids: Sequence[int]) -> None:
-        """Forget staged dossiers that the load refused after staging them."""
+        """Forget dossiers that the load refused after writing them."""
         if self.staged and dossier_ids:
             with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {STAGE} WHERE dossier_id = ANY(%s)",
-                               [list(dossier_ids)])
+                for table in (STAGE, DossierFactState._meta.db_table):
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} "
+                                   "WHERE dossier_id = ANY(%s)", [list(dossier_ids)])
 
     def finish(self) -> None:
         self.flush()
         if not self.staged:
             return
-        qn = connection.ops.quote_name
-        names = ", ".join(qn(c) for c in STATE_COLUMNS)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {STAGE}")
             _upsert_from(cursor, DailyFact, ["day", *FACT_KEYS], FACT_COLUMNS,
                          _contribution_sql())
-            cursor.execute(f"INSERT INTO {qn(DossierFactState._meta.db_table)} ({names}) "  # noqa: S608
-                           f"SELECT {names} FROM {STAGE} ORDER BY dossier_id")
             cursor.execute(f"DROP TABLE {STAGE}")
         self.staged = False
+
+
+def _nth_tab(line: str, n: int) -> int:
+    """Index of the n-th tab of a COPY line (the end of its first n fields)."""
+    at = -1
+    for _ in range(n):
+        at = line.index("\t", at + 1)
+    return at
 
 
 def _upsert_from(cursor: Any, model: Any, keys: list[str], columns: tuple[str, ...],
