@@ -4,12 +4,13 @@ The set-based paths (the COPY import, the demo generator on PostgreSQL) write do
 nobody has seen yet: no fact state exists for them, their events are all in hand, nobody can
 have complained about them. So there is nothing to read back: each dossier's profile comes
 from its row and its events as the import builds them (the same ``compute_profile``), its
-``DossierFactState`` row goes out with ``COPY`` into a temporary table, and at the end the
-counters of the whole load are computed from those states ONCE, in SQL (``GROUP BY`` per key
-and day — the rules of ``profile.contributions``), added with one ``INSERT … SELECT … ON
-CONFLICT DO UPDATE`` per fact table, and the states move into place. The result is the one
-:func:`tinhso.ioc.facts.on_dossier_events_bulk` gives (tests/dossiers/test_import_copy.py
-compares both), without its per-batch reads and upserts — 41–43% of the old import.
+``DossierFactState`` row goes out with ``COPY`` while the load goes on (into its table, and its
+counting columns into a temporary table), and at the end the counters of the whole load are
+computed from those ONCE, in SQL (``GROUP BY`` per key and day — the rules of
+``profile.contributions``) and added with one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per
+fact table. The result is the one :func:`tinhso.ioc.facts.on_dossier_events_bulk` gives
+(tests/dossiers/test_import_copy.py compares both), without its per-batch reads and upserts —
+41–43% of the old import.
 """
 
 # ruff: noqa: S608 - the SQL here interpolates only table/column names from model metadata and
