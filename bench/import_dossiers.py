@@ -20,6 +20,7 @@ import argparse
 import atexit
 import datetime as dt
 import json
+import os
 import random
 import resource
 import shutil
@@ -144,6 +145,24 @@ def baseline(path: Path, batch_size: int) -> float:
     return elapsed
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds so far of this process and of its PostgreSQL backend (same machine): on a
+    shared machine, where wall time depends on the others' load, they show where work goes."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return time.process_time(), 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:  # PostgreSQL on another machine
+        backend = float("nan")
+    return time.process_time(), backend
+
+
 OFFSET = 10**12  # ids of the COPY baseline's rows, far above the import's
 
 
@@ -179,6 +198,7 @@ def copy_baseline(dossier_ids: tuple[int, int]) -> float:
                 for chunk in copy:
                     buffer += chunk
             data[table] = (columns, bytes(buffer))
+    cpu_start = cpu_seconds()
     started = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -189,8 +209,13 @@ def copy_baseline(dossier_ids: tuple[int, int]) -> float:
                     for start in range(0, len(payload), 1 << 20):
                         copy.write(payload[start:start + (1 << 20)])
         elapsed = time.perf_counter() - started
+        cpu_end = cpu_seconds()
         transaction.set_rollback(True)
+    CPU["baseline"] = (cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1])
     return elapsed
+
+
+CPU: dict[str, tuple[float, float]] = {}
 
 
 def main() -> int:
@@ -199,11 +224,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--file", type=Path, default=None, help="keep the JSONL file here")
+    parser.add_argument("--reuse-file", action="store_true",
+                        help="import the --file as it is when it exists (same n and seed!)")
     parser.add_argument("--method", choices=["auto", "copy", "rows"], default="auto",
                         help="import path (auto: copy on PostgreSQL, rows on SQLite)")
     args = parser.parse_args()
 
     where = setup_database()
+    load_start = os.getloadavg()
     from tinhso.core import hooks
     from tinhso.dossiers.importer import import_dossiers
 
@@ -212,7 +240,8 @@ def main() -> int:
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = args.file or folder / "hoso.jsonl"
     t0 = time.perf_counter()
-    write_file(path, args.n, args.seed)
+    if not (args.reuse_file and path.exists()):
+        write_file(path, args.n, args.seed)
     written = time.perf_counter() - t0
     size = path.stat().st_size
 
@@ -249,16 +278,19 @@ def main() -> int:
         wrapped.append(w)
     hooks._bulk_subscribers[:] = wrapped
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
     from django.db import connection
     from django.db.models import Max
 
     from tinhso.dossiers.models import Dossier
 
     before = Dossier.objects.aggregate(m=Max("id"))["m"] or 0
+    cpu_start = cpu_seconds()
+    t0 = time.perf_counter()
     result = import_dossiers(path, batch_size=args.batch_size, progress=sys.stderr.isatty(),
                              method=args.method)
     elapsed = time.perf_counter() - t0
+    cpu_end = cpu_seconds()
+    CPU["import"] = (cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1])
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if not result.ok:
         print(f"import failed: {result.errors[:5]}", file=sys.stderr)
@@ -276,15 +308,27 @@ def main() -> int:
     base_rate = args.n / base
     method = args.method if args.method != "auto" else (
         "copy" if connection.vendor == "postgresql" else "rows")
-    print(f"database: {where}; import path: {method}")
+    load_end = os.getloadavg()
+    print(f"database: {where}; import path: {method}; {os.cpu_count()} cores, load average "
+          f"{load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end (1 min)")
     print(f"file: {args.n:,} lines, {size / 1e6:,.0f} MB (written in {written:.1f} s)")
     print(f"import: {result.imported:,} dossiers, {result.events:,} events, "
           f"{result.payments:,} payments in {elapsed:.1f} s: {rate:,.0f} dossiers/s "
           f"(IOC bulk hook {hook_time[0]:.1f} s of it)")
     print(f"  peak RSS {rss_before / 1024:,.0f} MB before, {rss_after / 1024:,.0f} MB after")
+    for phase, seconds in result.timings.items():
+        print(f"  {phase}: {seconds:.1f} s")
+    if result.timings:
+        rest = elapsed - sum(v for k, v in result.timings.items() if not k.startswith("of which"))
+        print(f"  commit (deferred foreign-key checks) and the rest: {rest:.1f} s")
     print(f"baseline: {base_name}, {args.n:,} dossiers in {base:.1f} s: "
           f"{base_rate:,.0f} dossiers/s")
     print(f"ratio: import = {rate / base_rate:.2f} × baseline")
+    if "baseline" in CPU:
+        (ip, ib), (bp, bb) = CPU["import"], CPU["baseline"]
+        print(f"CPU seconds: import {ip:.1f} Python + {ib:.1f} PostgreSQL backend; baseline "
+              f"{bp:.1f} + {bb:.1f} (ratio of the totals {(bp + bb) / (ip + ib):.2f}; on a "
+              "loaded machine wall times stretch, CPU seconds much less)")
     print(f"time for 1,000,000 dossiers: {1_000_000 / rate / 60:.1f} min "
           f"({'measured' if args.n >= 1_000_000 else 'extrapolated'})")
     return 0

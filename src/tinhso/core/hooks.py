@@ -43,8 +43,11 @@ def subscribe_dossier_events_bulk(func: BulkSubscriber) -> BulkSubscriber:
 
 
 def register_bulk_loader(subscriber: BulkSubscriber, factory: Callable[[], Any]) -> None:
-    """``factory()`` gives an object with ``add(row, events, last_event_id)``, ``flush()``
-    and ``finish()`` that does for a load of new dossiers what ``subscriber`` does."""
+    """``factory()`` gives an object with ``add(row, events, last_event_id)``,
+    ``flush(send=None)``, ``discard(dossier_ids)`` and ``finish()`` that does for a load of new
+    dossiers what ``subscriber`` does, and optionally ``prepare()``. A load that sends its
+    COPYs from a worker thread calls ``prepare()`` first and passes ``send(table, columns,
+    text)`` to ``flush`` (tinhso.core.copytext.CopyPipeline.copy)."""
     _bulk_loaders[subscriber] = factory
 
 

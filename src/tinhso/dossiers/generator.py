@@ -39,13 +39,13 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from tinhso.core.hooks import bulk_loaders, dossier_events_bulk_recorded
+from tinhso.dossiers.bulk_writer import BulkWriter, event_instances
 from tinhso.dossiers.codes import allocate_dossier_codes
 from tinhso.dossiers.generator_clock import DAY, HOUR, OfficeClock, to_wall
 from tinhso.dossiers.generator_life import DossierLife, Event, Plan
 from tinhso.dossiers.generator_plans import Generator
 from tinhso.dossiers.generator_rows import END_STATUSES, RowValues, plan_rows
 from tinhso.dossiers.generator_snapshot import AgencyInfo, ProcedureInfo, Snapshot
-from tinhso.dossiers.importer import BulkWriter, event_instances
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStep
 from tinhso.payments.models import Payment
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tinhso.dossiers.bulk_writer import BulkWriter
 from tinhso.dossiers.generator_clock import DAY, HOUR
 from tinhso.dossiers.generator_life import Plan
 from tinhso.dossiers.generator_plans import Generator
 from tinhso.dossiers.generator_snapshot import ProcedureInfo
-from tinhso.dossiers.importer import BulkWriter
 from tinhso.dossiers.models import Action, Dossier, DossierEvent, DossierStep, Status
 from tinhso.payments.models import Payment, PaymentStatus
 from tinhso.workdays import calendar
@@ -26,7 +26,8 @@ class RowValues:
         self.offset: int | None = None
         if writer.vendor == "sqlite":
             tz = calendar.local_tz()
-            offsets = {int(dt.datetime(y, m, 1, 12, tzinfo=tz).utcoffset().total_seconds())
+            offsets = {int((dt.datetime(y, m, 1, 12, tzinfo=tz).utcoffset() or dt.timedelta())
+                           .total_seconds())
                        for y in range(g.date_from.year, g.date_to.year + 5) for m in (1, 4, 7, 10)}
             if len(offsets) == 1:  # no DST (Asia/Ho_Chi_Minh since 1975): plain arithmetic
                 self.offset = offsets.pop()

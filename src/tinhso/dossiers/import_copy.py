@@ -1,22 +1,24 @@
-"""The PostgreSQL path of the import: one parse, ``COPY``, set-based codes and facts.
+"""The PostgreSQL path of the import: one parse, ``COPY``, set-based checks, codes and facts.
 
-``import_dossiers`` takes this path on PostgreSQL (``method="copy"``); the row-by-row path of
+``import_dossiers`` takes this path on PostgreSQL (``method="copy"``); the row path of
 :mod:`tinhso.dossiers.importer` stays for SQLite (and for comparison, ``method="rows"``).
-Everything happens in ONE transaction, so nothing of a failed or refused import stays:
+Everything happens in ONE transaction, so nothing of a failed, refused or killed import stays:
 
-1. each line is read and parsed ONCE (:class:`~tinhso.dossiers.importer.LineParser`, the same
-   rules and messages as the row path). Good lines are kept in batches; a batch's legacy codes
-   are checked against the database in one query, then its rows go out with ``COPY``: the
-   dossiers into a temporary staging table (their codes may still be missing), their events
-   and payments straight into place (ids allocated up front from the tables' sequences; the
-   foreign keys are deferred until commit), and the IOC fact state of each new dossier (the
-   bulk loader that replaces the IOC's bulk subscriber, see :mod:`tinhso.ioc.facts_bulk`).
-   After the first bad line without ``--skip-bad`` nothing more is written: the rest of the
-   file is only checked, so every bad line is still reported with its number and reason;
-2. in SQL, set-based: the daily counters are raised past the legacy codes in our format, the
-   missing codes are allocated — one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` advances
-   every (agency, day) counter by its number of dossiers, ``row_number()`` numbers them in
-   line order — and the staged dossiers move into place with one ``INSERT … SELECT``;
+1. each line is read and parsed ONCE (:class:`~tinhso.dossiers.import_parse.LineParser`, the
+   same rules and messages as the row path; duplicates inside the file are caught as it is
+   read). Python formats each batch as COPY text — the dossiers for a temporary staging table
+   (their codes may still be missing), their events and payments for their tables (ids taken
+   from the sequences up front, in growing blocks; the foreign keys are deferred to the
+   commit), the IOC fact state of each new dossier (:mod:`tinhso.ioc.facts_bulk`) — and a
+   worker thread sends it (:class:`~tinhso.core.copytext.CopyPipeline`), so PostgreSQL stores
+   batch k while Python reads batch k+1. After the first bad line without ``--skip-bad``
+   nothing more is sent: the rest of the file is only checked;
+2. in SQL, set-based: the legacy codes already in the database are found with one join (each
+   reported with its line; with ``--skip-bad`` its rows are deleted again), the daily counters
+   are raised past the legacy codes in our format, and one statement allocates the missing
+   codes — it advances every (agency, day) counter by its number of dossiers (``INSERT … ON
+   CONFLICT DO UPDATE … RETURNING``) and numbers them in line order with ``row_number()`` —
+   while it moves the staged dossiers into place (``INSERT … SELECT``);
 3. the IOC facts of the whole load are added once; subscribers without a bulk loader get the
    events in batches as before.
 
@@ -25,98 +27,110 @@ The end state is the row path's (tests/dossiers/test_import_copy.py compares bot
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
+import time
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models import Model
+from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from tinhso.core import hooks
-from tinhso.dossiers.codes import SEQUENCE_WIDTH, parse_dossier_code
-from tinhso.dossiers.importer import (
+from tinhso.core.copytext import NULL, CopyPipeline, RowFormat, escape, moment, value
+from tinhso.dossiers.codes import parse_dossier_code
+from tinhso.dossiers.import_copy_sql import (
+    STAGE,
+    allocate_codes_and_move,
+    create_stage,
+    discard_taken,
+    raise_sequences,
+    taken_codes,
+)
+from tinhso.dossiers.import_parse import (
     MAX_REPORTED_ERRORS,
     BadLine,
     ImportResult,
     LineParser,
     ParsedDossier,
-    _Collector,
-    _disabled,
-    _lines,
-    build_rows,
+    numbered_lines,
     parse_json_line,
+    progress_disabled,
 )
-from tinhso.dossiers.models import DailySequence, Dossier, DossierEvent
-from tinhso.payments.models import Payment
+from tinhso.dossiers.import_rows import PAYMENT_DESCRIPTION, dossier_values, event_moves
+from tinhso.dossiers.importer import _Collector
+from tinhso.dossiers.models import Action, Dossier, DossierEvent
+from tinhso.payments.models import Payment, PaymentStatus
 
-STAGE = "import_dossier_stage"
+# Columns each COPY fills, in the order the text is built; the others take their defaults.
+DOSSIER_COLUMNS = (
+    "id", "code", "procedure_id", "agency_id", "unit_id", "channel", "status", "applicant_kind",
+    "applicant_id_number", "applicant_name", "submitted_at", "received_at", "due_at",
+    "original_due_at", "finished_at", "returned_at", "paused_at", "remaining_office_seconds",
+    "supplement_count", "fee_amount", "paid_online", "result_electronic",
+    "components_digitized", "rating", "is_imported", "version")
+STAGE_EXTRA = ("line", "agency_code", "local_day")
+EVENT_COLUMNS = ("id", "dossier_id", "at", "action", "from_status", "to_status", "due_at",
+                 "data")
+PAYMENT_COLUMNS = ("dossier_id", "amount", "status", "online", "method", "description",
+                   "requested_at", "paid_at")
+FIRST_ID_BLOCK, LAST_ID_BLOCK = 2_000, 1 << 17  # ids reserved at once grow between these
 
 
-class _Copier:
-    """Rows given as {attname: Python value} → tuples in column order for ``COPY``."""
+class IdBlocks:
+    """Ids of one table's sequence, reserved in blocks that double up to LAST_ID_BLOCK (few
+    round trips, and a small import wastes no more ids than it uses)."""
 
-    def __init__(self, model: type[Model], *, with_pk: bool, now: dt.datetime) -> None:
-        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        self.table = model._meta.db_table
-        self.columns: list[str] = [str(f.column) for f in fields]
-        self.json_fields = [f.attname for f in fields if isinstance(f, models.JSONField)]
-        template: dict[str, Any] = {}
-        for f in fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                value: Any = now
-            elif f.has_default():
-                value = f.get_default()
-                if isinstance(f, models.JSONField):
-                    value = json.dumps(value)
+    def __init__(self, pipeline: CopyPipeline, table: str, per_item: int = 1) -> None:
+        self.pipeline = pipeline
+        with connection.cursor() as cursor:  # once: per value it costs more than nextval
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            self.sequence = cursor.fetchone()[0]
+        self.ranges: list[range] = []
+        self.block = FIRST_ID_BLOCK * per_item
+        self.cap = LAST_ID_BLOCK * per_item
+        self.pending: tuple[list[Any], Any] | None = None
+
+    def take(self, count: int) -> list[int]:
+        out: list[int] = []
+        while len(out) < count:
+            if not self.ranges:
+                self._collect(count - len(out))
+            head = self.ranges[0]
+            need = count - len(out)
+            out.extend(head[:need])
+            if len(head) > need:
+                self.ranges[0] = head[need:]
             else:
-                value = "" if f.empty_strings_allowed and not f.null else None
-            template[f.attname] = value
-        self.template = template
-        self.getter = itemgetter(*template)
-        self.rows: list[tuple[Any, ...]] = []
+                self.ranges.pop(0)
+        if self.pending is None and sum(map(len, self.ranges)) < self.block // 2:
+            # Ask for the next block now: the worker draws it after the queued COPYs,
+            # so Python need not wait for it later.
+            self.pending = self.pipeline.submit(self._draw(self.block))
+            self.block = min(self.block * 2, self.cap)
+        return out
 
-    def add(self, row: dict[str, Any]) -> None:
-        for name in self.json_fields:
-            value = row.get(name)
-            if value is not None and not isinstance(value, str):
-                if type(value) is dict and len(value) == 1 and type(value.get("status")) is int:
-                    row[name] = f'{{"status": {value["status"]}}}'  # most event rows
-                else:
-                    row[name] = json.dumps(value, ensure_ascii=False)
-        self.rows.append(self.getter(self.template | row))
+    def _collect(self, need: int) -> None:
+        if self.pending is None:
+            self.pending = self.pipeline.submit(self._draw(max(need, self.block)))
+            self.block = min(self.block * 2, self.cap)
+        self.ranges.extend(self.pipeline.result(self.pending))
+        self.pending = None
 
-    def flush(self, table: str | None = None, extra: tuple[str, ...] = ()) -> None:
-        if not self.rows:
-            return
-        qn = connection.ops.quote_name
-        names = ", ".join(qn(c) for c in (*self.columns, *extra))
-        with connection.cursor() as cursor, cursor.cursor.copy(
-                f"COPY {qn(table or self.table)} ({names}) FROM STDIN") as copy:
-            for row in self.rows:
-                copy.write_row(row)
-        self.rows = []
+    def _draw(self, count: int) -> Callable[[Any], list[range]]:
+        sequence = self.sequence
 
-
-def _nextvals(model: type[Model], count: int) -> list[int]:
-    if count == 0:
-        return []
-    with connection.cursor() as cursor:
-        # Usually the values are consecutive (no concurrent writer took one meanwhile): then
-        # the range is enough, not a million rows sent back.
-        cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(pg_get_serial_sequence(%s, "
-                       "'id')) AS v FROM generate_series(1, %s)) AS ids",
-                       [model._meta.db_table, count])
-        low, high = cursor.fetchone()
-        if high - low + 1 == count:
-            return list(range(low, high + 1))
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                       "FROM generate_series(1, %s)", [model._meta.db_table, count])
-        return [row[0] for row in cursor.fetchall()]
+        def run(cursor: Any) -> list[range]:
+            # Usually consecutive (no concurrent writer took one meanwhile): send the range.
+            cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v "
+                           "FROM generate_series(1, %s)) AS ids", [sequence, count])
+            low, high = cursor.fetchone()
+            if high - low + 1 == count:
+                return [range(low, high + 1)]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                           [sequence, count])
+            return [range(v, v + 1) for (v,) in cursor.fetchall()]
+        return run
 
 
 class CopyImport:
@@ -132,23 +146,38 @@ class CopyImport:
         self.state = _Collector(self.result)
         self.first_line: dict[str, int] = {}
         now = timezone.now()
-        self.stage = _Copier(Dossier, with_pk=True, now=now)
-        self.events = _Copier(DossierEvent, with_pk=True, now=now)
-        self.payments = _Copier(Payment, with_pk=False, now=now)
+        self.stage = RowFormat(Dossier, DOSSIER_COLUMNS, now=now, extra=STAGE_EXTRA)
+        self.events = RowFormat(DossierEvent, EVENT_COLUMNS, now=now)
+        self.payments = RowFormat(Payment, PAYMENT_COLUMNS, now=now)
         self.loaders, self.plain = hooks.bulk_loaders()
         self.batches: list[list[int]] = []  # dossier ids per batch, for plain subscribers
+        self.unchecked: list[tuple[str, int]] = []  # (code, line) read but not staged
+        self.timings = self.result.timings
 
     @property
     def writing(self) -> bool:
         return self.skip_bad or not self.state.bad
 
-    # -- pass over the file ----------------------------------------------------------------
-
     def run(self) -> ImportResult:
+        result = self.result
         with transaction.atomic():
-            self._create_stage()
-            self._read()
-            result = self.result
+            started = time.perf_counter()
+            create_stage()
+            for loader in self.loaders:
+                if hasattr(loader, "prepare"):
+                    loader.prepare()
+            connection.ensure_connection()
+            self.pipeline = CopyPipeline(connection.connection)
+            self.dossier_ids = IdBlocks(self.pipeline, Dossier._meta.db_table)
+            self.event_ids = IdBlocks(self.pipeline, DossierEvent._meta.db_table, per_item=8)
+            try:
+                self._read()
+            finally:
+                self.pipeline.close()  # always: the rollback must not race a running COPY
+            self.timings["read, parse, format (PostgreSQL storing meanwhile)"] = (
+                time.perf_counter() - started)
+            self.timings["of which waiting for PostgreSQL"] = self.pipeline.waited
+            self._timed("legacy codes already in the database (SQL join)", self._taken)
             result.errors.sort(key=lambda e: e.line)
             del result.errors[MAX_REPORTED_ERRORS:]
             if self.on_validated is not None:
@@ -159,33 +188,29 @@ class CopyImport:
                 return result
             result.skipped = len(self.state.bad)
             if not result.imported:
-                transaction.set_rollback(True)  # the staging table goes with the rollback
+                transaction.set_rollback(True)  # the staging tables go with the rollback
                 return result
             self._place()
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
-        return self.result
+        return result
 
-    def _create_stage(self) -> None:
-        qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            # Inside an outer transaction (tests, callers) ON COMMIT comes later: drop our own.
-            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} (LIKE {qn(Dossier._meta.db_table)}) "
-                           "ON COMMIT DROP")
-            cursor.execute(f"ALTER TABLE {STAGE} ALTER COLUMN code DROP NOT NULL, "
-                           "ADD COLUMN line integer, ADD COLUMN agency_code text, "
-                           "ADD COLUMN local_day date")
+    def _timed(self, name: str, func: Callable[[], Any]) -> None:
+        started = time.perf_counter()
+        func()
+        self.timings[name] = time.perf_counter() - started
+
+    # -- one pass over the file --------------------------------------------------------------
 
     def _read(self) -> None:
         result, state, parser = self.result, self.state, self.parser
         buffer: list[ParsedDossier] = []
         with open(self.path, "rb") as handle, tqdm(
             total=os.path.getsize(self.path), unit="B", unit_scale=True,
-            desc="Nhập / importing", disable=_disabled(self.progress), leave=False,
+            desc="Nhập / importing", disable=progress_disabled(self.progress), leave=False,
         ) as bar:
             unreported = 0
-            for number, raw in _lines(handle):
+            for number, raw in numbered_lines(handle):
                 result.lines += 1
                 unreported += len(raw)
                 if unreported >= 1 << 20:
@@ -198,11 +223,18 @@ class CopyImport:
                     continue
                 if parsed.code is not None and not self._first_code(parsed):
                     continue
+                if not self.writing:  # a bad line and no --skip-bad: only check the rest
+                    if parsed.code is not None:
+                        self.unchecked.append((parsed.code, number))
+                    continue
                 buffer.append(parsed)
                 if len(buffer) >= self.batch_size:
-                    self._batch(buffer)
+                    self._write(buffer)
                     buffer = []
-            self._batch(buffer)
+            if buffer and self.writing:
+                self._write(buffer)
+            else:
+                self.unchecked += [(p.code, p.line) for p in buffer if p.code is not None]
             bar.update(unreported)
 
     def _first_code(self, parsed: ParsedDossier) -> bool:
@@ -221,121 +253,109 @@ class CopyImport:
                 self.state.sequences[key] = ours[2]
         return True
 
-    def _batch(self, batch: list[ParsedDossier]) -> None:
-        codes = [p.code for p in batch if p.code is not None]
-        if codes:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT code FROM {Dossier._meta.db_table} "  # noqa: S608
-                               "WHERE code = ANY(%s)", [codes])
-                taken = {row[0] for row in cursor.fetchall()}
-            if taken:
-                for p in batch:
-                    if p.code in taken:
-                        self.state.error(p.line, f"mã hồ sơ {p.code} đã có trong cơ sở dữ liệu",
-                                         f"dossier code {p.code} already exists in the database")
-                batch = [p for p in batch if p.code not in taken]
-        if not batch or not self.writing:
-            return
-        self._write(batch)
-
     def _write(self, batch: list[ParsedDossier]) -> None:
-        ids = _nextvals(Dossier, len(batch))
-        event_ids = iter(_nextvals(DossierEvent, sum(len(p.events) for p in batch)))
+        ids = self.dossier_ids.take(len(batch))
+        event_ids = iter(self.event_ids.take(sum(len(p.events) for p in batch)))
         local_day = self.parser.local_day
+        stage, events_line, payments_line = self.stage.line, self.events.line, self.payments.line
+        action = Action.IMPORT.value
+        paid = PaymentStatus.PAID.value
+        description = escape(PAYMENT_DESCRIPTION)
+        stage_text: list[str] = []
+        event_text: list[str] = []
+        payment_text: list[str] = []
+        loaders = self.loaders
+        n_events = n_payments = 0
         for p, dossier_id in zip(batch, ids, strict=True):
-            dossier, events, payments = build_rows(p, p.code, dossier_id)  # type: ignore[arg-type]
+            moves, due = event_moves(p)
+            d = dossier_values(p, p.code, dossier_id, due)
+            did = str(dossier_id)
             last = 0
-            for row in events:
-                row["id"] = last = next(event_ids)
-            for loader in self.loaders:
-                loader.add(dossier, [(e["action"], e["at"], e["to_status"]) for e in events],
-                           last)
-            dossier.update(line=p.line, agency_code=p.agency.code,
-                           local_day=local_day(p.received_at))
-            self.stage.rows.append(self.stage.getter(self.stage.template | dossier)
-                                   + (p.line, p.agency.code, dossier["local_day"]))
-            for row in events:
-                self.events.add(row)
-            for row in payments:
-                self.payments.add(row)
-            self.result.events += len(events)
-            self.result.payments += len(payments)
-        self.stage.flush(STAGE, ("line", "agency_code", "local_day"))
-        self.events.flush()
-        self.payments.flush()
-        for loader in self.loaders:
-            loader.flush()
+            for at, before, after, due_at, data in moves:
+                last = next(event_ids)
+                event_text.append(events_line(
+                    str(last), did, at.isoformat(), action,
+                    NULL if before is None else str(before), str(after), moment(due_at),
+                    f'{{"status": {after}}}' if len(data) == 1 else value(data)))
+            n_events += len(moves)
+            for at, amount, online in p.payments:
+                stamp = at.isoformat()
+                payment_text.append(payments_line(
+                    did, str(amount), paid, "t" if online else "f",
+                    "online" if online else "counter", description, stamp, stamp))
+            n_payments += len(p.payments)
+            if loaders:
+                steps = [(action, m[0], m[2]) for m in moves]
+                for loader in loaders:
+                    loader.add(d, steps, last)
+            stage_text.append(stage(
+                did, NULL if p.code is None else escape(p.code), str(d["procedure_id"]),
+                str(d["agency_id"]), value(d["unit_id"]), str(d["channel"]), str(d["status"]),
+                escape(d["applicant_kind"]), escape(d["applicant_id_number"]),
+                escape(d["applicant_name"]), moment(d["submitted_at"]), moment(d["received_at"]),
+                moment(due), moment(due), moment(d["finished_at"]), moment(d["returned_at"]),
+                moment(d["paused_at"]), value(d["remaining_office_seconds"]),
+                str(d["supplement_count"]), str(d["fee_amount"]), "t" if d["paid_online"] else "f",
+                "t" if d["result_electronic"] else "f",
+                "t" if d["components_digitized"] else "f", value(d["rating"]), "t",
+                str(d["version"]), str(p.line), escape(p.agency.code),
+                local_day(p.received_at).isoformat()))
+        send = self.pipeline.copy
+        send(STAGE, self.stage.columns, "".join(stage_text))
+        send(DossierEvent._meta.db_table, self.events.columns, "".join(event_text))
+        send(Payment._meta.db_table, self.payments.columns, "".join(payment_text))
+        for loader in loaders:
+            loader.flush(send)
         if self.plain:
             self.batches.append(ids)
         self.result.imported += len(batch)
+        self.result.events += n_events
+        self.result.payments += n_payments
 
-    # -- set-based part --------------------------------------------------------------------
+    # -- set-based part ----------------------------------------------------------------------
+
+    def _taken(self) -> None:
+        """Legacy codes that live dossiers already hold: reported with their lines; with
+        --skip-bad their staged rows, events, payments and fact states go again."""
+        taken = taken_codes() if self.result.imported else []
+        for start in range(0, len(self.unchecked), 10_000):
+            lines = dict(self.unchecked[start:start + 10_000])
+            taken += [(lines[code], code) for code in Dossier.objects.filter(
+                code__in=list(lines)).values_list("code", flat=True)]
+        if not taken:
+            return
+        for line, code in taken:
+            self.state.error(line, f"mã hồ sơ {code} đã có trong cơ sở dữ liệu",
+                             f"dossier code {code} already exists in the database")
+        if self.skip_bad:
+            ids, events, payments = discard_taken()
+            for loader in self.loaders:
+                loader.discard(ids)
+            self.result.imported -= len(ids)
+            self.result.events -= events
+            self.result.payments -= payments
+            gone = set(ids)
+            for batch in self.batches:
+                batch[:] = [i for i in batch if i not in gone]
 
     def _place(self) -> None:
-        with tqdm(total=3, desc="Xếp vào chỗ / placing", disable=_disabled(self.progress),
-                  leave=False) as bar:
-            self._raise_sequences()
-            self._allocate_codes()
-            bar.update(1)
-            qn = connection.ops.quote_name
-            names = ", ".join(qn(c) for c in self.stage.columns)
-            with connection.cursor() as cursor:
-                cursor.execute(f"INSERT INTO {qn(Dossier._meta.db_table)} ({names}) "  # noqa: S608
-                               f"SELECT {names} FROM {STAGE} ORDER BY id")
-            bar.update(1)
-            for loader in self.loaders:
-                loader.finish()
-            for ids in self.batches:
-                events = list(DossierEvent.objects.filter(dossier_id__in=ids).order_by("id"))
-                for func in self.plain:
-                    func(events)
+        with tqdm(total=3, desc="Xếp vào chỗ / placing",
+                  disable=progress_disabled(self.progress), leave=False) as bar:
+            self._timed("daily counters past legacy codes",
+                        lambda: raise_sequences(self.state.sequences))
+            self._timed("codes allocated + dossiers moved into place (one statement)",
+                        allocate_codes_and_move)
+            bar.update(2)
+            self._timed("IOC facts of the whole load (GROUP BY, upserts)", self._facts)
             bar.update(1)
 
-    def _raise_sequences(self) -> None:
-        """Counters move past the legacy codes in our format (like advance_daily_sequences)."""
-        used = self.state.sequences
-        if not used:
-            return
-        keys = sorted(used)
-        table = DailySequence._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (agency_id, day, last_value) "  # noqa: S608
-                "SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) "
-                "ON CONFLICT (agency_id, day) DO UPDATE "
-                f"SET last_value = GREATEST({table}.last_value, EXCLUDED.last_value)",
-                [[k[0] for k in keys], [k[1] for k in keys], [used[k] for k in keys]])
-
-    def _allocate_codes(self) -> None:
-        """One statement: advance each (agency, day) counter by its number of dossiers without
-        a code, and number those dossiers in line order after the counter's old value."""
-        table = DailySequence._meta.db_table
-        width = SEQUENCE_WIDTH
-        with connection.cursor() as cursor:
-            cursor.execute(f"""
-                WITH need AS (
-                    SELECT agency_id, local_day AS day, count(*) AS n FROM {STAGE}
-                    WHERE code IS NULL GROUP BY agency_id, local_day
-                ), bumped AS (
-                    INSERT INTO {table} AS s (agency_id, day, last_value)
-                    SELECT agency_id, day, n FROM need ORDER BY agency_id, day
-                    ON CONFLICT (agency_id, day) DO UPDATE
-                    SET last_value = s.last_value + EXCLUDED.last_value
-                    RETURNING agency_id, day, last_value
-                ), ranked AS (
-                    SELECT line, agency_id, local_day AS day,
-                           row_number() OVER (PARTITION BY agency_id, local_day ORDER BY line) AS rn
-                    FROM {STAGE} WHERE code IS NULL
-                )
-                UPDATE {STAGE} AS st
-                SET code = st.agency_code || '-' || to_char(st.local_day, 'YYMMDD') || '-'
-                           || lpad(v.value::text, greatest({width}, length(v.value::text)), '0')
-                FROM ranked r
-                JOIN bumped b ON b.agency_id = r.agency_id AND b.day = r.day
-                JOIN need n ON n.agency_id = r.agency_id AND n.day = r.day
-                CROSS JOIN LATERAL (SELECT b.last_value - n.n + r.rn AS value) v
-                WHERE st.line = r.line
-            """)  # noqa: S608 - only table names from model metadata are interpolated
+    def _facts(self) -> None:
+        for loader in self.loaders:
+            loader.finish()
+        for ids in self.batches:
+            events = list(DossierEvent.objects.filter(dossier_id__in=ids).order_by("id"))
+            for func in self.plain:
+                func(events)
 
 
 def import_dossiers_copy(path: str, *, skip_bad: bool, batch_size: int, progress: bool | None,

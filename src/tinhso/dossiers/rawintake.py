@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tinhso.dossiers.importer import BulkWriter
+from tinhso.dossiers.bulk_writer import BulkWriter
 from tinhso.dossiers.models import Action, Channel, Dossier, DossierEvent, Status
 
 # Procedure and agency codes -> ids, read once per process (the baseline's only lookups).

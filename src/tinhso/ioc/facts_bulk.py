@@ -4,12 +4,13 @@ The set-based paths (the COPY import, the demo generator on PostgreSQL) write do
 nobody has seen yet: no fact state exists for them, their events are all in hand, nobody can
 have complained about them. So there is nothing to read back: each dossier's profile comes
 from its row and its events as the import builds them (the same ``compute_profile``), its
-``DossierFactState`` row goes out with ``COPY`` into a temporary table, and at the end the
-counters of the whole load are computed from those states ONCE, in SQL (``GROUP BY`` per key
-and day — the rules of ``profile.contributions``), added with one ``INSERT … SELECT … ON
-CONFLICT DO UPDATE`` per fact table, and the states move into place. The result is the one
-:func:`tinhso.ioc.facts.on_dossier_events_bulk` gives (tests/dossiers/test_import_copy.py
-compares both), without its per-batch reads and upserts — 41–43% of the old import.
+``DossierFactState`` row goes out with ``COPY`` while the load goes on (into its table, and its
+counting columns into a temporary table), and at the end the counters of the whole load are
+computed from those ONCE, in SQL (``GROUP BY`` per key and day — the rules of
+``profile.contributions``) and added with one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per
+fact table. The result is the one :func:`tinhso.ioc.facts.on_dossier_events_bulk` gives
+(tests/dossiers/test_import_copy.py compares both), without its per-batch reads and upserts —
+41–43% of the old import.
 """
 
 # ruff: noqa: S608 - the SQL here interpolates only table/column names from model metadata and
@@ -17,11 +18,12 @@ compares both), without its per-batch reads and upserts — 41–43% of the old 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection
 
+from tinhso.core.copytext import value
 from tinhso.ioc.facts import FACT_KEYS, STATE_FIELDS
 from tinhso.ioc.models import (
     FACT_COLUMNS,
@@ -47,6 +49,8 @@ from tinhso.ioc.profile import (
 )
 
 STATE_COLUMNS = ("dossier_id", *STATE_FIELDS)
+# The leading state columns the facts are counted from (the staging table holds only these).
+COUNTED = STATE_COLUMNS.index("fee_amount") + 1
 
 
 STAGE = "bulk_ioc_states"
@@ -128,34 +132,66 @@ class FactLoader:
         ))
         self.dossiers += 1
 
-    def flush(self) -> None:
-        """Stage the states gathered so far (call it once per batch)."""
+    def prepare(self) -> None:
+        """Create the staging table now (a load that sends its COPYs from another thread
+        calls it first, while it still owns the connection)."""
+        if self.staged:
+            return
+        table = connection.ops.quote_name(DossierFactState._meta.db_table)
+        counted = ", ".join(STATE_COLUMNS[:COUNTED])
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "  # noqa: S608
+                           f"SELECT {counted} FROM {table} WITH NO DATA")
+        self.staged = True
+
+    def flush(self, send: Callable[[str, Sequence[str], str], None] | None = None) -> None:
+        """Write the states gathered so far (call it once per batch): into their table at
+        once — PostgreSQL maintains its indexes while the load goes on, not after it — and
+        their counting columns into the staging table that ``finish`` groups.
+
+        ``send(table, columns, text)`` copies COPY text for a caller that owns the connection
+        (see tinhso.core.copytext.CopyPipeline); without it the COPYs run here."""
         if not self.states:
             return
-        if not self.staged:
-            table = connection.ops.quote_name(DossierFactState._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
-                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "  # noqa: S608
-                               f"SELECT * FROM {table} WITH NO DATA")
-            self.staged = True
-        copy_rows(STAGE, STATE_COLUMNS, self.states)
+        self.prepare()
+        counted = STATE_COLUMNS[:COUNTED]
+        if send is None:
+            copy_rows(DossierFactState._meta.db_table, STATE_COLUMNS, self.states)
+            copy_rows(STAGE, counted, [row[:COUNTED] for row in self.states])
+        else:
+            lines = ["\t".join([value(v) for v in row]) for row in self.states]
+            send(DossierFactState._meta.db_table, STATE_COLUMNS, "\n".join(lines) + "\n")
+            send(STAGE, counted, "".join(
+                line[:_nth_tab(line, COUNTED)] + "\n" for line in lines))
         self.states = []
+
+    def discard(self, dossier_ids: Sequence[int]) -> None:
+        """Forget dossiers that the load refused after writing them."""
+        if self.staged and dossier_ids:
+            with connection.cursor() as cursor:
+                for table in (STAGE, DossierFactState._meta.db_table):
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} "
+                                   "WHERE dossier_id = ANY(%s)", [list(dossier_ids)])
 
     def finish(self) -> None:
         self.flush()
         if not self.staged:
             return
-        qn = connection.ops.quote_name
-        names = ", ".join(qn(c) for c in STATE_COLUMNS)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {STAGE}")
             _upsert_from(cursor, DailyFact, ["day", *FACT_KEYS], FACT_COLUMNS,
                          _contribution_sql())
-            cursor.execute(f"INSERT INTO {qn(DossierFactState._meta.db_table)} ({names}) "  # noqa: S608
-                           f"SELECT {names} FROM {STAGE} ORDER BY dossier_id")
             cursor.execute(f"DROP TABLE {STAGE}")
         self.staged = False
+
+
+def _nth_tab(line: str, n: int) -> int:
+    """Index of the n-th tab of a COPY line (the end of its first n fields)."""
+    at = -1
+    for _ in range(n):
+        at = line.index("\t", at + 1)
+    return at
 
 
 def _upsert_from(cursor: Any, model: Any, keys: list[str], columns: tuple[str, ...],
