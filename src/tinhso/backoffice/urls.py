@@ -15,6 +15,7 @@ urlpatterns = [
     path("tiep-nhan/<str:code>/", intake.intake_form, name="intake_form"),
     path("ho-so/<str:code>/", views.dossier_detail, name="dossier"),
     path("ho-so/<str:code>/thao-tac/<str:action>/", views.dossier_action, name="action"),
+    path("ho-so/<str:code>/ket-qua/", views.dossier_attach_result, name="attach_result"),
     path("ho-so/<str:code>/van-ban/", views.dossier_issue_document, name="issue_document"),
     path("ho-so/<str:code>/tep/<int:attachment_id>/", views.attachment_view, name="attachment"),
     path("ho-so/<str:code>/giay-tiep-nhan/", views.receipt, name="receipt"),
