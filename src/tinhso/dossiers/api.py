@@ -328,7 +328,7 @@ def result_out(result: Any) -> dict[str, Any]:
 def result(request: HttpRequest, code: str) -> dict[str, Any]:
     from tinhso.documents.results import current_result
 
-    dossier = selectors.dossier_get_for_user(request.user, code)
+    dossier = selectors.dossier_get_for_user(request.user, code)  # type: ignore[arg-type]
     found = current_result(dossier)
     if found is None:
         raise NotFound("Hồ sơ chưa có kết quả giải quyết.", "The dossier has no result yet.",
@@ -343,7 +343,7 @@ def result_attach(request: HttpRequest, code: str) -> HttpStatus[dict[str, Any]]
     ``replace=true`` with a ``reason`` (leaders; audited, the old result is kept)."""
     from tinhso.documents.results import result_attach as attach
 
-    dossier = selectors.dossier_get_for_user(request.user, code)
+    dossier = selectors.dossier_get_for_user(request.user, code)  # type: ignore[arg-type]
     replace = request.POST.get("replace", "false")
     if replace not in ("true", "false"):
         raise ValidationFailed("INVALID_REPLACE", "Trường “replace” phải là true hoặc false.",
