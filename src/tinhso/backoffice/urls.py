@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tinhso.backoffice import finance, intake, views
+from tinhso.backoffice import finance, intake, transfer, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("thu-phi/", finance.finance, name="finance"),
     path("thu-phi/giao-dich/<int:line_id>/<str:decision>/", finance.finance_decide,
          name="finance_decide"),
+    path("chuyen-ho-so/", transfer.transfer_page, name="transfer"),
     path("hang-doi/<str:queue>/", views.queue, name="queue"),
     path("tiep-nhan/", intake.intake_start, name="intake"),
     path("tiep-nhan/<str:code>/", intake.intake_form, name="intake_form"),
