@@ -826,7 +826,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
     "documents.DocumentJob": (_doc_job, AGENCY_A),
     "documents.DossierResult": (_dossier_result, AGENCY_A),
-    "dossiers.DossierTransfer": (_dossier_transfer, AGENCY_A),
+    "dossiers.DossierTransfer": (_dossier_transfer, AGENCY_A_AND_APPLICANT),
     "outbox.OutboxEvent": (_outbox_event, AGENCY_A),
     # The LGSP's registry, credentials and log entries: the province's operators only.
     **{f"lgsp.{name}": (_lgsp(name), {"province_admin"}) for name in (
