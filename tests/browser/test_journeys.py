@@ -206,14 +206,11 @@ def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
     logout(browser)
     login(browser, base, "cb-receiver")
     browser.get(f"{base}/mot-cua/ho-so/{dossier.code}/")
-    from selenium.webdriver.support.ui import Select as _Select
-
-    _Select(_css(browser, "#doc-form")).select_by_value("result")
-    browser.execute_script("window.confirm = () => true;")
-    _click_text(browser, "button", "Phát hành PDF có chữ ký số")
-    _wait(browser, lambda d: "Đã phát hành" in d.page_source or "message-error" in d.page_source,
-          timeout=60)
-    shot("result-issued")
+    # The approval attached the decision's one result, generated from the procedure's template
+    # and signed by a job (an uploaded PDF is the other way: tests/documents/test_results.py).
+    _wait(browser, lambda d: 'data-result-source="generated"' in d.page_source, timeout=60)
+    assert "Tạo kết quả từ mẫu" not in browser.page_source  # no second result is offered
+    shot("result-attached")
     officer_act(browser, base, shot, dossier.code, "return_result")
     dossier.refresh_from_db()
     assert dossier.status == Status.RETURNED
@@ -226,7 +223,8 @@ def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
     shot("returned")
     result = Attachment.objects.filter(dossier=dossier, kind=AttachmentKind.RESULT).first()
     assert result is not None, "the result document should have been issued"
-    link = _css(browser, f"a[href$='/tep/{result.pk}/']")
+    assert "Hồ sơ đã được giải quyết theo quy định" not in browser.page_source  # no placeholder
+    link = _css(browser, f"[data-result] a[href$='/tep/{result.pk}/']")
     # Fetch the download with the browser's own session to prove the permission check passes.
     status = browser.execute_async_script(
         "const done = arguments[1]; fetch(arguments[0]).then(r => r.arrayBuffer()"

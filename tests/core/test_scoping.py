@@ -605,6 +605,20 @@ def _doc_job(w: World) -> Any:
     return DocumentJob.objects.create(dossier=w.dossier, dossier_event=_event(w), form="01")
 
 
+def _dossier_result(w: World) -> Any:
+    from tinhso.documents.models import DossierResult
+
+    return DossierResult.objects.create(dossier=w.dossier, decision=_event(w),
+                                        source="generated", attached_at=w.now)
+
+
+def _dossier_transfer(w: World) -> Any:
+    from tinhso.dossiers.models import DossierTransfer
+
+    return DossierTransfer.objects.create(dossier=w.dossier, from_agency=w.dossier.agency,
+                                          to_agency=w.dossier.agency, status=1, at=w.now)
+
+
 def _notice(w: World) -> Any:
     from tinhso.notifications.models import Notification
 
@@ -850,6 +864,8 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "documents.Document": (lambda w: w.document, AGENCY_A),
     "documents.CertificationRegisterEntry": (_register_entry, AGENCY_A),
     "documents.DocumentJob": (_doc_job, AGENCY_A),
+    "documents.DossierResult": (_dossier_result, AGENCY_A),
+    "dossiers.DossierTransfer": (_dossier_transfer, AGENCY_A_AND_APPLICANT),
     "outbox.OutboxEvent": (_outbox_event, AGENCY_A),
     # The LGSP's registry, credentials and log entries: the province's operators only.
     **{f"lgsp.{name}": (_lgsp(name), {"province_admin"}) for name in (

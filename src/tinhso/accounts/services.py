@@ -169,8 +169,9 @@ def official_create(*, acting_user: User, username: str, full_name: str, agency:
         raise PermissionDenied({"agency": agency.code, "roles": role_values})
     if not _USERNAME.match(user.username):
         raise ValidationFailed(
-            "INVALID_USERNAME", "Tên đăng nhập gồm 3–150 ký tự: chữ, số và . _ @ + -.",
-            "The username has 3–150 characters: letters, digits and . _ @ + -.",
+            "INVALID_USERNAME",
+            "Tên đăng nhập gồm 3–150 ký tự: chữ, số và các dấu “.”, “_”, “@”, “+”, “-”.",
+            "The username has 3–150 characters: letters, digits and “.”, “_”, “@”, “+”, “-”.",
             {"field": "username"},
         )
     conflict = Conflict("USERNAME_TAKEN", "Tên đăng nhập đã được dùng.",

@@ -141,7 +141,43 @@ def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_issue": request.user.has_role("receiver", "specialist", "leader"),  # type: ignore
         "document_jobs": list(dossier.document_jobs.select_related("document", "actor")
                               .order_by("created_at", "id")),
+        **_result_context(request, dossier),
     })
+
+
+def _result_context(request: HttpRequest, dossier: Any) -> dict[str, Any]:
+    from tinhso.documents.results import ATTACH_ROLES, result_history
+
+    history = result_history(dossier)
+    user = request.user
+    return {
+        "result_open": dossier.status in (Status.PROCESSED, Status.RETURNED),
+        "result_current": next((r for r in reversed(history) if r.is_current), None),
+        "result_replaced": [r for r in history if not r.is_current],
+        "can_attach_result": user.has_role(*ATTACH_ROLES),  # type: ignore[union-attr]
+        "can_replace_result": user.has_role("leader"),  # type: ignore[union-attr]
+    }
+
+
+@official_required
+@require_POST
+def dossier_attach_result(request: HttpRequest, code: str) -> HttpResponse:
+    """Attach the decision's result: an uploaded PDF (sealed by the platform) or one generated
+    from the procedure's template; or, for a leader with a reason, replace a wrong one."""
+    from tinhso.documents.results import result_attach
+
+    dossier = visible_dossier(request, code)
+    replace = request.POST.get("thay_the") == "1"
+    try:
+        result_attach(acting_user=request.user, dossier=dossier,
+                      source=request.POST.get("nguon", ""), upload=request.FILES.get("tep"),
+                      replace=replace, reason=request.POST.get("ly_do", "")[:4000])
+    except DomainError as exc:
+        messages.error(request, f"{error_message(exc)} ({exc.code})")
+    else:
+        messages.success(request, _("Đã thay kết quả giải quyết.") if replace
+                         else _("Đã đính kèm kết quả giải quyết."))
+    return redirect("backoffice:dossier", code=code)
 
 
 def steps_with_handlers(dossier: Any, events: list[Any]) -> list[Any]:

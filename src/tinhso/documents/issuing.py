@@ -89,6 +89,10 @@ def job_for_event(event: Any, form: str) -> DocumentJob | None:
                 defaults={"dossier_id": event.dossier_id, "actor_id": event.actor_id})
     except IntegrityError:  # created by a concurrent caller
         job = DocumentJob.objects.get(dossier_event=event, form=form)
+    if form == DocumentForm.RESULT:
+        from tinhso.documents.results import record_generated
+
+        record_generated(job, event)
     return job
 
 
@@ -123,6 +127,10 @@ def _finish(job: DocumentJob, *, state: str, reason: str = "",
         job.document = document
         fields.append("document")
     job.save(update_fields=fields)
+    if document is not None:
+        from tinhso.documents.results import job_signed
+
+        job_signed(job, document)
 
 
 def document_job_run(*, job_id: int) -> DocumentJob | None:
@@ -197,10 +205,16 @@ def document_request(*, acting_user: Any, dossier: Any, form: str) -> DocumentJo
         raise Conflict("NO_STEP_FOR_FORM", "Hồ sơ chưa có bước tạo ra văn bản này.",
                        "The dossier has no step that produces this form.", {"form": form})
     job = DocumentJob.objects.select_for_update().filter(dossier_event=event, form=form).first()
+    if form == DocumentForm.RESULT:
+        _refuse_second_result(dossier, event, job)
     if job is None:
         # A step done before jobs existed, or by a non-official: the requester signs it.
         job = DocumentJob.objects.create(dossier=dossier, dossier_event=event, form=form,
                                          actor=acting_user)
+        if form == DocumentForm.RESULT:
+            from tinhso.documents.results import record_generated
+
+            record_generated(job, event)
     elif job.state == IssueState.FAILED:
         job.state, job.reason, job.actor = IssueState.PENDING, "", acting_user
         job.save(update_fields=["state", "reason", "actor", "updated_at"])
@@ -209,6 +223,17 @@ def document_request(*, acting_user: Any, dossier: Any, form: str) -> DocumentJo
     job_id = job.pk
     transaction.on_commit(lambda: enqueue(job_id))
     return job
+
+
+def _refuse_second_result(dossier: Any, event: Any, job: DocumentJob | None) -> None:
+    """The result form belongs to the decision's one result: the button may (re)sign the
+    generated result, never add a second result beside an uploaded one."""
+    from tinhso.documents.results import already_attached, current_result
+
+    current = current_result(dossier)
+    if current is not None and current.decision_id == event.pk and (
+            job is None or current.job_id != job.pk):
+        raise already_attached(current)
 
 
 def jobs_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:

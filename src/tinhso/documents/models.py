@@ -217,3 +217,58 @@ class CompetentSigner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_position_display()} ({self.agency})"
+
+
+class ResultSource(models.TextChoices):
+    GENERATED = "generated", "Tạo từ mẫu của thủ tục"
+    UPLOADED = "uploaded", "Tệp PDF do cơ quan tải lên"
+
+
+class DossierResult(models.Model):
+    """The result attached to one decision (the leader's approval): exactly one at a time.
+
+    Either generated from the procedure's template by a signing job (``job``; ``document`` is
+    set when the job has signed) or an uploaded PDF sealed by the platform (``document`` at
+    once). The partial unique constraint makes "one current result per decision" hold under
+    racing requests; a replacement is an explicit, audited act that marks the old row
+    ``replaced_at`` (with who and why) and keeps it, never an overwrite.
+    """
+
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name="hồ sơ",
+                                on_delete=models.PROTECT, related_name="results")
+    decision = models.ForeignKey("dossiers.DossierEvent", verbose_name="quyết định (phê duyệt)",
+                                 on_delete=models.PROTECT, related_name="+")
+    source = models.CharField("nguồn kết quả", max_length=10, choices=ResultSource.choices)
+    # Foreign keys, not one-to-one: a result replaced and later reinstated is a new row
+    # pointing at the same signed document (history is kept, never rewritten).
+    document = models.ForeignKey(Document, verbose_name="văn bản kết quả", null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="results")
+    job = models.ForeignKey(DocumentJob, verbose_name="lượt ký", null=True, blank=True,
+                            on_delete=models.PROTECT, related_name="results")
+    attached_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người đính kèm",
+                                    null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    attached_at = models.DateTimeField("thời điểm đính kèm")
+    replaced_at = models.DateTimeField("thời điểm bị thay thế", null=True, blank=True)
+    replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người thay thế",
+                                    null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    replace_reason = models.TextField("lý do thay thế", blank=True)
+    objects = DossierAgencyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "kết quả giải quyết"
+        verbose_name_plural = "kết quả giải quyết"
+        ordering = ["dossier", "attached_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision"],
+                                    condition=models.Q(replaced_at__isnull=True),
+                                    name="dossier_result_one_per_decision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} — {self.dossier_id}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.replaced_at is None

@@ -22,6 +22,7 @@ from tinhso.dossiers.schemas import (
     AttachmentOut,
     DossierOut,
     DossierPage,
+    DossierResultOut,
     EventOut,
     QueueCount,
     TrackIn,
@@ -284,3 +285,70 @@ def act(request: HttpRequest, code: str, action: str, body: ActionIn) -> dict[st
     dossier = dispatch.dossier_act(acting_user=request.user, dossier=dossier, action=action,
                                    data=data, expected_version=_if_match(request))
     return dossier_out(dossier, request.user)
+
+
+RESULT_DOC = {
+    "requestBody": {"content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["source"],
+        "properties": {
+            "source": {"type": "string", "enum": ["uploaded", "generated"]},
+            "file": {"type": "string", "format": "binary",
+                     "description": "the result's PDF (source=uploaded)"},
+            "replace": {"type": "string", "enum": ["true", "false"],
+                        "description": "replace the current result (leaders, with reason)"},
+            "reason": {"type": "string", "maxLength": 2000},
+        },
+        "additionalProperties": False,
+    }}}},
+}
+
+
+def result_out(result: Any) -> dict[str, Any]:
+    from tinhso.documents.models import IssueState
+    from tinhso.documents.services import verify_url
+
+    document = result.document
+    state = "signed" if document is not None else (
+        "failed" if result.job is not None and result.job.state == IssueState.FAILED
+        else "signing")
+    return {
+        "source": result.source, "source_name": result.get_source_display(), "state": state,
+        "document_uuid": str(document.uuid) if document else None,
+        "verify_url": verify_url(document.uuid) if document else None,
+        "attachment_id": document.attachment_id if document else None,
+        "attached_at": result.attached_at,
+        "attached_by": (result.attached_by.full_name or result.attached_by.username)
+        if result.attached_by else None,
+        "replaced_count": result.dossier.results.filter(replaced_at__isnull=False).count(),
+    }
+
+
+@router.get("/{code}/result", response=DossierResultOut,
+            summary="Kết quả giải quyết của hồ sơ / the dossier's result")
+def result(request: HttpRequest, code: str) -> dict[str, Any]:
+    from tinhso.documents.results import current_result
+
+    dossier = selectors.dossier_get_for_user(request.user, code)  # type: ignore[arg-type]
+    found = current_result(dossier)
+    if found is None:
+        raise NotFound("Hồ sơ chưa có kết quả giải quyết.", "The dossier has no result yet.",
+                       code="RESULT_NOT_FOUND")
+    return result_out(found)
+
+
+@router.post("/{code}/result", response={201: DossierResultOut}, openapi_extra=RESULT_DOC,
+             summary="Đính kèm kết quả giải quyết (tệp PDF hoặc tạo từ mẫu) / attach the result")
+def result_attach(request: HttpRequest, code: str) -> HttpStatus[dict[str, Any]]:
+    """Exactly one result per decision: a second attach is 409 RESULT_ALREADY_ATTACHED unless
+    ``replace=true`` with a ``reason`` (leaders; audited, the old result is kept)."""
+    from tinhso.documents.results import result_attach as attach
+
+    dossier = selectors.dossier_get_for_user(request.user, code)  # type: ignore[arg-type]
+    replace = request.POST.get("replace", "false")
+    if replace not in ("true", "false"):
+        raise ValidationFailed("INVALID_REPLACE", "Trường “replace” phải là true hoặc false.",
+                               "'replace' must be true or false.", {"replace": replace[:10]})
+    attached = attach(acting_user=request.user, dossier=dossier,
+                      source=request.POST.get("source", ""), upload=request.FILES.get("file"),
+                      replace=replace == "true", reason=request.POST.get("reason", ""))
+    return HttpStatus(201, result_out(attached))

@@ -268,3 +268,35 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")
         ]
+
+
+class DossierTransfer(models.Model):
+    """An open dossier moved from an abolished agency's desk to its successor (the 2025
+    reform: dossiers caught at an old desk on 1 July 2025). The dossier keeps its code, its
+    deadlines and its event log; this row is the record of the move (who, when, from, to)."""
+
+    dossier = models.ForeignKey(Dossier, verbose_name="hồ sơ", on_delete=models.PROTECT,
+                                related_name="transfers")
+    from_agency = models.ForeignKey("units.Agency", verbose_name="cơ quan cũ",
+                                    on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey("units.Agency", verbose_name="cơ quan kế nhiệm",
+                                  on_delete=models.PROTECT, related_name="+")
+    status = models.PositiveSmallIntegerField("trạng thái khi chuyển", choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="người thực hiện",
+                              null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    at = models.DateTimeField("thời điểm chuyển")
+    objects = DossierPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "chuyển hồ sơ sang cơ quan kế nhiệm"
+        verbose_name_plural = "chuyển hồ sơ sang cơ quan kế nhiệm"
+        ordering = ["dossier", "at", "id"]
+        constraints = [
+            # A dossier leaves a given desk once: a re-run or a racing run moves nothing twice.
+            models.UniqueConstraint(fields=["dossier", "from_agency"],
+                                    name="dossier_transfer_once_per_desk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.from_agency_id} → {self.to_agency_id}"

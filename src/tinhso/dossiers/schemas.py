@@ -114,3 +114,17 @@ class AttachmentOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
+
+
+class DossierResultOut(Schema):
+    """The current result of the dossier's decision (issue 11: exactly one per decision)."""
+
+    source: str
+    source_name: str
+    state: str  # "signing", "signed" or "failed" (a generated result's job)
+    document_uuid: str | None
+    verify_url: str | None
+    attachment_id: int | None
+    attached_at: dt.datetime
+    attached_by: str | None
+    replaced_count: int

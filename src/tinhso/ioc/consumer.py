@@ -23,7 +23,7 @@ from tinhso.outbox.catalog import DOSSIER_TYPES
 from tinhso.outbox.models import OutboxEvent
 
 NAME = "ioc"
-TYPES = set(DOSSIER_TYPES) | {"feedback.received", "feedback.refused"}
+TYPES = set(DOSSIER_TYPES) | {"feedback.received", "feedback.refused", "dossier.transferred"}
 
 
 def handle(event: OutboxEvent) -> None:
@@ -39,6 +39,12 @@ def handle(event: OutboxEvent) -> None:
 
             # The current truth, not the event's: a later event may already have changed it.
             set_complained(dossier_id, bool(dossiers_with_complaints([dossier_id])))
+        return
+    if event.type == "dossier.transferred":
+        from tinhso.ioc.facts import refresh_dossier
+
+        # Its counts move to the successor: recomputed from the row and the whole event log.
+        refresh_dossier(payload["dossier_id"])
         return
     dossier_event = DossierEvent.objects.filter(pk=payload["dossier_event_id"]).first()
     dossier = Dossier.objects.filter(pk=payload["dossier_id"]).first()

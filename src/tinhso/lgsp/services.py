@@ -50,8 +50,10 @@ def _part(value: str, what: str) -> str:
     value = (value or "").strip()
     if not identifiers.valid_part(value):
         raise ValidationFailed("LGSP_IDENTIFIER_INVALID",
-                               f"Mã {what} không hợp lệ (không chứa / : ; % \\ hay khoảng trắng).",
-                               f"Invalid {what} code (no / : ; % \\ or whitespace).",
+                               f"Mã {what} không hợp lệ (không chứa “/”, “:”, “;”, “%”, “\\” hay "
+                               "khoảng trắng).",
+                               f"Invalid {what} code (no “/”, “:”, “;”, “%”, “\\” or "
+                               "whitespace).",
                                {"field": what, "value": value})
     return value
 

@@ -62,6 +62,17 @@ DOCUMENT_PAYLOAD = _object({
     "dossier_code": {"type": ["string", "null"]}, "sha256": _STR, "signed_at": _TIME,
 })
 
+RESULT_PAYLOAD = _object({
+    "dossier_id": _ID, "dossier_code": _STR, "result_id": _ID, "source": _STR,
+    "decision_event_id": _ID, "document_uuid": {"type": ["string", "null"]},
+    "replaced_result_id": _OPT_ID, "at": _TIME,
+})
+
+TRANSFER_PAYLOAD = _object({
+    "dossier_id": _ID, "code": _STR, "transfer_id": _ID, "from_agency": _STR,
+    "to_agency": _STR, "status": _ID, "due_at": _OPT_TIME, "at": _TIME,
+})
+
 CERTIFICATE_PAYLOAD = _object({
     "certificate_id": _ID, "serial": _STR, "kind": _STR, "ca": _STR,
     "holder_user_id": _OPT_ID, "holder_agency_id": _OPT_ID, "at": _TIME,
@@ -162,6 +173,13 @@ _OTHERS = [
               "a payment was refunded"),
     EventType("document.issued", "document", DOCUMENT_PAYLOAD, "Đã phát hành văn bản có ký số",
               "a signed PDF (one-stop form, result, certified copy) was issued"),
+    EventType("dossier.result_attached", "dossier", RESULT_PAYLOAD,
+              "Đã đính kèm kết quả giải quyết",
+              "the result of a decision was attached (uploaded and sealed, or generated), "
+              "or replaced"),
+    EventType("dossier.transferred", "dossier", TRANSFER_PAYLOAD,
+              "Chuyển hồ sơ sang cơ quan kế nhiệm",
+              "an open dossier was moved from an abolished agency to its successor"),
     EventType("certificate.issued", "certificate", CERTIFICATE_PAYLOAD,
               "Đã cấp chứng thư số", "a certificate was issued or renewed"),
     EventType("certificate.revoked", "certificate", CERTIFICATE_PAYLOAD,

@@ -65,7 +65,7 @@ def _authenticate(request: HttpRequest) -> Any:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.EpcisError(errors.SECURITY, 401, "TRACE_UNAUTHENTICATED",
-                                "Cần mã truy cập (Authorization: Bearer …).",
+                                "Cần mã truy cập (tiêu đề “Authorization: Bearer <mã>”).",
                                 "A bearer token is required.")
     limit = ratelimit.token_failure_limit()
     address = ratelimit.client_address(request)

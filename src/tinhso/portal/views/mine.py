@@ -3,6 +3,8 @@ supplements, payments due, downloads, rating and withdrawal."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
@@ -56,18 +58,33 @@ def _detail_context(request: HttpRequest, code: str) -> dict:
     actions = allowed_actions(request.user, dossier)  # type: ignore[arg-type]
     supplement_request = next((e for e in reversed(events)
                                if e.action == Action.REQUEST_SUPPLEMENT), None)
+    result, replaced_files = _result_files(dossier)
     return {
         "nav": "mine", "dossier": dossier, "timeline": plain_timeline(events),
         "actions": actions,
         "supplement_request": supplement_request
         if dossier.status == Status.SUPPLEMENT_REQUESTED else None,
         "payments_due": list(dossier.payments.filter(status=PaymentStatus.REQUESTED)),
-        "attachments": list(dossier.attachments.select_related("component")
-                            .order_by("uploaded_at", "id")),
+        "attachments": [a for a in dossier.attachments.select_related("component")
+                        .order_by("uploaded_at", "id") if a.pk not in replaced_files],
+        "result": result,
         "components": list(dossier.procedure.components.all()),
         "rows": schema_forms.display_rows(dossier.procedure.form_schema, dossier.form_data),
         "rate_form": RateForm(), "reason_form": ReasonForm(), "limits": upload_limits(),
     }
+
+
+def _result_files(dossier: Any) -> tuple[Any, set[int]]:
+    """The decision's current result, and the files of results the agency replaced (the
+    citizen is offered the current result only; the old ones stay in the agency's history)."""
+    from tinhso.documents.results import result_history
+
+    history = result_history(dossier)
+    current = next((r for r in reversed(history) if r.is_current), None)
+    keep = {current.document.attachment_id} if current and current.document else set()
+    replaced = {r.document.attachment_id for r in history
+                if not r.is_current and r.document and r.document.attachment_id}
+    return current, replaced - keep
 
 
 @login_required
