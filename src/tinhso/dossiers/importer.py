@@ -27,7 +27,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.db import connection, connections, models, transaction
 from django.db.models import Model
@@ -501,7 +501,7 @@ class BulkWriter:
             # Without ids in the rows the database numbers them (children need none).
             fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
             quote = self.connection.ops.quote_name
-            columns = ", ".join(quote(f.column) for f in fields)
+            columns = ", ".join(quote(cast(str, f.column)) for f in fields)
             marks = ", ".join(["%s"] * len(fields))
             # Identifiers come from model metadata, quoted by the backend; values are params.
             table_name = quote(model._meta.db_table)
@@ -583,8 +583,8 @@ class BulkWriter:
                 columns = sql[sql.index("(") + 1:sql.index(")")]
                 table_name = sql.split()[2]
                 with cursor.cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN") as copy:
-                    for row in params:
-                        copy.write_row(row)
+                    for values in params:
+                        copy.write_row(values)
             else:
                 cursor.executemany(sql, params)
 
