@@ -37,7 +37,7 @@ from tinhso.units.models import Agency
 from tinhso.units.reform import require_in_force
 from tinhso.workdays import deadlines
 
-Files = Sequence[tuple[str, UploadedFile[Any]]]
+Files = Sequence[tuple[str, "UploadedFile[Any]"]]  # quoted: not subscriptable at run time
 
 
 def _procedure(code: str) -> Procedure:
