@@ -278,7 +278,7 @@ def certified_copy(
     result = certified_copy_issue(
         acting_user=request.auth, scan_file=_read_upload(file), description=description,
         pages=pages, dossier=dossier, applicant_name=applicant_name,
-        applicant_id_number=applicant_id_number, copies=copies,
+        applicant_id_number=applicant_id_number, copies=copies, scan_name=file.name or "",
     )
     return Status(201, result.entry)
 
