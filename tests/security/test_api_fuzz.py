@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import factories
 from tests.processes import database_url, free_port, serving
+from tests.security.fuzz_world import fuzz_config, seed
 
 pytestmark = pytest.mark.slow
 
@@ -31,33 +31,10 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 REVOKE = ("DELETE", "/api/v1/accounts/tokens/{token_id}")
 
 
-def _world() -> dict[str, str]:
-    """One user per role with a bearer token, and a little data for them to find."""
-    from tinhso.accounts.services import api_token_create
-    from tinhso.dossiers.services import dossier_submit_online
-
-    province = factories.make_province()
-    agency = factories.make_agency(unit=province, code="000.00.10.H10", name="Sở Tư pháp")
-    procedure = factories.make_procedure(agencies=[agency], code="1.000001", fee=50000)
-    procedure.components.update(required=False)  # no file needed to submit
-    citizen = factories.make_citizen(username="fuzz-citizen")
-    specialist = factories.make_official(agency, "receiver", "specialist",
-                                         username="fuzz-specialist")
-    admin = factories.make_official(agency, "province_admin", username="fuzz-admin")
-    dossier_submit_online(acting_user=citizen, procedure_code=procedure.code,
-                          agency_code=agency.code, form_data={"ho_ten": "Nguyễn Văn An"},
-                          files=[])
-    tokens = {}
-    for role, user in (("citizen", citizen), ("specialist", specialist), ("admin", admin)):
-        _, raw = api_token_create(acting_user=admin, user=user, name=f"fuzz {role}")
-        tokens[role] = raw
-    return tokens
-
-
-def _schemathesis(base: str, token: str | None, workdir: Path,
+def _schemathesis(base: str, token: str | None, workdir: Path, config: Path,
                   *extra: str) -> subprocess.CompletedProcess:
     st = Path(sys.executable).with_name("schemathesis")
-    argv = [str(st), "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
+    argv = [str(st), "--config-file", str(config), "run", f"{base}/api/v1/openapi.json",
             "--url", base,
             "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED),
             "--workers", "1", "--request-timeout", "30", "--no-shrink",
@@ -66,6 +43,8 @@ def _schemathesis(base: str, token: str | None, workdir: Path,
             # fuzzing (generated); the stateful phase (chains of calls) is left to runs by hand
             # (TINHSO_FUZZ_PHASES=coverage,fuzzing,stateful): it does not fit CI's minutes.
             "--phases", os.environ.get("TINHSO_FUZZ_PHASES", "coverage,fuzzing"), *extra]
+    if os.environ.get("TINHSO_FUZZ_PATHS"):  # by hand: only the operations whose path matches
+        argv += ["--include-path-regex", os.environ["TINHSO_FUZZ_PATHS"]]
     if token:
         argv += ["--header", f"Authorization: Bearer {token}"]
     # schemathesis keeps a cache (.schemathesis/) in its working directory: not in the repo.
@@ -74,7 +53,12 @@ def _schemathesis(base: str, token: str | None, workdir: Path,
 
 
 def test_the_whole_api_holds_under_fuzzing(transactional_db, tmp_path):
-    tokens = _world()
+    from tinhso.dossiers.models import DossierEvent
+
+    world = seed()
+    tokens = world.tokens
+    config = fuzz_config(CONFIG, world, tmp_path / "schemathesis.toml")
+    seeded_events = DossierEvent.objects.count()
     env = {**os.environ, "DATABASE_URL": database_url(), "TINHSO_ALERT_SCAN_SECONDS": "0",
            "DJANGO_SETTINGS_MODULE": "tinhso.settings", "TINHSO_VAR_DIR": str(tmp_path),
            # Limits answer 429 (declared) and would starve the fuzzer of real answers.
@@ -88,14 +72,20 @@ def test_the_whole_api_holds_under_fuzzing(transactional_db, tmp_path):
             ("specialist", tokens["specialist"], ()),
             ("admin", tokens["admin"], ("--exclude-method", REVOKE[0])),
             ("admin revoke", tokens["admin"], ("--include-method", REVOKE[0]))]
+    if os.environ.get("TINHSO_FUZZ_PATHS"):  # the revoke run has its own single operation
+        runs.pop()
     failures = []
     with serving([tinhso, "serve", "--port", str(port), "--threads", "2"], env,
                  f"http://127.0.0.1:{port}") as base:
         for name, token, extra in runs:
-            result = _schemathesis(base, token, tmp_path, *extra)
+            result = _schemathesis(base, token, tmp_path, config, *extra)
             log = os.environ.get("TINHSO_FUZZ_LOG")
             if log:  # the whole report, for reading beyond the assertion's tail
                 Path(log).with_suffix(f".{name.replace(' ', '-')}.txt").write_text(result.stdout)
             if result.returncode != 0:
                 failures.append(f"== {name} ==\n{result.stdout[-20000:]}\n{result.stderr[-2000:]}")
+    log = os.environ.get("TINHSO_FUZZ_LOG")
+    if log:  # how far the fuzzer moved the seeded dossiers (events it caused)
+        Path(log).with_suffix(".events.txt").write_text(
+            f"seeded {seeded_events}, after {DossierEvent.objects.count()}\n")
     assert not failures, "\n".join(failures)

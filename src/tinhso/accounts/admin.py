@@ -4,7 +4,7 @@ that goes through the service."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -51,7 +51,8 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         # Never log the password, even hashed.
         fields = sorted(f for f in form.changed_data if "password" not in f)
-        audit_log_write(actor=request.user, action="admin_change" if change else "admin_add",
+        audit_log_write(actor=cast(User, request.user),
+                        action="admin_change" if change else "admin_add",
                         object_type="user", object_id=obj.pk, data={"fields": fields})
 
     def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet,
@@ -60,11 +61,12 @@ class UserAdmin(DjangoUserAdmin):
         super().save_formset(request, form, formset, change)
         after = set(form.instance.role_assignments.values_list("role", flat=True))
         for role in sorted(after - before):
-            audit_log_write(actor=request.user, action="role_grant", object_type="user",
+            audit_log_write(actor=cast(User, request.user), action="role_grant", object_type="user",
                             object_id=form.instance.pk, data={"role": role, "via": "admin"})
         for role in sorted(before - after):
-            audit_log_write(actor=request.user, action="role_revoke", object_type="user",
-                            object_id=form.instance.pk, data={"role": role, "via": "admin"})
+            audit_log_write(actor=cast(User, request.user), action="role_revoke",
+                            object_type="user", object_id=form.instance.pk,
+                            data={"role": role, "via": "admin"})
 
 
 @admin.register(ApiToken)
@@ -92,7 +94,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         done = 0
         for token in queryset:
             try:
-                api_token_revoke(acting_user=request.user, token=token)
+                api_token_revoke(acting_user=cast(User, request.user), token=token)
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{token}: {exc.message_vi}", messages.ERROR)

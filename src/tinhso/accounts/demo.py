@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -53,7 +54,7 @@ class DemoAccount:
 
 
 def _official(username: str, full_name: str, agency: str, roles: tuple[str, ...],
-              description: str, **extra: bool) -> DemoAccount:
+              description: str, **extra: Any) -> DemoAccount:
     return DemoAccount(
         username=username, password=DEMO_PASSWORD, description=description,
         kind=AccountKind.OFFICIAL, agency_code=agency, roles=roles, full_name=full_name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -79,8 +79,9 @@ class ForwardForm(ActionForm):
         steps = effective_template(self.dossier.procedure)
         nxt = min((self.dossier.current_step or 0) + 1, len(steps) - 1)
         self.next_step = steps[nxt]
-        self.fields["assignee"].choices = [("", _("— Không chỉ định (cả bộ phận) —"))] + \
-            _officials(self.user, self.dossier, str(steps[nxt]["role"]))
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("— Không chỉ định (cả bộ phận) —")),
+            *_officials(self.user, self.dossier, str(steps[nxt]["role"]))]
         self.fields["assignee"].help_text = _("Bước tiếp theo: %(name)s") % {
             "name": steps[nxt]["name"]}
 
@@ -93,7 +94,8 @@ class AssignForm(ActionForm):
         super().__init__(*args, **kwargs)
         steps = effective_template(self.dossier.procedure)
         role = str(steps[self.dossier.current_step or 0]["role"])
-        self.fields["assignee"].choices = _officials(self.user, self.dossier, role)
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = _officials(
+            self.user, self.dossier, role)
 
 
 class ReturnToStepForm(ActionForm):
@@ -104,8 +106,8 @@ class ReturnToStepForm(ActionForm):
         super().__init__(*args, **kwargs)
         steps = effective_template(self.dossier.procedure)
         current = self.dossier.current_step or 0
-        self.fields["step_index"].choices = [(i, f"{i + 1}. {s['name']}")
-                                             for i, s in enumerate(steps) if 0 < i < current]
+        cast(forms.ChoiceField, self.fields["step_index"]).choices = [
+            (i, f"{i + 1}. {s['name']}") for i, s in enumerate(steps) if 0 < i < current]
 
 
 class PaymentRequestForm(ActionForm):
@@ -115,7 +117,8 @@ class PaymentRequestForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["amount"].initial = self.dossier.procedure.fee or None
-        self.fields["amount"].max_value = settings.TINHSO_MAX_PAYMENT_AMOUNT
+        cast(forms.IntegerField, self.fields["amount"]).max_value = (
+            settings.TINHSO_MAX_PAYMENT_AMOUNT)
         self.fields["amount"].validators.append(
             MaxValueValidator(settings.TINHSO_MAX_PAYMENT_AMOUNT))
 

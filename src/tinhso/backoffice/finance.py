@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from tinhso.backoffice.views import official_required
 from tinhso.core.errors import DomainError
+from tinhso.core.requests import AuthedRequest
 from tinhso.payments import reconcile, selectors, settlement
 
 QUEUE_PAGE = 50
@@ -49,7 +50,7 @@ def finance(request: HttpRequest) -> HttpResponse:
 
 @official_required
 @require_POST
-def finance_decide(request: HttpRequest, line_id: int, decision: str) -> HttpResponse:
+def finance_decide(request: AuthedRequest, line_id: int, decision: str) -> HttpResponse:
     actions = {"confirm": reconcile.statement_line_confirm,
                "reject": reconcile.statement_line_reject,
                "refund": reconcile.statement_line_refund}

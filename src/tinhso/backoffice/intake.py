@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from tinhso.backoffice.views import _nav_context, official_required
 from tinhso.core.errors import DomainError, NotFound
+from tinhso.core.requests import AuthedRequest
 from tinhso.dossiers.models import ApplicantKind, Channel
 from tinhso.portal import catalogue, schema_forms
 from tinhso.portal.errors import attach_domain_error, error_message
@@ -61,7 +62,7 @@ def _schema_forms(procedure: Any, data: Any = None) -> list[tuple[Any, forms.For
 
 
 @official_required
-def intake_form(request: HttpRequest, code: str) -> HttpResponse:
+def intake_form(request: AuthedRequest, code: str) -> HttpResponse:
     from tinhso.dossiers.services import dossier_create_direct
 
     user = request.user

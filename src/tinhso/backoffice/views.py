@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from tinhso.backoffice.actions import ACTIONS
 from tinhso.backoffice.actions import run as run_action
 from tinhso.core.errors import DomainError
+from tinhso.core.requests import AuthedRequest, HtmxRequest
 from tinhso.dossiers import lifecycle
 from tinhso.dossiers.models import Action, Channel, Status
 from tinhso.dossiers.selectors import (
@@ -53,9 +54,9 @@ SORTS = {
 ROLE_HOME = [("receiver", "to_receive"), ("leader", "to_approve"), ("specialist", "to_process")]
 
 
-def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def official_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("portal:login"))
@@ -80,7 +81,7 @@ def _nav_context(request: HttpRequest, current: str | None) -> dict[str, Any]:
 
 
 @official_required
-def queue(request: HttpRequest, queue: str) -> HttpResponse:
+def queue(request: HtmxRequest, queue: str) -> HttpResponse:
     if queue not in QUEUES:
         raise Http404(queue)
     sort = request.GET.get("sap_xep", "due_at")
@@ -201,7 +202,7 @@ def steps_with_handlers(dossier: Any, events: list[Any]) -> list[Any]:
 
 
 @official_required
-def dossier_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+def dossier_action(request: AuthedRequest, code: str, action: str) -> HttpResponse:
     dossier = visible_dossier(request, code)
     spec = ACTIONS.get(action)
     if spec is None:

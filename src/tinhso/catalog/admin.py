@@ -6,7 +6,7 @@ and keep ``search_text`` in sync with the name; every change is audited.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -58,7 +58,7 @@ class ProcedureForm(forms.ModelForm):
         return self.cleaned_data.get("deadline_kind") or "working_days"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         if data.get("deadline_kind") == "hours" and not data.get("processing_hours"):
             self.add_error("processing_hours",
                            "Bắt buộc khi thời hạn tính theo giờ làm việc (lớn hơn 0).")
@@ -115,8 +115,9 @@ class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
         # The same rule as the public search: every folded word in the name or the code.
         return _search(queryset, search_term), False
 
-    def save_model(self, request: HttpRequest, obj: Procedure, form: forms.ModelForm,
-                   change: bool) -> None:
+    # This admin is given its own model's objects only (the mixin is typed for any model).
+    def save_model(self, request: HttpRequest,  # type: ignore[override]
+                   obj: Procedure, form: forms.ModelForm, change: bool) -> None:
         obj.search_text = fold(obj.name)
         super().save_model(request, obj, form, change)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -69,7 +69,7 @@ class TinhsoAPI(NinjaAPI):
             for operation in path_item.values():
                 fixes = operation.pop(PARAMS_KEY, None) if isinstance(operation, dict) else None
                 for param in (operation.get("parameters", []) if fixes else []):
-                    fix = fixes.get(param.get("name"))
+                    fix = cast(dict[str, Any], fixes).get(param.get("name"))  # set: we loop
                     if fix:
                         param.update({k: v for k, v in fix.items() if k != "schema"})
                         param["schema"] = {**fix.get("schema", param.get("schema", {}))}
@@ -211,7 +211,7 @@ def declare_errors(router: Router) -> None:
         declare_errors(child)
     for path_view in router.path_operations.values():
         for operation in path_view.operations:
-            statuses = ERROR_STATUSES
+            statuses: tuple[int, ...] = ERROR_STATUSES
             if set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
                 statuses += BODY_ERROR_STATUSES
             for status in statuses:

@@ -103,7 +103,8 @@ def find_bad_input(request: HttpRequest) -> tuple[str, str] | None:
             if found:
                 return found, "form"
         for upload in request.FILES.values():
-            found = bad_character(upload.name or "")
+            # An empty list is a possible value of a MultiValueDict key (no file).
+            found = bad_character(getattr(upload, "name", None) or "")
             if found:
                 return found, "file name"
         return None

@@ -61,8 +61,8 @@ class CompetentSignerAdmin(admin.ModelAdmin):
     list_select_related = ("user", "agency")
     raw_id_fields = ("agency", "user")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["agency", "user", "position", "valid_from"] if obj is None else ["valid_to"]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("agency", "user", "position", "valid_from") if obj is None else ("valid_to",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return []

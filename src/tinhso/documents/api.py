@@ -3,11 +3,12 @@
 (No ``from __future__ import annotations``: ninja reads the annotations at import time.)
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from tinhso.core.api_schema import ErrorOut
 from tinhso.core.errors import ValidationFailed
+from tinhso.core.requests import AuthedRequest
 from tinhso.documents import register
 
 router = Router(tags=["documents"])
@@ -24,7 +25,7 @@ class RegisterQuery(Schema):
 
 @router.get("/register", response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
             summary="Sổ theo dõi hồ sơ (mẫu 07) / dossier register of an agency")
-def dossier_register(request: HttpRequest, q: Query[RegisterQuery]) -> HttpResponse:
+def dossier_register(request: AuthedRequest, q: Query[RegisterQuery]) -> HttpResponse:
     """The register of the dossiers ``agency`` received from ``from`` to ``to`` (YYYY-MM-DD,
     at most 366 days), as ``pdf`` or ``xlsx``. Officials of the agency and province admins
     only."""

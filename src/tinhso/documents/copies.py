@@ -22,19 +22,28 @@ from reportlab.pdfgen.canvas import Canvas
 from tinhso.core.errors import ValidationFailed
 from tinhso.core.text import nfc
 from tinhso.documents import render
+from tinhso.dossiers import upload_content
 from tinhso.signatures.conf import max_upload_bytes
 
 CERTIFICATION_TEXT = "Chứng thực bản sao đúng với bản chính"
+SCAN = "scan"  # the "component" named in an upload error's details
 
 
-def scan_to_pdf(data: bytes) -> bytes:
-    """Return the scan as PDF, checking its type by content (PDF, JPEG or PNG)."""
+def scan_to_pdf(data: bytes, *, name: str = "scan") -> bytes:
+    """Return the scan as PDF, checking its type by content (PDF, JPEG or PNG).
+
+    The scan then goes through the checks of a dossier's attachments (``upload_content``):
+    a PDF with active content (FILE_ACTIVE_CONTENT), a file that is also HTML
+    (FILE_POLYGLOT) or an image claiming absurd dimensions (FILE_IMAGE_TOO_LARGE) is refused
+    before anything is rendered, signed or stored. ``name`` is the uploaded file's, for the
+    message."""
     if len(data) > max_upload_bytes():
         raise ValidationFailed("FILE_TOO_LARGE", "Tệp quá lớn.", "The file is too large.",
                                {"max_bytes": max_upload_bytes()})
     kind = filetype.guess(data)
     mime = kind.mime if kind else ""
     if mime == "application/pdf" or b"%PDF-" in data[:1024]:
+        upload_content.inspect(data, "application/pdf", name=name, component=SCAN)
         try:
             render.page_count(data)
         except Exception:  # noqa: BLE001 - any parser failure means an unusable scan
@@ -44,6 +53,8 @@ def scan_to_pdf(data: bytes) -> bytes:
     if mime not in ("image/jpeg", "image/png"):
         raise ValidationFailed("SCAN_TYPE_INVALID", "Bản chụp phải là PDF, JPEG hoặc PNG.",
                                "The scan must be a PDF, JPEG or PNG file.", {"detected": mime})
+    # Dimensions are read from the header before the image is decoded (no decompression bomb).
+    upload_content.inspect(data, mime, name=name, component=SCAN)
     try:
         image = ImageReader(BytesIO(data))
         width, height = image.getSize()

@@ -214,7 +214,7 @@ def _next_number(agency: Any, year: int) -> int:
 def certified_copy_issue(
     *, acting_user: Any, scan_file: bytes, description: str, pages: int | None = None,
     dossier: Any = None, applicant_name: str = "", applicant_id_number: str = "",
-    copies: int = 1,
+    copies: int = 1, scan_name: str = "",
 ) -> CertifiedCopy:
     """Certify a scan of an original: add the certification text and number, sign it with the
     officer's and the commune's certificates, and record it in the register."""
@@ -236,7 +236,7 @@ def certified_copy_issue(
     # Decree 23/2015 art. 5: only the agency's registered chairman/vice-chairman (commune) or
     # head/deputy (justice office) signs; checked before any work is done.
     position = signers.require_competent(acting_user, agency)
-    scan_pdf = copy_pdf.scan_to_pdf(scan_file)
+    scan_pdf = copy_pdf.scan_to_pdf(scan_file, name=scan_name or "scan")
     scan_pages = render.page_count(scan_pdf)
     pages = pages or scan_pages
     certs = _signer_certificates(acting_user, agency, "both")

@@ -14,6 +14,7 @@ from tinhso.core import ratelimit
 from tinhso.core.api_schema import PARAMS_KEY
 from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.core.paging import check_limit, limit_param
+from tinhso.core.requests import AuthedRequest
 from tinhso.dossiers import dispatch, selectors, services
 from tinhso.dossiers.dispatch import ActionInput
 from tinhso.dossiers.models import Action, Dossier, Status
@@ -125,7 +126,7 @@ SUBMIT_DOC = {
 
 @router.post("/", response={201: DossierOut}, openapi_extra=SUBMIT_DOC,
              summary="Nộp hồ sơ trực tuyến / submit a dossier online")
-def submit(request: HttpRequest) -> HttpStatus[dict[str, Any]]:
+def submit(request: AuthedRequest) -> HttpStatus[dict[str, Any]]:
     payload = _submission_payload(request)
     dossier = services.dossier_submit_online(
         acting_user=request.user,
@@ -152,7 +153,7 @@ _LIST_PARAMS = {PARAMS_KEY: {
 
 @router.get("/", response=DossierPage, summary="Danh sách hồ sơ / list dossiers",
             openapi_extra=_LIST_PARAMS)
-def list_dossiers(request: HttpRequest, queue: str | None = None, status: int | None = None,
+def list_dossiers(request: AuthedRequest, queue: str | None = None, status: int | None = None,
                   procedure: str | None = None, limit: int = 50,
                   cursor: str | None = None) -> dict[str, Any]:
     """Newest first, keyset-paginated (``next_cursor``): constant cost on 10 million rows."""
@@ -187,7 +188,7 @@ def list_dossiers(request: HttpRequest, queue: str | None = None, status: int | 
 
 
 @router.get("/queues", response=list[QueueCount], summary="Số hồ sơ theo hàng đợi")
-def queues(request: HttpRequest) -> list[dict[str, Any]]:
+def queues(request: AuthedRequest) -> list[dict[str, Any]]:
     counts = selectors.queue_counts(request.user)
     return [{"queue": k, "name_vi": v, "count": counts[k]} for k, v in selectors.QUEUES.items()]
 
@@ -208,12 +209,12 @@ def track(request: HttpRequest, body: TrackIn) -> dict[str, Any]:
 
 
 @router.get("/{code}", response=DossierOut)
-def detail(request: HttpRequest, code: str) -> dict[str, Any]:
+def detail(request: AuthedRequest, code: str) -> dict[str, Any]:
     return dossier_out(selectors.dossier_get_for_user(request.user, code), request.user)
 
 
 @router.get("/{code}/events", response=list[EventOut])
-def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+def events(request: AuthedRequest, code: str) -> list[dict[str, Any]]:
     dossier = selectors.dossier_get_for_user(request.user, code)
     return [{
         "at": e.at, "action": e.action, "action_name": Action(e.action).label,
@@ -223,7 +224,7 @@ def events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 
 
 @router.get("/{code}/attachments", response=list[AttachmentOut])
-def attachments(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+def attachments(request: AuthedRequest, code: str) -> list[dict[str, Any]]:
     dossier = selectors.dossier_get_for_user(request.user, code)
     return [{
         "id": a.id, "component": a.component.code if a.component else None, "kind": a.kind,
@@ -234,7 +235,7 @@ def attachments(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 
 @router.post("/{code}/supplement", response=DossierOut,
              summary="Bổ sung hồ sơ (người nộp) / answer a supplement request")
-def supplement(request: HttpRequest, code: str) -> dict[str, Any]:
+def supplement(request: AuthedRequest, code: str) -> dict[str, Any]:
     dossier = selectors.dossier_get_for_user(request.user, code)
     form_data = None
     note = ""
@@ -275,7 +276,7 @@ def _if_match(request: HttpRequest) -> int | None:
              openapi_extra={"parameters": [{
                  "in": "header", "name": "If-Match", "required": False,
                  "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,18}"?$'}}]})
-def act(request: HttpRequest, code: str, action: str, body: ActionIn) -> dict[str, Any]:
+def act(request: AuthedRequest, code: str, action: str, body: ActionIn) -> dict[str, Any]:
     dossier = selectors.dossier_get_for_user(request.user, code)
     data = ActionInput(
         note=body.note, reason=body.reason, assignee_username=body.assignee or None,

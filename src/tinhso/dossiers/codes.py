@@ -187,6 +187,7 @@ def advance_daily_sequences(used: Mapping[tuple[int, dt.date], int]) -> None:
     keys = list(used)
     with transaction.atomic():
         existing: dict[tuple[int, dt.date], DailySequence] = {}
+        row: DailySequence | None
         for row in _locked_rows(keys):
             existing[(row.agency_id, row.day)] = row
         to_update: list[DailySequence] = []

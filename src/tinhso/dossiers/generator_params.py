@@ -10,8 +10,9 @@ from collections.abc import Sequence
 # Office time, online submissions and counter visits: (start hour, end hour, weight).
 OFFICE_HOURS = [(7.5, 8, 3), (8, 9, 9), (9, 10, 10), (10, 11, 8), (11, 11.5, 3),
                 (13.5, 14, 4), (14, 15, 8), (15, 16, 7), (16, 17, 4), (17, 17.5, 1)]
-ONLINE_HOURS = [(0, 6, 4), (6, 7, 3), (7, 8, 6), (8, 11, 30), (11, 13, 12), (13, 17, 36),
-                (17, 19, 12), (19, 22, 21), (22, 24, 5)]
+ONLINE_HOURS: list[tuple[float, float, int]] = [
+    (0, 6, 4), (6, 7, 3), (7, 8, 6), (8, 11, 30), (11, 13, 12), (13, 17, 36),
+    (17, 19, 12), (19, 22, 21), (22, 24, 5)]
 WEEKDAY_FACTOR = (1.2, 1.1, 1.05, 1.0, 0.95, 0.7, 0.7)
 LEVEL_FACTOR = {"commune": 1.5, "district": 1.0, "province": 0.8}
 # Online share after the 2022 campaign by kind of desk (seed figures: province 99.52%, commune

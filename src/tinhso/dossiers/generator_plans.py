@@ -122,7 +122,7 @@ class Generator:
         ordinal = day.toordinal()
         working = calendar.is_working_day(day)
         cum, rows = self.data.table(ordinal, online_only=not working)
-        out = []
+        out: list[tuple[int, ProcedureInfo, AgencyInfo, int]] = []
         for _ in range(count):
             proc, agencies = rows[bisect_right(cum, r.random() * cum[-1])]
             ag = agencies[int(r.random() * len(agencies))]

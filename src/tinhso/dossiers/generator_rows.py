@@ -4,7 +4,7 @@ steps and payment, with wall seconds turned into database values."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from tinhso.dossiers.bulk_writer import BulkWriter
 from tinhso.dossiers.generator_clock import DAY, HOUR
@@ -26,7 +26,8 @@ class RowValues:
         self.offset: int | None = None
         if writer.vendor == "sqlite":
             tz = calendar.local_tz()
-            offsets = {int((dt.datetime(y, m, 1, 12, tzinfo=tz).utcoffset() or dt.timedelta())
+            # An aware datetime: utcoffset() is never None.
+            offsets = {int(cast(dt.timedelta, dt.datetime(y, m, 1, 12, tzinfo=tz).utcoffset())
                            .total_seconds())
                        for y in range(g.date_from.year, g.date_to.year + 5) for m in (1, 4, 7, 10)}
             if len(offsets) == 1:  # no DST (Asia/Ho_Chi_Minh since 1975): plain arithmetic

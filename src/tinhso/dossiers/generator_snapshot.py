@@ -92,9 +92,9 @@ class Snapshot:
                              .exclude(id_number="").order_by("username")
                              .values_list("id", "id_number", "full_name")[:50])
         by_level: dict[int, list[AgencyInfo]] = {}
-        for a in agencies.values():
-            if a.obj.has_one_stop_desk:
-                by_level.setdefault(a.obj.unit.level, []).append(a)
+        for info in agencies.values():
+            if info.obj.has_one_stop_desk:
+                by_level.setdefault(info.obj.unit.level, []).append(info)
         level_no = {"province": 1, "district": 2, "commune": 3}
         self.procedures: list[ProcedureInfo] = []
         links: dict[int, list[int]] = {}

@@ -3,7 +3,7 @@ keep the deadlines, the event log and the IOC in step)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -16,7 +16,7 @@ class FeedbackEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["at", "action", "from_status", "to_status", "actor", "note"]
-    readonly_fields = fields
+    readonly_fields = cast(list[str], fields)  # plain field names, no groups
     verbose_name = "sự kiện"
     verbose_name_plural = "nhật ký xử lý"
 

@@ -15,7 +15,7 @@ from tinhso.ioc.notifications import notification_mark_read, notifications_for
 router = Router(tags=["ioc"])
 
 # Periods are parsed by the selectors (their own PERIOD_INVALID code); the schema says the shape.
-_DATE = {"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_DATE: dict[str, Any] = {"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 
 
 class IndicatorOut(Schema):

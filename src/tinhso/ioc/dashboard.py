@@ -23,7 +23,15 @@ from tinhso.ioc.kpi import (
     indicator_values,
 )
 from tinhso.ioc.models import DailyFact, MonthlyFact, OpenMonthFact
-from tinhso.ioc.scopes import Directory, Scope, check_scope, resolve_scope, today, user_reach
+from tinhso.ioc.scopes import (
+    Directory,
+    Scope,
+    UnitRow,
+    check_scope,
+    resolve_scope,
+    today,
+    user_reach,
+)
 from tinhso.ioc.selectors import (
     EPOCH,
     OPEN_COLUMNS,
@@ -251,6 +259,8 @@ def ranking(user: Any, scope_code: str, date_from: Any, date_to: Any, by: str = 
     structure = scope.view_structure
 
     keys: dict[int, RankKey] = {}
+    unit: UnitRow | None
+    aid: int | None  # an agency; below also the None key of feedback without one
     if kind == "unit":
         assert scope.unit_id is not None and level is not None
         for uid in directory.unit_subtree(scope.unit_id):

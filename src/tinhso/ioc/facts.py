@@ -73,7 +73,7 @@ def delta_rows(delta: Contribution, adapt: Any = None
     """The daily, monthly and open-monthly rows of ``delta``, keys first, sorted by key."""
     adapt = adapt or connection.ops.adapt_datefield_value
     daily: list[list[Any]] = []
-    monthly: dict[tuple[int, int, int, dt.date], dict[str, int]] = {}
+    monthly: dict[tuple[int, int, int | None, dt.date], dict[str, int]] = {}
     opened: dict[tuple[dt.date, int, int], list[int]] = {}
     for (agency_id, unit_id, procedure_id, day), counters in delta.items():
         daily.append([adapt(day), agency_id, unit_id, procedure_id,

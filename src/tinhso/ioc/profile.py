@@ -188,7 +188,7 @@ def compute_profile(row: dict[str, Any], memory: Memory) -> Profile:
     )
 
 
-Contribution = dict[tuple[int, int, int, dt.date], dict[str, int]]
+Contribution = dict[tuple[int, int, int | None, dt.date], dict[str, int]]  # None: all procedures
 
 
 def contributions(profile: Profile, complained: bool = False) -> Contribution:

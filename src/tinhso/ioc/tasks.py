@@ -51,7 +51,7 @@ MIN_DENOMINATOR: int = getattr(settings, "TINHSO_IOC_ALERT_MIN_DOSSIERS", 5)
 
 def _indicator_alerts(now: dt.datetime) -> int:
     from tinhso.ioc.dashboard import ranking
-    from tinhso.ioc.scopes import Directory
+    from tinhso.ioc.scopes import Directory, UnitRow
     from tinhso.ioc.selectors import IndexContext
 
     ctx = IndexContext.load()
@@ -61,6 +61,7 @@ def _indicator_alerts(now: dt.datetime) -> int:
     month = start.strftime("%Y-%m")
     admin = _system_reader()
     plans: list[tuple[str, str]] = []
+    unit: UnitRow | None  # here every unit; below the unit of a ranking row, if found
     for unit in directory.units.values():
         if unit.level == Level.PROVINCE:
             if unit.structure == Structure.LEGACY_3:

@@ -12,6 +12,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -86,7 +87,7 @@ def _insert_readings(rows: Sequence[Row]) -> list[Row]:
     with connection.cursor() as cursor:
         for start in range(0, len(items), CHUNK):
             chunk = items[start:start + CHUNK]
-            params: list[object] = []
+            params: list[Any] = []
             by_param = {}
             for d, k, ms, v in chunk:
                 p = _param(ms_to_dt(ms))
@@ -134,7 +135,7 @@ def _add_to_rollups(rows: Iterable[Row]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(items), CHUNK // 2):
             chunk = items[start:start + CHUNK // 2]
-            params: list[object] = []
+            params: list[Any] = []
             for (d, k, period, bucket), (n, total, low, high) in chunk:
                 params += [d, k, period, _param(bucket), n, total, low, high]
             cursor.execute(

@@ -5,7 +5,7 @@ WeatherObserved; dataModel.Device: Device). Entity ids are ``urn:ngsi-ld:<Type>:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Max
 
@@ -95,7 +95,7 @@ def _latest(p: Parcel, attrs: dict[str, tuple[str, float]]) -> tuple[dict[str, A
         if last is None:
             continue
         value = qs.filter(ts=last).values_list("value", flat=True).first()
-        out[name] = _prop(round(value * scale, 4), observedAt=last.isoformat())
+        out[name] = _prop(round(cast(float, value) * scale, 4), observedAt=last.isoformat())
         newest = last if newest is None or last > newest else newest
     return out, newest
 

@@ -68,7 +68,7 @@ def _entry(item: Any, now_ms: int, out: list[Point]) -> None:
         _values(item, now_ms, out)
 
 
-def parse(raw: bytes, *, now_ms: int) -> list[Point]:
+def parse(raw: bytes | bytearray, *, now_ms: int) -> list[Point]:
     """The points of one message, or ``BadPayload`` naming why none is stored."""
     if len(raw) > MAX_BYTES:
         raise _bad("IOT_TOO_LARGE", f"Gói tin quá lớn (tối đa {MAX_BYTES} byte).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet, Sum
@@ -70,6 +71,7 @@ def ioc_summary(user: Any) -> dict[str, Any]:
     farms = visible_farms(user)
     active = alarms_for(user).filter(active=True)
     by_commune: dict[int, dict[str, Any]] = {}
+    row: Mapping[str, Any]  # one name for the rows of three differently shaped queries
     for row in farms.values("commune_id", "commune__name").annotate(n=Count("id")):
         by_commune[row["commune_id"]] = {"name": row["commune__name"], "farms": row["n"],
                                          "alarms": Counter()}

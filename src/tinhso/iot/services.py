@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -75,7 +76,8 @@ def parcel_add(*, acting_user: Any, farm: Farm, name: str, area_ha: Any, crop: s
     if planting_year is not None and not 1900 <= planting_year <= this_year:
         raise _invalid("planting_year", "Năm trồng không hợp lệ.", "Invalid planting year.")
     if (latitude is None) != (longitude is None) or (
-            latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)):
+            latitude is not None
+            and not (-90 <= latitude <= 90 and -180 <= cast(float, longitude) <= 180)):
         raise _invalid("location", "Toạ độ không hợp lệ.", "Invalid coordinates.")
     with transaction.atomic():
         return Parcel.objects.create(
@@ -129,7 +131,7 @@ def device_add(*, acting_user: Any, parcel: Parcel, name: str,
                     token_hash=token_hash(token), mqtt_username=f"dev-{token[:PREFIX_LEN]}")
                 if push_to_broker:
                     transaction.on_commit(
-                        lambda d=device, t=token: _push_device(d.pk, d.mqtt_username, t))
+                        partial(_push_device, device.pk, device.mqtt_username, token))
             break
         except IntegrityError:
             continue

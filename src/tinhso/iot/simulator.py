@@ -57,7 +57,8 @@ def _commune(hints: list[str], taken: set[int]) -> AdminUnit:
 
 def demo_parcels() -> list[tuple[Parcel, str]]:
     """The demo farms and their stations, created once; (parcel, spell) pairs."""
-    out, taken = [], set()
+    out: list[tuple[Parcel, str]] = []
+    taken: set[int] = set()
     for name, kind, owner, hints, crop, variety, stage, spell in DEMO:
         farm = Farm.objects.filter(name=name).first()
         if farm is None:

@@ -133,5 +133,5 @@ def parcel(request: HttpRequest, parcel_id: int) -> HttpResponse:
 def acknowledge(request: HttpRequest, alarm_id: int) -> HttpResponse:
     alarms.alarm_acknowledge(acting_user=request.user, alarm_id=alarm_id)
     messages.success(request, "Đã xác nhận cảnh báo.")
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith(
+    return redirect(request.POST.get("next", "") if str(request.POST.get("next", "")).startswith(
         "/ioc/") else "ioc:iot:overview")

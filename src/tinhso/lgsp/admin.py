@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest
 
+from tinhso.accounts.models import User
 from tinhso.lgsp.models import (
     AccessRight,
     ClientCertificate,
@@ -38,22 +39,22 @@ class AuditedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         RegistryEvent.objects.create(
             action=f"admin_{'change' if change else 'add'}_{obj._meta.model_name}",
-            actor=request.user, target=str(obj)[:300],
+            actor=cast(User, request.user), target=str(obj)[:300],
             data={"fields": sorted(form.changed_data)})
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         RegistryEvent.objects.create(action=f"admin_delete_{obj._meta.model_name}",
-                                     actor=request.user, target=str(obj)[:300])
+                                     actor=cast(User, request.user), target=str(obj)[:300])
         super().delete_model(request, obj)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects + [o for o, _ in formset.changed_objects]:
             RegistryEvent.objects.create(action=f"admin_save_{obj._meta.model_name}",
-                                         actor=request.user, target=str(obj)[:300])
+                                         actor=cast(User, request.user), target=str(obj)[:300])
         for obj in formset.deleted_objects:
             RegistryEvent.objects.create(action=f"admin_delete_{obj._meta.model_name}",
-                                         actor=request.user, target=str(obj)[:300])
+                                         actor=cast(User, request.user), target=str(obj)[:300])
 
 
 class SubsystemInline(admin.TabularInline):

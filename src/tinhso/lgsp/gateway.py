@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -182,7 +183,7 @@ def _header_value(request: HttpRequest, name: str, limit: int = 255) -> str:
 
 
 @csrf_exempt
-def gateway(request: HttpRequest, rest: str) -> HttpResponse:
+def gateway(request: HttpRequest, rest: str) -> HttpResponseBase:
     ex = Exchange(method=request.method or "GET")
     authenticated = False
     try:
@@ -243,7 +244,7 @@ def _finish(ex: Exchange, response: HttpResponse, request: HttpRequest) -> HttpR
     return response
 
 
-def _xroad_response_headers(response: HttpResponse, ex: Exchange) -> None:
+def _xroad_response_headers(response: HttpResponseBase, ex: Exchange) -> None:
     response["X-Road-Client"] = ex.client
     response["X-Road-Service"] = ex.service
     response["X-Road-Id"] = ex.x_road_id
@@ -251,7 +252,7 @@ def _xroad_response_headers(response: HttpResponse, ex: Exchange) -> None:
     response["X-Road-Request-Hash"] = ex.request_hash
 
 
-def _forward(request: HttpRequest, ex: Exchange, service: Service) -> HttpResponse:
+def _forward(request: HttpRequest, ex: Exchange, service: Service) -> HttpResponseBase:
     incoming = _incoming_headers(request)
     outgoing = {k: v for k, v in incoming.items() if k not in FILTERED and k not in XROAD_SET}
     outgoing.update({"x-road-client": ex.client, "x-road-service": ex.service,
@@ -259,7 +260,7 @@ def _forward(request: HttpRequest, ex: Exchange, service: Service) -> HttpRespon
     if service.provider_authorization_enc:
         from tinhso.lgsp.services import decrypt_secret
 
-        outgoing["authorization"] = decrypt_secret(service.provider_authorization_enc)
+        outgoing["authorization"] = decrypt_secret(bytes(service.provider_authorization_enc))
     if "accept" not in outgoing:
         outgoing["accept"] = "application/json"  # PR-REST §4.3: the default content type
     query = request.META.get("QUERY_STRING", "")

@@ -15,7 +15,7 @@ import json
 import struct
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from asn1crypto import core
 from django.db import transaction
@@ -58,7 +58,7 @@ def leaf_data(entry: LogEntry | dict[str, Any]) -> bytes:
     record: dict[str, Any] = {"v": 1}
     for name in LEAF_FIELDS:
         value = get(name)
-        record[name] = _iso(value) if name == "logged_at" else value
+        record[name] = _iso(cast(dt.datetime, value)) if name == "logged_at" else value
     return json.dumps(record, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
 

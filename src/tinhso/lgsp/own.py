@@ -8,6 +8,7 @@ describe it.
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from django.conf import settings
 
@@ -40,7 +41,8 @@ def register_own(*, subsystem: str, base_url: str | None = None,
     """``token``: an API token of a tinhso service account, sent to tinhso as the provider's
     credential (stored encrypted); without it only public endpoints answer."""
     sub = services.subsystem_get(subsystem)
-    base = (base_url or getattr(settings, "TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
+    base = cast(str, base_url or getattr(settings, "TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")
+                ).rstrip("/")
     schema = _schema()
     auth = f"Bearer {token}" if token else ""
     out = []

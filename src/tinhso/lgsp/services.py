@@ -78,7 +78,7 @@ def member_add(*, acting_user: Any, instance: str, member_class: str, member_cod
 
 def member_get(identifier: str) -> Member:
     parts = identifier.strip().split("/")
-    member = None
+    member: Member | None = None
     if len(parts) == 3:
         member = Member.objects.filter(instance=parts[0], member_class=parts[1],
                                        member_code=parts[2]).first()
@@ -90,7 +90,7 @@ def member_get(identifier: str) -> Member:
 
 def subsystem_get(identifier: str) -> Subsystem:
     cid = identifiers.parse_client(identifier)
-    found = None
+    found: Subsystem | None = None
     if cid is not None:
         found = (Subsystem.objects.select_related("member")
                  .filter(member__instance=cid.instance, member__member_class=cid.member_class,
@@ -103,7 +103,7 @@ def subsystem_get(identifier: str) -> Subsystem:
 
 def service_get(identifier: str) -> Service:
     sid = identifiers.parse_service(identifier)
-    found = None
+    found: Service | None = None
     if sid is not None:
         found = (Service.objects.select_related("subsystem__member")
                  .filter(subsystem__member__instance=sid.client.instance,
@@ -196,7 +196,7 @@ def service_update(*, acting_user: Any, service: Service, url: str | None = None
                    timeout_seconds: int | None = None,
                    provider_authorization: str | None = None) -> Service:
     require_operator(acting_user)
-    locked = Service.objects.select_for_update().get(pk=service.pk)
+    locked: Service = Service.objects.select_for_update().get(pk=service.pk)
     if url is not None:
         locked.url = _check_url(url)
     if openapi is not None:
@@ -280,7 +280,7 @@ def token_issue(*, acting_user: Any, subsystem: Subsystem,
 @transaction.atomic
 def token_revoke(*, acting_user: Any, token: ClientToken) -> ClientToken:
     require_operator(acting_user)
-    locked = ClientToken.objects.select_for_update().get(pk=token.pk)
+    locked: ClientToken = ClientToken.objects.select_for_update().get(pk=token.pk)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])

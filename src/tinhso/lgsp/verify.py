@@ -79,7 +79,7 @@ def verify_log(*, trust_root: str | None = None) -> Report:
             report.add(f"signed head at size {sth.tree_size}: time stamp does not match it")
         elif not messagelog.token_signature_ok(bytes(sth.timestamp_token), trust):
             report.add(f"signed head at size {sth.tree_size}: time stamp signature invalid")
-    pending = {}
+    pending: dict[int, list[SignedTreeHead]] = {}
     for sth in heads:
         pending.setdefault(sth.tree_size, []).append(sth)
     if 0 in pending:

@@ -37,6 +37,11 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Gửi thất bại"
 
 
+# Named (not ``NotificationQuerySet.as_manager()``): Django names both that manager class and the
+# IOC's "ManagerFromNotificationQuerySet", and mypy's Django plugin then mixes the two up.
+NotificationManager = models.Manager.from_queryset(NotificationQuerySet, "NotificationManager")
+
+
 class Notification(models.Model):
     event_key = models.CharField("sự kiện", max_length=120)
     recipient_key = models.CharField("người nhận (khóa)", max_length=60)
@@ -58,7 +63,7 @@ class Notification(models.Model):
     in_app = models.BooleanField("hiện trong ứng dụng", default=True)
     created_at = models.DateTimeField("thời điểm", auto_now_add=True)
     read_at = models.DateTimeField("đã đọc lúc", null=True, blank=True)
-    objects = NotificationQuerySet.as_manager()
+    objects = NotificationManager()
 
     class Meta:
         verbose_name = "thông báo"

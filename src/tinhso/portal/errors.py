@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from django import forms
 from django.utils.translation import get_language
@@ -23,7 +24,7 @@ def attach_domain_error(form: forms.Form, exc: DomainError,
     details = exc.details if isinstance(exc.details, dict) else {}
     target = details.get("field")
     if field_map and target in field_map:
-        target = field_map[target]
+        target = field_map[cast(str, target)]
     if target not in form.fields:
         target = None
     form.add_error(target, error_message(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -71,7 +73,7 @@ class RegisterForm(forms.Form):
         return value
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         kind = data.get("kind")
         if kind == AccountKind.CITIZEN and not data.get("id_number") \
                 and "id_number" not in self.errors:
@@ -108,9 +110,10 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args, agencies=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = [(a.code, a.name) for a in agencies]
-        if len(self.fields["agency"].choices) == 1:
-            self.fields["agency"].initial = self.fields["agency"].choices[0][0]
+        agency = cast(forms.ChoiceField, self.fields["agency"])
+        agency.choices = [(a.code, a.name) for a in agencies]
+        if len(agency.choices) == 1:
+            agency.initial = agency.choices[0][0]
 
 
 def upload_limits() -> dict[str, object]:

@@ -33,7 +33,7 @@ def _date(value: datetime | None) -> str:
 def describe(event: DossierEvent) -> str:
     action = event.action
     due = _date(event.due_at)
-    texts = {
+    texts: dict[str, str] = {
         Action.SUBMIT: _("Hồ sơ đã được nộp trực tuyến."),
         Action.CREATE_DIRECT: _("Hồ sơ đã được tiếp nhận tại bộ phận một cửa."),
         Action.RECEIVE: _("Cơ quan đã tiếp nhận hồ sơ. Ngày hẹn trả kết quả: %(due)s.")

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -198,7 +198,7 @@ def build_form_class(step: SchemaStep) -> type[forms.Form]:
             fields[name] = built
 
     def clean(self: forms.Form) -> dict[str, Any]:
-        cleaned = forms.Form.clean(self)
+        cleaned = cast(dict[str, Any], forms.Form.clean(self))  # Form.clean returns cleaned_data
         if step.optional_object and any(_present(v) for v in cleaned.values()):
             for name in step.required:
                 if name in self.fields and not _present(cleaned.get(name)):

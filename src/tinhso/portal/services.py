@@ -7,7 +7,7 @@ dossier's first event).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
@@ -145,7 +145,7 @@ def _mark_step(draft: Draft, key: str) -> None:
 
 
 def draft_add_file(*, acting_user: User, draft: Draft, component: ProcedureComponent,
-                   upload: UploadedFile) -> DraftFile:
+                   upload: UploadedFile[Any]) -> DraftFile:
     """Check the file by content (the dossier's own upload rules) and keep it with the draft."""
     from tinhso.dossiers.uploads import check_upload
 
@@ -183,11 +183,12 @@ def draft_remove_file(*, acting_user: User, draft: Draft, file_id: int) -> None:
     row.delete()  # the file goes with the sweep (tinhso sweep-media), never here
 
 
-def draft_files_as_uploads(draft: Draft) -> list[tuple[str, UploadedFile]]:
-    result: list[tuple[str, UploadedFile]] = []
+def draft_files_as_uploads(draft: Draft) -> list[tuple[str, UploadedFile[Any]]]:
+    result: list[tuple[str, UploadedFile[Any]]] = []
     for row in draft.files.select_related("component").order_by("uploaded_at", "id"):
         try:
-            with blobs.open_verified(row.file.name, sha256=row.sha256, size=row.size) as handle:
+            with blobs.open_verified(cast(str, row.file.name), sha256=row.sha256,
+                                     size=row.size) as handle:
                 content = handle.read()
         except blobs.StoredFileUnavailable as exc:  # reported by blobs; the citizen re-uploads
             raise ValidationFailed("FILE_CHANGED", "Tệp đã tải lên bị hỏng, vui lòng tải lại.",

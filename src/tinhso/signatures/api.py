@@ -13,6 +13,7 @@ from ninja.responses import Status
 
 from tinhso.core.api_schema import MAX_NOTE, ErrorOut, IsoDate
 from tinhso.core.errors import DomainError, NotFound, ValidationFailed
+from tinhso.core.requests import AuthedRequest
 from tinhso.documents import selectors as doc_selectors
 from tinhso.signatures import conf, pki, selectors, services
 from tinhso.signatures.models import (
@@ -104,23 +105,21 @@ class CertificateOut(Schema):
 
 
 @router.get("/certificates", response=list[CertificateOut])
-def certificate_list(request: HttpRequest, kind: str = "", status: str = "") -> Any:
+def certificate_list(request: AuthedRequest, kind: str = "", status: str = "") -> Any:
     qs = selectors.certificates_for(request.auth)
     if kind:
         qs = qs.filter(kind=kind)
     if status:
-        qs = qs.filter(effective_status=status)
+        # An annotation of certificates_for, which the stubs do not follow through its return type.
+        qs = qs.filter(effective_status=status)  # type: ignore[misc]
     return list(qs[:500])
-
-
-_ID = {"ge": 1, "le": 2**63 - 1}
 
 
 class RequestIn(Schema):
     # Choices are checked by the service (its own codes); the schema lists them.
     kind: str = Field(..., json_schema_extra={"enum": ["personal", "organisation", "sim"]})
-    holder_user_id: int | None = Field(None, **_ID)
-    holder_agency_id: int | None = Field(None, **_ID)
+    holder_user_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    holder_agency_id: int | None = Field(None, ge=1, le=2**63 - 1)
     common_name: str = Field("", max_length=200)
     key_algorithm: str = Field("ec-p256", json_schema_extra={"enum": list(pki.ALGORITHMS)})
     key_storage: str = Field("software", json_schema_extra={"enum": list(KeyStorage.values)})
@@ -138,7 +137,7 @@ class RequestOut(Schema):
 
 
 @router.post("/certificates/requests", response={201: RequestOut})
-def certificate_request(request: HttpRequest, payload: RequestIn) -> Any:
+def certificate_request(request: AuthedRequest, payload: RequestIn) -> Any:
     from tinhso.accounts.selectors import user_get_visible
     from tinhso.units.selectors import agency_get
 
@@ -178,7 +177,7 @@ def _issued(result: services.IssuedCertificate) -> dict[str, Any]:
 
 
 @router.post("/certificates/requests/{request_id}/issue", response=IssuedOut)
-def certificate_issue(request: HttpRequest, request_id: int, payload: IssueIn) -> Any:
+def certificate_issue(request: AuthedRequest, request_id: int, payload: IssueIn) -> Any:
     req = selectors.certificate_request_get(request.auth, request_id)
     return _issued(services.certificate_issue(acting_user=request.auth, request=req,
                                               pkcs12_passphrase=payload.pkcs12_passphrase))
@@ -201,27 +200,27 @@ class SuspendIn(Schema):
 
 
 @router.post("/certificates/{certificate_id}/revoke", response=CertificateOut)
-def certificate_revoke(request: HttpRequest, certificate_id: int, payload: RevokeIn) -> Any:
+def certificate_revoke(request: AuthedRequest, certificate_id: int, payload: RevokeIn) -> Any:
     return services.certificate_revoke(acting_user=request.auth,
                                        certificate=_certificate(request.auth, certificate_id),
                                        reason=payload.reason, note=payload.note)
 
 
 @router.post("/certificates/{certificate_id}/suspend", response=CertificateOut)
-def certificate_suspend(request: HttpRequest, certificate_id: int, payload: SuspendIn) -> Any:
+def certificate_suspend(request: AuthedRequest, certificate_id: int, payload: SuspendIn) -> Any:
     return services.certificate_suspend(acting_user=request.auth,
                                         certificate=_certificate(request.auth, certificate_id),
                                         reason=payload.reason)
 
 
 @router.post("/certificates/{certificate_id}/reinstate", response=CertificateOut)
-def certificate_reinstate(request: HttpRequest, certificate_id: int) -> Any:
+def certificate_reinstate(request: AuthedRequest, certificate_id: int) -> Any:
     return services.certificate_reinstate(acting_user=request.auth,
                                           certificate=_certificate(request.auth, certificate_id))
 
 
 @router.post("/certificates/{certificate_id}/renew", response=IssuedOut)
-def certificate_renew(request: HttpRequest, certificate_id: int, payload: IssueIn) -> Any:
+def certificate_renew(request: AuthedRequest, certificate_id: int, payload: IssueIn) -> Any:
     return _issued(services.certificate_renew(
         acting_user=request.auth, certificate=_certificate(request.auth, certificate_id),
         pkcs12_passphrase=payload.pkcs12_passphrase))
@@ -260,7 +259,7 @@ class RegisterEntryOut(Schema):
 @router.post("/certified-copies", response={201: RegisterEntryOut, 403: ErrorOut, 413: ErrorOut,
                                             422: ErrorOut})
 def certified_copy(
-    request: HttpRequest, file: File[UploadedFile],
+    request: AuthedRequest, file: File[UploadedFile],
     description: str = Form(..., max_length=300),
     applicant_name: str = Form("", max_length=200),
     applicant_id_number: str = Form("", max_length=14),
@@ -279,12 +278,12 @@ def certified_copy(
     result = certified_copy_issue(
         acting_user=request.auth, scan_file=_read_upload(file), description=description,
         pages=pages, dossier=dossier, applicant_name=applicant_name,
-        applicant_id_number=applicant_id_number, copies=copies,
+        applicant_id_number=applicant_id_number, copies=copies, scan_name=file.name or "",
     )
     return Status(201, result.entry)
 
 
-def _register(request: HttpRequest, q: str, year: int | None,
+def _register(request: AuthedRequest, q: str, year: int | None,
               date_from: dt.date | None, date_to: dt.date | None) -> Any:
     from tinhso.accounts.permissions import is_active_official
     from tinhso.core.errors import PermissionDenied
@@ -298,13 +297,13 @@ def _register(request: HttpRequest, q: str, year: int | None,
 
 
 @router.get("/certification-register", response=list[RegisterEntryOut])
-def register_list(request: HttpRequest, q: str = "", year: int | None = None,
+def register_list(request: AuthedRequest, q: str = "", year: int | None = None,
                   date_from: IsoDate | None = None, date_to: IsoDate | None = None) -> Any:
     return list(_register(request, q, year, date_from, date_to)[:1000])
 
 
 @router.get("/certification-register.csv")
-def register_export(request: HttpRequest, q: str = "", year: int | None = None,
+def register_export(request: AuthedRequest, q: str = "", year: int | None = None,
                     date_from: IsoDate | None = None,
                     date_to: IsoDate | None = None) -> HttpResponse:
     body = doc_selectors.register_csv(_register(request, q, year, date_from, date_to))

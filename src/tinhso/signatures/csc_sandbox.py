@@ -43,6 +43,7 @@ from tinhso.core.errors import Conflict, ValidationFailed
 from tinhso.signatures import conf, csc, keystore, pki, services
 from tinhso.signatures.models import (
     Certificate,
+    CertificateAuthority,
     CertificateKind,
     CscSandboxBehaviour,
     CscSandboxCredential,
@@ -122,7 +123,7 @@ def csc_sandbox_credential_create(
     certificate = services.certificate_issue(acting_user=acting_user,
                                              request=request).certificate
     chain = [certificate.certificate_pem]
-    node = certificate.ca
+    node: CertificateAuthority | None = certificate.ca
     while node is not None:
         chain.append(node.certificate_pem)
         node = node.parent

@@ -92,6 +92,11 @@ class RevocationReason(models.TextChoices):
     PRIVILEGE_WITHDRAWN = "privilege_withdrawn", "Rút quyền"
 
 
+# Named (not ``CertificateQuerySet.as_manager()``): Django names both that manager class and the
+# market's "ManagerFromCertificateQuerySet", and mypy's Django plugin then mixes the two up.
+CertificateManager = models.Manager.from_queryset(CertificateQuerySet, "CertificateManager")
+
+
 class Certificate(models.Model):
     ca = models.ForeignKey(CertificateAuthority, verbose_name="CA cấp", on_delete=models.PROTECT,
                            related_name="certificates")
@@ -126,7 +131,7 @@ class Certificate(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    objects = CertificateQuerySet.as_manager()
+    objects = CertificateManager()
 
     class Meta:
         verbose_name = "chứng thư số"

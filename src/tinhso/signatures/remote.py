@@ -107,6 +107,7 @@ class RemoteSigner(Signer):
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
         if dry_run:
             # pyhanko sizes the signature container with a dry run: no remote call for that.
+            assert self.signing_cert is not None  # set by __init__ from the stored certificate
             size = self.signing_cert.public_key.bit_size
             return bytes(size // 8 if mechanism.signature_algo.startswith("rsa") else 72)
         h = hashes.Hash(_HASHES[digest_algorithm]())

@@ -512,7 +512,7 @@ def certificate_renew(*, acting_user: Any, certificate: Certificate,
 
 # --- CRL ------------------------------------------------------------------------------------
 
-_REASONS = {
+_REASONS: dict[str, x509.ReasonFlags] = {
     RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
     RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
     RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
@@ -525,7 +525,7 @@ _REASONS = {
 def reason_flag(cert: Certificate) -> x509.ReasonFlags | None:
     if cert.status == CertificateStatus.SUSPENDED:
         return x509.ReasonFlags.certificate_hold
-    return _REASONS.get(cert.revocation_reason)  # type: ignore[call-overload]
+    return _REASONS.get(cert.revocation_reason)
 
 
 def revoked_entries(ca: CertificateAuthority) -> list[pki.RevokedEntry]:

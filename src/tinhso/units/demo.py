@@ -100,7 +100,7 @@ def _upsert(model: type[models.Model], key: tuple[str, ...], rows: list[dict[str
     keys back on every backend to wire parents and successors in the next step.
     """
     manager = model._default_manager  # type: ignore[attr-defined]
-    lookup = {f"{key[0]}__in": [row[key[0]] for row in rows]}
+    lookup: dict[str, Any] = {f"{key[0]}__in": [row[key[0]] for row in rows]}
     for extra in key[1:]:
         lookup[extra] = rows[0][extra] if rows else None
     existing = {tuple(getattr(obj, k) for k in key): obj for obj in manager.filter(**lookup)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from django.core.files.uploadedfile import UploadedFile
@@ -37,7 +37,7 @@ from tinhso.units.models import Agency
 from tinhso.units.reform import require_in_force
 from tinhso.workdays import deadlines
 
-Files = Sequence[tuple[str, UploadedFile]]
+Files = Sequence[tuple[str, "UploadedFile[Any]"]]  # quoted: not subscriptable at run time
 
 
 def _procedure(code: str) -> Procedure:
@@ -101,7 +101,7 @@ def validate_form_data(procedure: Procedure, form_data: Any) -> dict[str, Any]:
             "The form data does not match the procedure's form.",
             {"errors": details},
         )
-    return _nfc_strings(form_data)
+    return cast(dict[str, Any], _nfc_strings(form_data))
 
 
 def _nfc_strings(value: Any) -> Any:
@@ -317,7 +317,7 @@ def dossier_create_direct(
                                "The applicant's name is required.")
     procedure = _procedure(procedure_code)
     _check_applicant_type(procedure, applicant_kind)
-    agency = _agency_for(procedure, acting_user.agency.code)
+    agency = _agency_for(procedure, cast(Agency, acting_user.agency).code)  # an official
     data = validate_form_data(procedure, form_data)
     checked = check_files(procedure, files, require_all=False)
     stored = {item.sha256: uploads.store(item) for item in checked}  # before the lock

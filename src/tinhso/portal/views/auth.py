@@ -157,6 +157,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         # A new password ends a lockout: the owner proved control of the e-mail address.
+        assert self.user is not None  # a valid link was checked before the form is shown
         ratelimit.login_account_limit().clear(self.user.get_username())
         return super().form_valid(form)
 

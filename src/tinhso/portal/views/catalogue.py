@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from tinhso.catalog.models import OnlineLevel, ProcedureLevel
 from tinhso.core.errors import NotFound
+from tinhso.core.requests import HtmxRequest
 from tinhso.portal import catalogue
 
 # Desks per page: a phone shows about this many without endless scrolling.
@@ -22,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def procedure_list(request: HttpRequest) -> HttpResponse:
+def procedure_list(request: HtmxRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     filters = {
         "field_code": request.GET.get("linh_vuc") or None,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import DomainError
+from tinhso.core.requests import AuthedRequest
 from tinhso.dossiers import services as dossier_services
 from tinhso.dossiers.models import Action, Status
 from tinhso.dossiers.selectors import allowed_actions, dossier_timeline, dossiers_visible_to
@@ -99,7 +100,7 @@ def _fail(request: HttpRequest, code: str, exc: DomainError) -> HttpResponse:
 
 @login_required
 @require_POST
-def my_supplement(request: HttpRequest, code: str) -> HttpResponse:
+def my_supplement(request: AuthedRequest, code: str) -> HttpResponse:
     dossier = visible_dossier(request, code)
     components = {c.code: c for c in dossier.procedure.components.all()}
     files: list[tuple[str, UploadedFile]] = []
@@ -121,7 +122,7 @@ def my_supplement(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def my_rate(request: HttpRequest, code: str) -> HttpResponse:
+def my_rate(request: AuthedRequest, code: str) -> HttpResponse:
     dossier = visible_dossier(request, code)
     form = RateForm(request.POST)
     if not form.is_valid():
@@ -138,7 +139,7 @@ def my_rate(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def my_withdraw(request: HttpRequest, code: str) -> HttpResponse:
+def my_withdraw(request: AuthedRequest, code: str) -> HttpResponse:
     dossier = visible_dossier(request, code)
     form = ReasonForm(request.POST)
     if not form.is_valid():

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tinhso.core.errors import DomainError, NotFound, PermissionDenied
+from tinhso.core.requests import HtmxRequest
 from tinhso.portal import catalogue, schema_forms, services
 from tinhso.portal.errors import attach_domain_error, error_message
 from tinhso.portal.forms import ContactForm, UploadForm, upload_limits
@@ -194,7 +195,7 @@ def draft_files(request: HttpRequest, draft_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def draft_upload(request: HttpRequest, draft_id: UUID, component_id: int) -> HttpResponse:
+def draft_upload(request: HtmxRequest, draft_id: UUID, component_id: int) -> HttpResponse:
     draft = _load(request, draft_id)
     component = draft.procedure.components.filter(pk=component_id).first()
     if component is None:
@@ -222,7 +223,7 @@ def draft_upload(request: HttpRequest, draft_id: UUID, component_id: int) -> Htt
 
 @login_required
 @require_POST
-def draft_remove_file(request: HttpRequest, draft_id: UUID, file_id: int) -> HttpResponse:
+def draft_remove_file(request: HtmxRequest, draft_id: UUID, file_id: int) -> HttpResponse:
     draft = _load(request, draft_id)
     row = draft.files.filter(pk=file_id).first()
     if row is None:

@@ -3,18 +3,19 @@ appears in a URL, a server log line or the browser history."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from tinhso.core import ratelimit
+from tinhso.core.requests import HtmxRequest
 from tinhso.dossiers.selectors import dossier_track_public
 from tinhso.portal.forms import TrackForm
 
 
 @never_cache
-def track(request: HttpRequest) -> HttpResponse:
+def track(request: HtmxRequest) -> HttpResponse:
     form = TrackForm(request.POST or None)
     result = None
     status = 200

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{source}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno} / "
                 f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-        data = doc.get("procedures") if isinstance(doc, dict) else doc
+        data: Any = doc.get("procedures") if isinstance(doc, dict) else doc  # checked below
 
         errors = validate_catalog(data)
         if errors:

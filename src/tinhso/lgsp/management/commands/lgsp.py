@@ -99,7 +99,7 @@ class Command(BaseCommand):
     def _add_subsystem(self, *, subsystem: str, name: str, rate: str, **_: Any) -> None:
         from tinhso.lgsp import services
 
-        member_id, _, code = subsystem.rpartition("/")
+        member_id, _sep, code = subsystem.rpartition("/")
         s = services.subsystem_add(acting_user=None, member=services.member_get(member_id),
                                    code=code, name=name, rate_limit=rate)
         self.stdout.write(f"subsystem {s.identifier}")
@@ -108,7 +108,7 @@ class Command(BaseCommand):
                      provider_authorization_file: str | None, **_: Any) -> None:
         from tinhso.lgsp import services
 
-        sub_id, _, code = service.rpartition("/")
+        sub_id, _sep, code = service.rpartition("/")
         document = Path(openapi).read_text(encoding="utf-8") if openapi else ""
         auth = (Path(provider_authorization_file).read_text().strip()
                 if provider_authorization_file else "")

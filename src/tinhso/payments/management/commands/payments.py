@@ -67,10 +67,9 @@ class Command(BaseCommand):
             elif action == "import-statement":
                 self._import(options)
             elif action == "refund":
-                refund = gateway.payment_refund(
+                self._report(gateway.payment_refund(
                     acting_user=_user(options["by"]), attempt=_attempt(options["txn_ref"]),
-                    reason=options["reason"], amount=options["amount"])
-                self._report(refund)
+                    reason=options["reason"], amount=options["amount"]))
             else:
                 from tinhso.payments.models import Refund
 
