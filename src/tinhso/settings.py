@@ -377,6 +377,10 @@ if TINHSO_EDXML_SEND_URL and not TINHSO_EDXML_SEND_URL.startswith(("http://", "h
     raise ImproperlyConfigured(
         f"TINHSO_EDXML_SEND_URL={TINHSO_EDXML_SEND_URL!r} must be an http(s) URL.")
 TINHSO_EDXML_SEND_TIMEOUT = env_int("TINHSO_EDXML_SEND_TIMEOUT", 30)
+# Through the LGSP gateway: our client subsystem (X-Road-Client) and its bearer token, read
+# from a file (a secret stays out of the environment listing).
+TINHSO_EDXML_SEND_CLIENT = os.environ.get("TINHSO_EDXML_SEND_CLIENT", "").strip()
+TINHSO_EDXML_SEND_TOKEN_FILE = os.environ.get("TINHSO_EDXML_SEND_TOKEN_FILE", "").strip()
 # Paperless meetings (docs/meetings.md): the video link is base + "/" + the meeting's slug on a
 # Jitsi-compatible server the province runs (tinhso runs no video server); check-in by QR opens
 # this many minutes before the start and closes at the end; reminders so many hours before.

@@ -140,6 +140,7 @@ def _organ(parent: ET.Element, tag: str, organ: Organ) -> None:
 class SigningKey:
     key: Any                 # an EC or RSA private key (cryptography)
     certificate_pem: str
+    chain_pems: tuple[str, ...] = ()  # the issuing CA(s), so a receiver can reach its anchor
 
 
 HEADER_PATH = "/e:edXMLEnvelope/e:edXMLHeader"
@@ -148,7 +149,7 @@ HEADER_PATH = "/e:edXMLEnvelope/e:edXMLHeader"
 def _signed(root: ET.Element, attachments: list[bytes], key: SigningKey) -> bytes:
     return xmldsig.sign(ET.tostring(root, encoding="utf-8", xml_declaration=True),
                         header_path=HEADER_PATH, ns=NS, attachments=attachments, key=key.key,
-                        certificate_pem=key.certificate_pem)
+                        certificate_pem=key.certificate_pem, chain_pems=key.chain_pems)
 
 
 def _envelope() -> tuple[ET.Element, ET.Element]:
@@ -279,6 +280,11 @@ def kind_of(root: ET.Element) -> str:
     return "document"
 
 
+def status_document_id(root: ET.Element) -> str:
+    """The DocumentId a status message answers (before it is verified: for replies only)."""
+    return _opt(_req(_req(root, "edXMLHeader"), "Status"), "ResponseFor/DocumentId")
+
+
 def _organ_of(el: ET.Element) -> Organ:
     return Organ(code=_val(el, "OrganId"), name=_opt(el, "OrganName"))
 
@@ -286,15 +292,15 @@ def _organ_of(el: ET.Element) -> Organ:
 def _verify(data: bytes, contents: list[bytes], trust: Any) -> str:
     """Check the XML-DSig signature (every digest and the value), then ``trust(cert)``;
     returns the signer's certificate PEM."""
-    cert = xmldsig.verify(data, header_path=HEADER_PATH, ns=NS, attachments=contents,
-                          refuse=refuse)
+    cert, chain = xmldsig.verify(data, header_path=HEADER_PATH, ns=NS, attachments=contents,
+                                 refuse=refuse)
     if trust is not None:
-        trust(cert)
+        trust(cert, chain)
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def parse_package(data: bytes, *, trust: Any = None) -> Package:
-    """Parse and verify a document package. ``trust(cert)`` raises when the signer's
+    """Parse and verify a document package. ``trust(cert, chain)`` raises when the signer's
     certificate does not chain to a trusted CA (None: digests and signature only)."""
     root = parse_xml(data)
     if kind_of(root) != "document":

@@ -10,7 +10,8 @@ What a package carries (``edXMLEnvelope/edXMLHeader/ds:Signature``, the header's
                                  as SOAP-with-attachments does), so a changed attachment is named
       ds:Reference URI=""        the whole package: enveloped-signature + exclusive C14N, SHA-256
     ds:SignatureValue            ECDSA as r||s (RFC 4050 / xmldsig-core1), RSA PKCS#1 v1.5
-    ds:KeyInfo/ds:X509Data/ds:X509Certificate   the signer's certificate (DER, base64)
+    ds:KeyInfo/ds:X509Data/ds:X509Certificate+  the signer's certificate (DER, base64), then
+                                 its issuing CA's (the chain up to, not including, the root)
 
 Verification is strict on purpose: exactly one signature, in that place; only the algorithms
 above (no SHA-1, no XPath/XSLT transforms); a ``URI=""`` reference must be present (so every
@@ -119,7 +120,7 @@ def _raw_signature(key: Any, data: bytes) -> tuple[str, bytes]:
 
 
 def sign(data: bytes, *, header_path: str, ns: str, attachments: list[bytes], key: Any,
-         certificate_pem: str) -> bytes:
+         certificate_pem: str, chain_pems: tuple[str, ...] = ()) -> bytes:
     """Add an enveloped ds:Signature as the last child of the element at ``header_path``
     (an XPath from the root, with the ``e`` prefix bound to the namespace ``ns``)."""
     root = etree.fromstring(data, _PARSER)
@@ -137,10 +138,11 @@ def sign(data: bytes, *, header_path: str, ns: str, attachments: list[bytes], ke
     _reference(info, "", whole, [ENVELOPED, EXC_C14N])
     method, value = _raw_signature(key, _c14n(info))
     _sub(sig, "SignatureValue", base64.b64encode(value).decode())
-    der = x509.load_pem_x509_certificate(certificate_pem.encode()).public_bytes(
-        serialization.Encoding.DER)
     x509data = _sub(_sub(sig, "KeyInfo"), "X509Data")
-    _sub(x509data, "X509Certificate", base64.b64encode(der).decode())
+    for pem in (certificate_pem, *chain_pems):  # the signer's first, then its issuers
+        der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(
+            serialization.Encoding.DER)
+        _sub(x509data, "X509Certificate", base64.b64encode(der).decode())
     return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
@@ -180,14 +182,16 @@ def _check_reference(ref: Any, root: Any, sig: Any, attachments: list[bytes],
     return uri
 
 
-def _check_value(info: Any, sig: Any, refuse: Refuse) -> x509.Certificate:
+def _check_value(info: Any, sig: Any, refuse: Refuse
+                 ) -> tuple[x509.Certificate, list[x509.Certificate]]:
     try:
-        cert_el = sig.find(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509Certificate')}")
+        cert_els = sig.findall(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509Certificate')}")
         value_el = sig.find(_ds("SignatureValue"))
-        if cert_el is None or value_el is None:
+        if not cert_els or len(cert_els) > 4 or value_el is None:
             raise ValueError("missing")
-        der = base64.b64decode("".join((cert_el.text or "").split()), validate=True)
-        cert = x509.load_der_x509_certificate(der)
+        certs = [x509.load_der_x509_certificate(base64.b64decode(
+            "".join((el.text or "").split()), validate=True)) for el in cert_els]
+        cert = certs[0]
         value = base64.b64decode("".join((value_el.text or "").split()), validate=True)
     except ValueError:
         raise _invalid(refuse, "Chữ ký gói edXML không đọc được.",
@@ -208,14 +212,15 @@ def _check_value(info: Any, sig: Any, refuse: Refuse) -> x509.Certificate:
     except InvalidSignature:
         raise _invalid(refuse, "Chữ ký gói edXML không hợp lệ.",
                        "The edXML package signature is invalid.") from None
-    return cert
+    return cert, certs[1:]
 
 
 def verify(data: bytes, *, header_path: str, ns: str, attachments: list[bytes],
-           refuse: Refuse) -> x509.Certificate:
-    """Verify the package's enveloped signature; returns the signer's certificate (not yet
-    checked for trust: the caller does that). Raises ``refuse(...)`` with EDXML_UNSIGNED,
-    EDXML_SIGNATURE_INVALID or EDXML_ATTACHMENT_MISMATCH."""
+           refuse: Refuse) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """Verify the package's enveloped signature; returns the signer's certificate and the
+    issuers that came with it (not yet checked for trust: the caller does that). Raises
+    ``refuse(...)`` with EDXML_UNSIGNED, EDXML_SIGNATURE_INVALID or
+    EDXML_ATTACHMENT_MISMATCH."""
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
