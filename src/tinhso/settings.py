@@ -405,6 +405,9 @@ TINHSO_MAIL_SMTP_SECURITY = os.environ.get("TINHSO_MAIL_SMTP_SECURITY", "none").
 if TINHSO_MAIL_SMTP_SECURITY not in {"none", "starttls", "ssl"}:
     raise ImproperlyConfigured("TINHSO_MAIL_SMTP_SECURITY must be none, starttls or ssl.")
 TINHSO_MAIL_SMTP_TIMEOUT = env_int("TINHSO_MAIL_SMTP_TIMEOUT", 20)
+# Relays tried in order after TINHSO_MAIL_SMTP_HOST when it is down or refuses ("host[:port]",
+# comma-separated; same security and credentials).
+TINHSO_MAIL_SMTP_FALLBACK = env_list("TINHSO_MAIL_SMTP_FALLBACK", [])
 TINHSO_MAIL_MAX_ATTEMPTS = env_int("TINHSO_MAIL_MAX_ATTEMPTS", 5)
 TINHSO_MAIL_IMAP_HOST = os.environ.get("TINHSO_MAIL_IMAP_HOST", "").strip()
 TINHSO_MAIL_IMAP_PORT = env_int("TINHSO_MAIL_IMAP_PORT", 993)
