@@ -413,6 +413,8 @@ TINHSO_MAIL_IMAP_HOST = os.environ.get("TINHSO_MAIL_IMAP_HOST", "").strip()
 TINHSO_MAIL_IMAP_PORT = env_int("TINHSO_MAIL_IMAP_PORT", 993)
 TINHSO_MAIL_IMAP_SSL = env_bool("TINHSO_MAIL_IMAP_SSL", True)
 TINHSO_MAIL_FETCH_MINUTES = env_int("TINHSO_MAIL_FETCH_MINUTES", 5)
+# `tinhso mail watch`: how long one IMAP IDLE lasts before it is renewed (RFC 2177: < 30 min).
+TINHSO_MAIL_IDLE_SECONDS = env_int("TINHSO_MAIL_IDLE_SECONDS", 29 * 60)
 TINHSO_MAIL_DOMAIN = os.environ.get("TINHSO_MAIL_DOMAIN", "binhphuoc.gov.vn").strip()
 
 # --- The law (docs/workdays.md, docs/dossiers.md, docs/documents.md) --------------------------
