@@ -165,6 +165,9 @@ def copy_rows(agency_id: int, rows: int) -> None:
 
     from tinhso.correspondence.models import IncomingDocument
 
+    from django.utils import timezone
+
+    now = timezone.now()
     fields = [f for f in IncomingDocument._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = IncomingDocument._meta.db_table
@@ -172,6 +175,8 @@ def copy_rows(agency_id: int, rows: int) -> None:
     def value(field: Any, given: dict[str, Any]) -> Any:
         if field.attname in given:
             return given[field.attname]
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            return now
         default = field.get_default()
         if field.get_internal_type() == "JSONField":
             return Jsonb(default)
