@@ -161,11 +161,10 @@ def copy_rows(agency_id: int, rows: int) -> None:
     """PostgreSQL: COPY every row in one stream (the other columns get the model's defaults,
     computed here, so the rows are what the application itself would write)."""
     from django.db import connection
+    from django.utils import timezone
     from psycopg.types.json import Jsonb
 
     from tinhso.correspondence.models import IncomingDocument
-
-    from django.utils import timezone
 
     now = timezone.now()
     fields = [f for f in IncomingDocument._meta.concrete_fields if not f.primary_key]
