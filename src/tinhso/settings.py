@@ -377,6 +377,10 @@ if TINHSO_EDXML_SEND_URL and not TINHSO_EDXML_SEND_URL.startswith(("http://", "h
     raise ImproperlyConfigured(
         f"TINHSO_EDXML_SEND_URL={TINHSO_EDXML_SEND_URL!r} must be an http(s) URL.")
 TINHSO_EDXML_SEND_TIMEOUT = env_int("TINHSO_EDXML_SEND_TIMEOUT", 30)
+# Through the LGSP gateway: our client subsystem (X-Road-Client) and its bearer token, read
+# from a file (a secret stays out of the environment listing).
+TINHSO_EDXML_SEND_CLIENT = os.environ.get("TINHSO_EDXML_SEND_CLIENT", "").strip()
+TINHSO_EDXML_SEND_TOKEN_FILE = os.environ.get("TINHSO_EDXML_SEND_TOKEN_FILE", "").strip()
 # Paperless meetings (docs/meetings.md): the video link is base + "/" + the meeting's slug on a
 # Jitsi-compatible server the province runs (tinhso runs no video server); check-in by QR opens
 # this many minutes before the start and closes at the end; reminders so many hours before.
@@ -401,11 +405,16 @@ TINHSO_MAIL_SMTP_SECURITY = os.environ.get("TINHSO_MAIL_SMTP_SECURITY", "none").
 if TINHSO_MAIL_SMTP_SECURITY not in {"none", "starttls", "ssl"}:
     raise ImproperlyConfigured("TINHSO_MAIL_SMTP_SECURITY must be none, starttls or ssl.")
 TINHSO_MAIL_SMTP_TIMEOUT = env_int("TINHSO_MAIL_SMTP_TIMEOUT", 20)
+# Relays tried in order after TINHSO_MAIL_SMTP_HOST when it is down or refuses ("host[:port]",
+# comma-separated; same security and credentials).
+TINHSO_MAIL_SMTP_FALLBACK = env_list("TINHSO_MAIL_SMTP_FALLBACK", [])
 TINHSO_MAIL_MAX_ATTEMPTS = env_int("TINHSO_MAIL_MAX_ATTEMPTS", 5)
 TINHSO_MAIL_IMAP_HOST = os.environ.get("TINHSO_MAIL_IMAP_HOST", "").strip()
 TINHSO_MAIL_IMAP_PORT = env_int("TINHSO_MAIL_IMAP_PORT", 993)
 TINHSO_MAIL_IMAP_SSL = env_bool("TINHSO_MAIL_IMAP_SSL", True)
 TINHSO_MAIL_FETCH_MINUTES = env_int("TINHSO_MAIL_FETCH_MINUTES", 5)
+# `tinhso mail watch`: how long one IMAP IDLE lasts before it is renewed (RFC 2177: < 30 min).
+TINHSO_MAIL_IDLE_SECONDS = env_int("TINHSO_MAIL_IDLE_SECONDS", 29 * 60)
 TINHSO_MAIL_DOMAIN = os.environ.get("TINHSO_MAIL_DOMAIN", "binhphuoc.gov.vn").strip()
 
 # --- The law (docs/workdays.md, docs/dossiers.md, docs/documents.md) --------------------------

@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 from pydantic import StrictStr
 
 from tinhso.core.errors import ValidationFailed
-from tinhso.correspondence import exchange, exports, selectors
+from tinhso.correspondence import exchange, exports, push, selectors
 from tinhso.correspondence import services_in as inc
 from tinhso.correspondence import services_out as out
 from tinhso.correspondence.doctypes import DocType
@@ -315,6 +315,32 @@ def edxml_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, An
     if isinstance(result, list):
         return {"kind": "document", "incoming": [incoming_out(d, request.user) for d in result]}
     return {"kind": "status"}
+
+
+class CorrReceivedOut(Schema):
+    agency: str
+    incoming_id: int
+    incoming_number: int
+
+
+class CorrReceiveOut(Schema):
+    kind: Literal["document", "status"]
+    document_id: str
+    registered: list[CorrReceivedOut]
+
+
+RECEIVE_BODY = {"requestBody": {"required": True, "content": {XML: {"schema": {
+    "type": "string", "description": "an edXML package or status message"}}}}}
+
+
+@router.post("/edxml/receive", response=CorrReceiveOut, openapi_extra=RECEIVE_BODY,
+             summary="Nhận gói edXML đẩy tới qua LGSP (liên thông văn bản)")
+def edxml_receive(request: HttpRequest) -> dict[str, Any]:
+    """The LGSP service other members push packages and status messages to (through the
+    gateway, which presents a service account's token): the raw XML is the body. A package
+    is registered once in every addressed agency here; pushing it again answers the same."""
+    return push.receive_pushed(user=request.user, data=request.body,
+                               content_type=request.content_type or "")
 
 
 @router.get("/incoming", response=CorrIncomingPage, summary="Sổ văn bản đến (tìm kiếm)")

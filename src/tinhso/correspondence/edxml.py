@@ -11,18 +11,16 @@ Envelope (namespace ``http://www.mic.gov.vn/TBT/QCVN_102_2016``, prefix ``edXML`
         (a status message carries Status instead: ResponseFor{OrganId, Code,
          PromulgationDate, DocumentId}, From, StatusCode, Description, Timestamp, StaffInfo)
       TraceHeaderList  TraceHeader{OrganId, Timestamp}*
-      Signature        (see below)
+      ds:Signature     (XML-DSig, see below)
     edXMLBody
       Attachment*      ContentId, ContentType, AttachmentName, Description, Value (base64)
 
-Signature: the standard signs the envelope with XML-DSig. We sign the same parts with the
-sending agency's organisation certificate in a simplified detached form: ``SignedInfo`` holds a
-SHA-256 ``Reference`` per signed part (the Exclusive-free C14N 2.0 form of ``MessageHeader`` /
-``Status``, and the raw bytes of every attachment); ``SignatureValue`` signs the C14N 2.0 form
-of ``SignedInfo``; ``X509Certificate`` carries the signer's certificate, which must chain to a
-CA this installation trusts (its own, or an anchor imported with ``tinhso pki import-anchor``).
-The trace header list is outside the signature (each hop appends to it). See
-docs/correspondence.md#edxml for what differs from full XML-DSig interoperability.
+Signature: a W3C XML-DSig enveloped signature (``ds:Signature``, the last child of
+``edXMLHeader``) over the whole package, made with the sending agency's organisation
+certificate: exclusive C14N, SHA-256, ECDSA or RSA, the certificate in ``X509Data``
+(``correspondence/xmldsig.py``). The certificate must chain to a CA this installation trusts
+(its own, or an anchor imported with ``tinhso pki import-anchor``) and not be revoked here.
+See docs/correspondence.md#the-package for what was confirmed against the standard.
 
 Parsing uses defusedxml: a DTD, an entity or an external reference refuses the package.
 """
@@ -36,14 +34,12 @@ import xml.etree.ElementTree as ET  # noqa: S405 - building only; parsing goes t
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import serialization
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from tinhso.core.errors import ValidationFailed
+from tinhso.correspondence import xmldsig
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 ET.register_namespace("edXML", NS)
@@ -137,14 +133,6 @@ def _organ(parent: ET.Element, tag: str, organ: Organ) -> None:
     _text(el, "OrganName", organ.name)
 
 
-def c14n(element: ET.Element) -> bytes:
-    return ET.canonicalize(ET.tostring(element, encoding="unicode")).encode()
-
-
-def _digest(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
 # --- signing -------------------------------------------------------------------------------
 
 
@@ -152,32 +140,16 @@ def _digest(data: bytes) -> str:
 class SigningKey:
     key: Any                 # an EC or RSA private key (cryptography)
     certificate_pem: str
+    chain_pems: tuple[str, ...] = ()  # the issuing CA(s), so a receiver can reach its anchor
 
 
-def _sign_raw(key: Any, data: bytes) -> bytes:
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(hashes.SHA256()))
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    # A PKCS#11 or remote key: not supported for edXML yet (docs/correspondence.md).
-    raise TypeError("edXML signing needs a software EC or RSA key")
+HEADER_PATH = "/e:edXMLEnvelope/e:edXMLHeader"
 
 
-def _signature(header: ET.Element, signed: ET.Element, attachments: list[Attachment],
-               key: SigningKey) -> None:
-    sig = ET.SubElement(header, q("Signature"))
-    info = ET.SubElement(sig, q("SignedInfo"))
-    _text(info, "SignatureMethod", "ecdsa-or-rsa-sha256")
-    ref = ET.SubElement(info, q("Reference"), {"URI": f"#{signed.tag.split('}')[1]}"})
-    _text(ref, "DigestValue", _digest(c14n(signed)))
-    for i, att in enumerate(attachments):
-        ref = ET.SubElement(info, q("Reference"), {"URI": f"cid:{i + 1}"})
-        _text(ref, "DigestValue", _digest(att.content))
-    value = base64.b64encode(_sign_raw(key.key, c14n(info))).decode()
-    _text(sig, "SignatureValue", value)
-    der = x509.load_pem_x509_certificate(key.certificate_pem.encode()).public_bytes(
-        serialization.Encoding.DER)
-    _text(sig, "X509Certificate", base64.b64encode(der).decode())
+def _signed(root: ET.Element, attachments: list[bytes], key: SigningKey) -> bytes:
+    return xmldsig.sign(ET.tostring(root, encoding="utf-8", xml_declaration=True),
+                        header_path=HEADER_PATH, ns=NS, attachments=attachments, key=key.key,
+                        certificate_pem=key.certificate_pem, chain_pems=key.chain_pems)
 
 
 def _envelope() -> tuple[ET.Element, ET.Element]:
@@ -221,7 +193,6 @@ def build_package(pkg: Package, key: SigningKey) -> bytes:
         th = ET.SubElement(traces, q("TraceHeader"))
         _text(th, "OrganId", organ_id)
         _text(th, "Timestamp", stamp)
-    _signature(header, mh, pkg.attachments, key)
     body = ET.SubElement(root, q("edXMLBody"))
     for i, att in enumerate(pkg.attachments):
         el = ET.SubElement(body, q("Attachment"))
@@ -230,7 +201,7 @@ def build_package(pkg: Package, key: SigningKey) -> bytes:
         _text(el, "AttachmentName", att.name)
         _text(el, "Description", att.description)
         _text(el, "Value", base64.b64encode(att.content).decode())
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return _signed(root, [a.content for a in pkg.attachments], key)
 
 
 def build_status(msg: StatusMessage, key: SigningKey) -> bytes:
@@ -248,8 +219,7 @@ def build_status(msg: StatusMessage, key: SigningKey) -> bytes:
     staff = ET.SubElement(status, q("StaffInfo"))
     _text(staff, "Department", msg.department)
     _text(staff, "Staff", msg.staff)
-    _signature(header, status, [], key)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return _signed(root, [], key)
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -310,53 +280,27 @@ def kind_of(root: ET.Element) -> str:
     return "document"
 
 
+def status_document_id(root: ET.Element) -> str:
+    """The DocumentId a status message answers (before it is verified: for replies only)."""
+    return _opt(_req(_req(root, "edXMLHeader"), "Status"), "ResponseFor/DocumentId")
+
+
 def _organ_of(el: ET.Element) -> Organ:
     return Organ(code=_val(el, "OrganId"), name=_opt(el, "OrganName"))
 
 
-def _verify(header: ET.Element, signed: ET.Element, contents: list[bytes],
-            trust: Any) -> str:
-    """Check every digest and the signature; returns the signer's certificate PEM."""
-    sig = _req(header, "Signature")
-    info = _req(sig, "SignedInfo")
-    refs = info.findall(q("Reference"))
-    wanted = {f"#{signed.tag.split('}')[1]}": c14n(signed),
-              **{f"cid:{i + 1}": c for i, c in enumerate(contents)}}
-    seen = {r.get("URI", ""): _val(r, "DigestValue") for r in refs}
-    if set(seen) != set(wanted):
-        raise refuse("EDXML_SIGNATURE_INVALID", "Chữ ký gói edXML không bao phủ đủ các phần.",
-                     "The package signature does not cover every part.")
-    for uri, data in wanted.items():
-        if seen[uri] != _digest(data):
-            code = "EDXML_ATTACHMENT_MISMATCH" if uri.startswith("cid:") else \
-                "EDXML_SIGNATURE_INVALID"
-            raise refuse(code, "Nội dung gói edXML đã bị thay đổi sau khi ký.",
-                         "The edXML package was changed after signing.", part=uri)
-    try:
-        der = base64.b64decode(_val(sig, "X509Certificate"), validate=True)
-        cert = x509.load_der_x509_certificate(der)
-        value = base64.b64decode(_val(sig, "SignatureValue"), validate=True)
-    except ValueError:
-        raise refuse("EDXML_SIGNATURE_INVALID", "Chữ ký gói edXML không đọc được.",
-                     "The package signature cannot be read.") from None
-    public = cert.public_key()
-    try:
-        if isinstance(public, ec.EllipticCurvePublicKey):
-            public.verify(value, c14n(info), ec.ECDSA(hashes.SHA256()))
-        elif isinstance(public, rsa.RSAPublicKey):
-            public.verify(value, c14n(info), padding.PKCS1v15(), hashes.SHA256())
-        else:
-            raise InvalidSignature
-    except InvalidSignature:
-        raise refuse("EDXML_SIGNATURE_INVALID", "Chữ ký gói edXML không hợp lệ.",
-                     "The edXML package signature is invalid.") from None
+def _verify(data: bytes, contents: list[bytes], trust: Any) -> str:
+    """Check the XML-DSig signature (every digest and the value), then ``trust(cert)``;
+    returns the signer's certificate PEM."""
+    cert, chain = xmldsig.verify(data, header_path=HEADER_PATH, ns=NS, attachments=contents,
+                                 refuse=refuse)
     if trust is not None:
-        trust(cert)
+        trust(cert, chain)
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def parse_package(data: bytes, *, trust: Any = None) -> Package:
-    """Parse and verify a document package. ``trust(cert)`` raises when the signer's
+    """Parse and verify a document package. ``trust(cert, chain)`` raises when the signer's
     certificate does not chain to a trusted CA (None: digests and signature only)."""
     root = parse_xml(data)
     if kind_of(root) != "document":
@@ -376,7 +320,7 @@ def parse_package(data: bytes, *, trust: Any = None) -> Package:
                                content=content,
                                content_type=_opt(el, "ContentType") or "application/pdf",
                                description=_opt(el, "Description")))
-    cert = _verify(header, mh, [a.content for a in atts], trust)
+    cert = _verify(data, [a.content for a in atts], trust)
     traces = [(_opt(t, "OrganId"), _opt(t, "Timestamp"))
               for t in header.findall(f"{q('TraceHeaderList')}/{q('TraceHeader')}")]
     return Package(
@@ -401,7 +345,7 @@ def parse_status(data: bytes, *, trust: Any = None) -> StatusMessage:
     root = parse_xml(data)
     header = _req(root, "edXMLHeader")
     status = _req(header, "Status")
-    cert = _verify(header, status, [], trust)
+    cert = _verify(data, [], trust)
     stamp = _opt(status, "Timestamp")
     try:
         when = dt.datetime.fromisoformat(stamp) if stamp else None

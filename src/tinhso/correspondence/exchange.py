@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography import x509
@@ -54,12 +55,15 @@ def signing_key(agency: Any) -> edxml.SigningKey:
 
     cert = agency_certificate(agency)
     return edxml.SigningKey(key=keystore.load_private_key(cert.fingerprint, cert.key_pem),
-                            certificate_pem=cert.certificate_pem)
+                            certificate_pem=cert.certificate_pem,
+                            chain_pems=(cert.ca.certificate_pem,))
 
 
-def trust(cert: x509.Certificate) -> None:
+def trust(cert: x509.Certificate, chain: Sequence[x509.Certificate] = ()) -> None:
     """The signer's certificate must be valid now, issued by a CA of this installation or an
-    imported anchor (checked by signature), and not revoked here."""
+    imported anchor (checked by signature) — directly, or through one CA certificate that
+    came with the package and is itself issued by one (another province's issuing CA under
+    its root, which we import as the anchor) — and neither may be revoked here."""
     from tinhso.signatures.models import (
         Certificate,
         CertificateAuthority,
@@ -74,17 +78,30 @@ def trust(cert: x509.Certificate) -> None:
                            "The package signer's certificate is not valid now.")
     pems = list(CertificateAuthority.objects.values_list("certificate_pem", flat=True)) + list(
         TrustAnchor.objects.filter(is_active=True).values_list("certificate_pem", flat=True))
-    for pem in pems:
-        if not _issued_by(cert, _load_pem(pem)):
-            continue
-        status = Certificate.objects.filter(serial=serial_hex(cert.serial_number)).values_list(
+    anchors = [_load_pem(pem) for pem in pems]
+    path = [cert]
+    if not any(_issued_by(cert, anchor) for anchor in anchors):
+        via = next((c for c in chain if _is_ca(c) and _issued_by(cert, c) and
+                    c.not_valid_before_utc <= now <= c.not_valid_after_utc and
+                    any(_issued_by(c, anchor) for anchor in anchors)), None)
+        path = [cert, via] if via is not None else []
+    for link in path:
+        status = Certificate.objects.filter(serial=serial_hex(link.serial_number)).values_list(
             "status", flat=True).first()
         if status == CertificateStatus.REVOKED:
             raise edxml.refuse("EDXML_UNTRUSTED", "Chứng thư số ký gói edXML đã bị thu hồi.",
                                "The package signer's certificate is revoked.")
+    if path:
         return
     raise edxml.refuse("EDXML_UNTRUSTED", "Chứng thư số ký gói edXML không do CA tin cậy cấp.",
                        "The package signer's certificate is not from a trusted CA.")
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
 
 
 @functools.lru_cache(maxsize=64)

@@ -85,13 +85,24 @@ def _cursor(value: str | None) -> tuple[str, int] | None:
                                "Invalid page cursor.", {"cursor": value[:60]}) from None
 
 
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 def _date_bounds(qs: QuerySet[Any], field: str, date_from: dt.date | None,
                  date_to: dt.date | None) -> QuerySet[Any]:
+    """Date bounds; on a datetime column as local midnights (the day's start, the next day's
+    start), so the (agency, received_at) index serves them — a ``__date`` cast would not."""
+    if field.endswith("_on"):
+        if date_from:
+            qs = qs.filter(**{f"{field}__gte": date_from})
+        if date_to:
+            qs = qs.filter(**{f"{field}__lte": date_to})
+        return qs
     if date_from:
-        qs = qs.filter(**{f"{field}__gte": date_from})
+        qs = qs.filter(**{f"{field}__gte": _local_midnight(date_from)})
     if date_to:
-        qs = qs.filter(**{f"{field}__lte": date_to} if field.endswith("_on") else
-                       {f"{field}__date__lte": date_to})
+        qs = qs.filter(**{f"{field}__lt": _local_midnight(date_to + dt.timedelta(days=1))})
     return qs
 
 

@@ -25,6 +25,7 @@ class DocumentForm(models.TextChoices):
     RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
     CERTIFIED_COPY = "copy", "Bản sao chứng thực điện tử từ bản chính"
     FEE_RECEIPT = "bl", "Biên lai thu phí, lệ phí điện tử"
+    MINUTES = "bb", "Biên bản cuộc họp"  # filed by correspondence/issued.py
     FEE_SETTLEMENT = "qt", "Bảng kê thu phí, lệ phí trong ngày"
 
 

@@ -19,6 +19,8 @@ OWN_SERVICES = {  # service code -> API prefix
     "dossiers": "/api/v1/dossiers",
     "procedures": "/api/v1/procedures",
     "documents": "/api/v1/signatures",
+    # Pushed edXML packages and status messages (POST /edxml/receive), docs/correspondence.md
+    "edxml": "/api/v1/correspondence/edxml",
 }
 
 
@@ -41,8 +43,8 @@ def register_own(*, subsystem: str, base_url: str | None = None,
     """``token``: an API token of a tinhso service account, sent to tinhso as the provider's
     credential (stored encrypted); without it only public endpoints answer."""
     sub = services.subsystem_get(subsystem)
-    base = cast(str, base_url or getattr(settings, "TINHSO_PUBLIC_URL", "http://127.0.0.1:8000")
-                ).rstrip("/")
+    base = str(base_url or getattr(settings, "TINHSO_PUBLIC_URL", "") or "http://127.0.0.1:8000"
+               ).rstrip("/")
     schema = _schema()
     auth = f"Bearer {token}" if token else ""
     out = []

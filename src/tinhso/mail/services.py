@@ -135,11 +135,25 @@ def build_message(mail: OutboundMail) -> EmailMessage:
     return message
 
 
-def smtp_connection() -> smtplib.SMTP:
-    host = settings.TINHSO_MAIL_SMTP_HOST
+def relays() -> list[tuple[str, int]]:
+    """The relays in the order they are tried: TINHSO_MAIL_SMTP_HOST, then each
+    ``host[:port]`` of TINHSO_MAIL_SMTP_FALLBACK (same security and credentials)."""
+    out = []
+    if settings.TINHSO_MAIL_SMTP_HOST:
+        out.append((settings.TINHSO_MAIL_SMTP_HOST, settings.TINHSO_MAIL_SMTP_PORT))
+    for item in getattr(settings, "TINHSO_MAIL_SMTP_FALLBACK", []):
+        host, sep, port = item.strip().rpartition(":")
+        if not sep:
+            host, port = item.strip(), ""
+        out.append((host, int(port) if port else settings.TINHSO_MAIL_SMTP_PORT))
+    return out
+
+
+def smtp_connection(relay: tuple[str, int] | None = None) -> smtplib.SMTP:
+    host, port = relay or (relays() or [("", 0)])[0]
     if not host:
         raise RetryLater("TINHSO_MAIL_SMTP_HOST is not set")
-    port, timeout = settings.TINHSO_MAIL_SMTP_PORT, settings.TINHSO_MAIL_SMTP_TIMEOUT
+    timeout = settings.TINHSO_MAIL_SMTP_TIMEOUT
     security = settings.TINHSO_MAIL_SMTP_SECURITY
     smtp: smtplib.SMTP
     if security == "ssl":
@@ -154,6 +168,35 @@ def smtp_connection() -> smtplib.SMTP:
     return smtp
 
 
+class RelaysFailed(Exception):
+    """Every relay failed this attempt; ``last`` is the last relay's error."""
+
+    def __init__(self, tried: list[dict[str, str]], last: BaseException) -> None:
+        super().__init__(f"{type(last).__name__}: {last}")
+        self.tried, self.last = tried, last
+
+
+def _send_via_relays(message: EmailMessage, mail: OutboundMail
+                     ) -> tuple[str, dict[str, Any], list[dict[str, str]]]:
+    """Try each relay in turn: one that is down or refuses (connection, greeting, sender,
+    recipients or data) hands over to the next. Returns the relay that took the mail, what it
+    refused and the errors of those tried before it."""
+    tried: list[dict[str, str]] = []
+    last: BaseException = RetryLater("TINHSO_MAIL_SMTP_HOST is not set")
+    for host, port in relays():
+        name = f"{host}:{port}"
+        try:
+            with smtp_connection((host, port)) as smtp:
+                refused = smtp.send_message(message, from_addr=mail.from_address,
+                                            to_addrs=mail.to)
+        except (OSError, smtplib.SMTPException) as exc:
+            tried.append({"relay": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            last = exc
+            continue
+        return name, refused, tried
+    raise RelaysFailed(tried, last)
+
+
 def mail_deliver(*, mail_id: int, final: bool = False) -> str:
     """One SMTP attempt of one mail, logged on the row. Raises ``RetryLater`` on failure unless
     it was the last allowed attempt (then the mail is ``failed``)."""
@@ -164,24 +207,26 @@ def mail_deliver(*, mail_id: int, final: bool = False) -> str:
             return mail.state if mail is not None else "missing"
         mail.attempts += 1
         at = timezone.now()
+        tried: list[dict[str, str]] = []
         try:
             message = build_message(mail)
-            with smtp_connection() as smtp:
-                refused = smtp.send_message(message, from_addr=mail.from_address,
-                                            to_addrs=mail.to)
-        except (OSError, smtplib.SMTPException, RetryLater, DomainError) as exc:
+            relay, refused, tried = _send_via_relays(message, mail)
+        except (RelaysFailed, RetryLater, DomainError) as exc:
+            last = exc.last if isinstance(exc, RelaysFailed) else exc
+            tried = exc.tried if isinstance(exc, RelaysFailed) else []
+            # Recipients refused by the last relay too: no later attempt will do better.
             give_up = final or mail.attempts >= settings.TINHSO_MAIL_MAX_ATTEMPTS or isinstance(
-                exc, smtplib.SMTPRecipientsRefused)
+                last, smtplib.SMTPRecipientsRefused)
             mail.state = OutboundState.FAILED if give_up else OutboundState.RETRIED
-            mail.log = [*mail.log, {"at": at.isoformat(), "ok": False,
-                                    "error": f"{type(exc).__name__}: {exc}"[:500]}]
+            mail.log = [*mail.log, {"at": at.isoformat(), "ok": False, "tried": tried,
+                                    "error": f"{type(last).__name__}: {last}"[:500]}]
             mail.save(update_fields=["attempts", "state", "log"])
             if give_up:
                 return mail.state
         else:
             mail.state, mail.sent_at = OutboundState.SENT, at
-            mail.log = [*mail.log, {"at": at.isoformat(), "ok": True,
-                                    "refused": sorted(refused)}]
+            mail.log = [*mail.log, {"at": at.isoformat(), "ok": True, "relay": relay,
+                                    "tried": tried, "refused": sorted(refused)}]
             mail.save(update_fields=["attempts", "state", "log", "sent_at"])
             return mail.state
     raise RetryLater(f"mail {mail_id}: attempt {mail.attempts} failed")

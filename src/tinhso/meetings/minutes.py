@@ -51,11 +51,12 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), style)
 
 
-def _story(meeting: Meeting) -> list[Any]:
+def _story(meeting: Meeting, number: str = "") -> list[Any]:
     s = _styles()
     local = timezone.localtime
+    agency = meeting.agency.name.upper() + (f"\nSố: {number}" if number else "")
     story: list[Any] = [
-        Table([[_p(meeting.agency.name.upper(), s["h"]),
+        Table([[_p(agency, s["h"]),
                 _p(f"{render.MOTTO_1}\n{render.MOTTO_2}", s["h"])]],
               colWidths=[230, 250]),
         Spacer(1, 10),
@@ -94,8 +95,11 @@ def _story(meeting: Meeting) -> list[Any]:
     return story
 
 
-def _blocks(meeting: Meeting) -> Any:
+def _blocks(meeting: Meeting, verify_url: str = "") -> Any:
     def draw(canvas: Canvas, doc: Any) -> None:
+        if verify_url and canvas.getPageNumber() == 1:
+            # Below the secretary's block (which ends at y=60 on the last page).
+            render.draw_qr(canvas, verify_url, SECRETARY_BOX[0], 12, size=42)
         if canvas.getPageNumber() != doc._tinhso_pages:
             return
         for box, title, name in ((SECRETARY_BOX, "THƯ KÝ", str(meeting.secretary)),
@@ -109,9 +113,10 @@ def _blocks(meeting: Meeting) -> Any:
     return draw
 
 
-def minutes_pdf(meeting: Meeting) -> bytes:
+def minutes_pdf(meeting: Meeting, *, number: str = "", verify_url: str = "") -> bytes:
     """Render twice: the first pass counts the pages, the second draws the signature blocks on
-    the last one."""
+    the last one. At signing, ``number`` (số, ký hiệu) and the QR code's ``verify_url`` are
+    printed too."""
     pages = 0
     for _ in range(2):
         out = BytesIO()
@@ -120,8 +125,8 @@ def minutes_pdf(meeting: Meeting) -> bytes:
                                 title=nfc(f"Biên bản: {meeting.title}"),
                                 author=nfc(meeting.agency.name))
         doc._tinhso_pages = pages  # type: ignore[attr-defined]
-        draw = _blocks(meeting)
-        doc.build(_story(meeting), onFirstPage=draw, onLaterPages=draw)
+        draw = _blocks(meeting, verify_url)
+        doc.build(_story(meeting, number), onFirstPage=draw, onLaterPages=draw)
         pages = render.page_count(out.getvalue())
     return out.getvalue()
 
@@ -153,7 +158,12 @@ def minutes_generate(*, acting_user: Any, meeting: Meeting, text: str) -> Meetin
 
 @transaction.atomic
 def minutes_sign(*, acting_user: Any, meeting: Meeting) -> Meeting:
-    """The chair signs the generated minutes with their personal certificate (PAdES B-LT)."""
+    """The chair signs the minutes with their personal certificate (PAdES B-LT). In the same
+    transaction the minutes take the next ``BB`` number of the agency's outgoing register and a
+    verification id, are rendered once more with both (the number and the QR code must be in
+    what is signed) and are filed as an issued document (``correspondence.issued``): a failed
+    signature gives the number back."""
+    from tinhso.correspondence import issued
     from tinhso.signatures import signing
     from tinhso.signatures.selectors import usable_certificate
 
@@ -170,22 +180,27 @@ def minutes_sign(*, acting_user: Any, meeting: Meeting) -> Meeting:
         raise DomainError("CHAIR_CERTIFICATE_MISSING",
                           "Người chủ trì chưa có chứng thư số cá nhân còn hiệu lực.",
                           "The chair has no valid personal certificate.", status=409)
-    with blobs.open_verified(meeting.minutes_file, sha256=meeting.minutes_sha256,
-                             size=meeting.minutes_size) as handle:
-        pdf = handle.read()
+    reserved = issued.reserve(agency=meeting.agency)
+    pdf = minutes_pdf(meeting, number=reserved.notation, verify_url=reserved.verify_url)
     signed = signing.sign_with(
         pdf, certificate, field_name="ChuTri", reason=nfc("Ký biên bản cuộc họp"),
         location=nfc(meeting.place or meeting.agency.name),
         placement=signing.StampPlacement(page=render.page_count(pdf) - 1, box=WIDGET_BOX))
     blob = blobs.put(signed, area="meetings", suffix=".pdf")
     at = timezone.now()
+    outgoing = issued.register(reserved=reserved, pdf=signed, acting_user=acting_user,
+                               subject=f"Biên bản cuộc họp: {meeting.title}",
+                               certificates=[certificate], signer_title="Chủ trì cuộc họp",
+                               signed_at=at)
     meeting.minutes_file, meeting.minutes_sha256, meeting.minutes_size = (
         blob.name, blob.sha256, blob.size)
     meeting.minutes_signed_at = at
     meeting.save(update_fields=["minutes_file", "minutes_sha256", "minutes_size",
                                 "minutes_signed_at"])
+    registered = {"notation": outgoing.notation, "document_uuid": str(outgoing.uuid),
+                  "verify_url": reserved.verify_url}
     _event(meeting, "minutes_sign", actor=acting_user, at=at,
-           data={"sha256": blob.sha256, "certificate": certificate.serial})
+           data={"sha256": blob.sha256, "certificate": certificate.serial, **registered})
     _publish("minutes.signed", meeting, actor=acting_user, at=at,
-             extra={"sha256": blob.sha256, "signer": certificate.common_name})
+             extra={"sha256": blob.sha256, "signer": certificate.common_name, **registered})
     return meeting

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         exp.add_argument("-o", "--output", help="file to write")
         exp.add_argument("--pending", metavar="DIR",
                          help="write every message waiting for transport into DIR")
+        sub.add_parser("send-pending", help="POST every waiting message to "
+                       "TINHSO_EDXML_SEND_URL now (what the background job does)")
         imp = sub.add_parser("import-edxml", help="import edXML packages or status messages")
         imp.add_argument("files", nargs="+")
         imp.add_argument("--agency", default=None,
@@ -42,11 +44,24 @@ class Command(BaseCommand):
         try:
             if action == "export-edxml":
                 self._export(**options)
+            elif action == "send-pending":
+                self._send_pending()
             else:
                 self._import(options["files"], options["agency"])
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message_vi} ({exc.message_en})",
                                returncode=2) from None
+
+    def _send_pending(self) -> None:
+        from tinhso.correspondence.models import Direction, ExchangeMessage
+        from tinhso.correspondence.transport import send_pending_messages
+
+        sent = send_pending_messages()
+        left = ExchangeMessage.objects.filter(direction=Direction.OUT, sent_at__isnull=True
+                                              ).exclude(to_code="-").count()
+        self.stdout.write(f"{sent} message(s) sent, {left} waiting")
+        if left and not sent:
+            raise CommandError("nothing could be sent (see the messages' send_error)")
 
     def _agency(self, code: str) -> Any:
         from tinhso.units.models import Agency

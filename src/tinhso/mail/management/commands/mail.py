@@ -1,4 +1,5 @@
-"""``tinhso mail fetch [--mailbox ADDRESS]`` / ``tinhso mail seed-addresses``."""
+"""``tinhso mail fetch [--mailbox ADDRESS]`` / ``tinhso mail watch --mailbox ADDRESS`` (IMAP
+IDLE) / ``tinhso mail seed-addresses``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         fetch = sub.add_parser("fetch", help="fetch new messages of every active mailbox")
         fetch.add_argument("--mailbox", default="", help="only this address")
+        watch = sub.add_parser("watch", help="fetch, then IMAP IDLE and fetch on each change "
+                               "(polling when the server has no IDLE); runs until stopped")
+        watch.add_argument("--mailbox", required=True, help="the mailbox's address")
         sub.add_parser("seed-addresses", help="official addresses of agencies and officials")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
@@ -33,6 +37,14 @@ class Command(BaseCommand):
                 failed += bool(result.error)
             if failed:
                 raise CommandError(f"{failed} hộp thư lỗi / mailbox(es) failed")
+        elif action == "watch":
+            from tinhso.mail.idle import watch
+            from tinhso.mail.models import Mailbox
+
+            watched = Mailbox.objects.filter(is_active=True, address=options["mailbox"]).first()
+            if watched is None:
+                raise CommandError(f"no active mailbox {options['mailbox']}")
+            watch(watched)
         elif action == "seed-addresses":
             from tinhso.mail.services import address_book_seed
 
