@@ -44,6 +44,7 @@ test: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/tinhso makemigrations --check --dry-run
 	$(BIN)/tinhso check-migrations
+	$(BIN)/tinhso audit-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
