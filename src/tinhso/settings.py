@@ -196,6 +196,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Officials and staff: at least 12 characters (ASVS V2.1.1, accounts/passwords.py).
+    {"NAME": "tinhso.accounts.passwords.OfficialMinimumLengthValidator"},
 ]
 
 LANGUAGE_CODE = "vi"
