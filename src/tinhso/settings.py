@@ -441,6 +441,9 @@ TINHSO_MQTT_INGEST_USER = env_str("TINHSO_MQTT_INGEST_USER", "tinhso-ingest")
 TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD",
                                       "" if PRODUCTION else "tinhso-ingest-dev")
 TINHSO_IOT_RETENTION_DAYS = env_int("TINHSO_IOT_RETENTION_DAYS", 400)
+# A timestamp-less message whose bytes a device already sent this many seconds ago is a retry
+# (iot/retries.py); 0 turns the check off.
+TINHSO_IOT_RETRY_WINDOW_SECONDS = env_int("TINHSO_IOT_RETRY_WINDOW_SECONDS", 60)
 
 # Farm marketplace: the agency whose officials verify sellers and keep the price bulletin (the
 # Department of Agriculture; province admins may too), and the largest listing photo.

@@ -415,6 +415,12 @@ def _reading(w: World) -> Any:
     return Reading.objects.create(device=_device(w), key="soil_moisture", ts=w.now, value=1)
 
 
+def _retry_digest(w: World) -> Any:
+    from tinhso.iot.models import RetryDigest
+
+    return RetryDigest.objects.create(device=_device(w), digest="0" * 64, received_at=w.now)
+
+
 def _rollup(w: World) -> Any:
     from tinhso.iot.models import Rollup
 
@@ -824,6 +830,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "iot.Sensor": (_sensor, FARM),
     "iot.Reading": (_reading, FARM),
     "iot.Rollup": (_rollup, FARM),
+    "iot.RetryDigest": (_retry_digest, FARM),
     "iot.Alarm": (_alarm, FARM),
     "iot.AlarmNotice": (_alarm_notice, FARM),
     "iot.AgriOfficer": (_officer, {"official_a", "province_admin"}),

@@ -53,7 +53,8 @@ class Command(BaseCommand):
         if opts["build_snapshot"]:
             self._build(opts, sorted(installed))
             return
-        if opts["source"] != "snapshot" and self._live(installed, required=opts["source"] == "live"):
+        live = opts["source"] != "snapshot"
+        if live and self._live(installed, required=opts["source"] == "live"):
             return
         self._offline(installed, opts["snapshot"], opts["max_age_days"])
 
