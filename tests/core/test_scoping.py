@@ -35,6 +35,7 @@ UNSCOPED: dict[str, str] = {
     "workdays.CalendarOverride": "the public working-day calendar",
     "dossiers.DailySequence": "a counter (last number per agency and day), never listed",
     "documents.CertificationCounter": "a counter (last number per agency and year), never listed",
+    "accounts.AuditChainHead": "the audit chain's last position and hash: no personal data",
     "iot.AlarmRule": "agronomic alarm rules (thresholds per crop and stage), no personal data",
     "iot.AlarmCondition": "the conditions of the agronomic alarm rules",
     "lgsp.SignedTreeHead": "the message log's signed tree heads: public by design (anyone "
