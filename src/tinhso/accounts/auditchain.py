@@ -33,7 +33,8 @@ GENESIS = "0" * 64
 def row_digest(row: AuditLog) -> str:
     """SHA-256 over what the row says, in a canonical JSON form independent of the database."""
     body = {
-        "seq": row.seq, "prev": row.prev_hash, "at": row.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "seq": row.seq, "prev": row.prev_hash,
+        "at": row.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": row.actor_ref, "action": row.action, "object_type": row.object_type,
         "object_id": row.object_id, "data": row.data,
     }
