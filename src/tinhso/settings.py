@@ -199,6 +199,13 @@ AUTH_PASSWORD_VALIDATORS = [
     # Officials and staff: at least 12 characters (ASVS V2.1.1, accounts/passwords.py).
     {"NAME": "tinhso.accounts.passwords.OfficialMinimumLengthValidator"},
 ]
+# Officials holding one of these roles must use an authenticator app (TOTP) when they sign in
+# with a password (accounts/mfa.py). Production default: leaders and admins; development and
+# tests: nobody is forced (anyone may enrol).
+TINHSO_MFA_REQUIRED_ROLES = frozenset(
+    r.strip() for r in os.environ.get(
+        "TINHSO_MFA_REQUIRED_ROLES",
+        "leader,agency_admin,province_admin" if PRODUCTION else "").split(",") if r.strip())
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]

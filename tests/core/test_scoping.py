@@ -270,6 +270,18 @@ def _oidc(w: World) -> Any:
                                        subject="s-1")
 
 
+def _totp(w: World) -> Any:
+    from tinhso.accounts.models import TotpDevice
+
+    return TotpDevice.objects.create(user=w.users["official_a"], secret_encrypted=b"x")
+
+
+def _recovery_code(w: World) -> Any:
+    from tinhso.accounts.models import RecoveryCode
+
+    return RecoveryCode.objects.create(user=w.users["official_a"], code_hash="0" * 64)
+
+
 def _feedback_event(w: World) -> Any:
     from tinhso.feedback.models import FeedbackEvent
 
@@ -848,6 +860,8 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "portal.Draft": (_draft, {"citizen_a"}),
     "portal.DraftFile": (_draft_file, {"citizen_a"}),
     "portal.OidcIdentity": (_oidc, {"citizen_a"}),
+    "accounts.TotpDevice": (_totp, {"official_a"}),
+    "accounts.RecoveryCode": (_recovery_code, {"official_a"}),
     "feedback.Feedback": (lambda w: w.feedback, AGENCY_A_AND_APPLICANT),
     "feedback.FeedbackEvent": (_feedback_event, AGENCY_A_AND_APPLICANT),
     "ioc.DailyFact": (_fact("DailyFact"), AGENCY_A),

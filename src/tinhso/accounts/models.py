@@ -11,7 +11,9 @@ from django.utils import timezone
 from tinhso.accounts.querysets import (
     ApiTokenQuerySet,
     AuditLogQuerySet,
+    RecoveryCodeQuerySet,
     RoleAssignmentQuerySet,
+    TotpDeviceQuerySet,
     UserManager,
 )
 
@@ -163,3 +165,34 @@ class AuditChainHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+
+class TotpDevice(models.Model):
+    """An official's authenticator app (RFC 6238 TOTP, 30 s, 6 digits). The shared secret is
+    stored encrypted (``accounts/mfa.py``); ``last_step`` refuses a code used once already."""
+
+    user = models.OneToOneField(User, verbose_name="tài khoản", on_delete=models.CASCADE,
+                                related_name="totp_device")
+    secret_encrypted = models.BinaryField("khoá bí mật (mã hoá)")
+    created_at = models.DateTimeField("thời điểm tạo", auto_now_add=True)
+    confirmed_at = models.DateTimeField("xác nhận lúc", null=True, blank=True)
+    last_step = models.BigIntegerField("bước thời gian đã dùng", default=0)
+    objects = TotpDeviceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ứng dụng xác thực"
+        verbose_name_plural = "ứng dụng xác thực"
+
+
+class RecoveryCode(models.Model):
+    """A one-time recovery code; only its SHA-256 is stored (the codes are random, 50 bits)."""
+
+    user = models.ForeignKey(User, verbose_name="tài khoản", on_delete=models.CASCADE,
+                             related_name="recovery_codes")
+    code_hash = models.CharField("mã băm", max_length=64, unique=True)
+    used_at = models.DateTimeField("dùng lúc", null=True, blank=True)
+    objects = RecoveryCodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mã khôi phục"
+        verbose_name_plural = "mã khôi phục"
