@@ -100,8 +100,9 @@ def verify() -> Report:
     expected_prev, expected_seq = GENESIS, 1
     for row in _rows():
         report.rows += 1
-        if row.seq != expected_seq:
-            report.problems.append(f"seq {expected_seq}–{row.seq - 1}: rows missing")
+        seq = row.seq or 0  # never None here: the query selects seq > last
+        if seq != expected_seq:
+            report.problems.append(f"seq {expected_seq}–{seq - 1}: rows missing")
         if row.prev_hash != expected_prev:
             report.problems.append(f"seq {row.seq} (id {row.pk}): link to the previous row broken")
         if row_digest(row) != row.row_hash:

@@ -61,8 +61,8 @@ def _seal(user_id: int, secret: str) -> bytes:
     return nonce + AESGCM(_key()).encrypt(nonce, secret.encode("ascii"), str(user_id).encode())
 
 
-def _open(user_id: int, sealed: bytes) -> str:
-    sealed = bytes(sealed)
+def _open(user_id: int, stored: bytes | memoryview) -> str:
+    sealed = bytes(stored)  # PostgreSQL hands a memoryview back
     return AESGCM(_key()).decrypt(sealed[:12], sealed[12:], str(user_id).encode()).decode("ascii")
 
 
