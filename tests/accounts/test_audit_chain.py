@@ -16,8 +16,10 @@ from tinhso.accounts.services import audit_log_write
 
 
 def _write(n: int, actor: User | None = None) -> list[AuditLog]:
+    # 1e20 comes back from jsonb as an integer, 1.0 as a float: both must verify.
     return [audit_log_write(actor=actor, action="test_action", object_type="thing",
-                            object_id=i, data={"tên": "Nguyễn Văn A", "n": i, "x": 1.5})
+                            object_id=i, data={"tên": "Nguyễn Văn A", "n": i, "x": 1.5,
+                                               "big": 1e20, "one": 1.0, "list": (1, "a")})
             for i in range(n)]
 
 

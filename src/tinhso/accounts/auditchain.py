@@ -30,13 +30,25 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 
 
+def _canonical(value: Any) -> Any:
+    """Numbers as PostgreSQL's jsonb gives them back: 1e20 returns as an integer, so integral
+    floats are hashed as integers (1.0 and 1 hash alike on both databases)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def row_digest(row: AuditLog) -> str:
     """SHA-256 over what the row says, in a canonical JSON form independent of the database."""
     body = {
         "seq": row.seq, "prev": row.prev_hash,
         "at": row.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": row.actor_ref, "action": row.action, "object_type": row.object_type,
-        "object_id": row.object_id, "data": row.data,
+        "object_id": row.object_id, "data": _canonical(row.data),
     }
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
