@@ -125,3 +125,40 @@ def test_build_keeps_ids_ranges_and_references_and_skips_withdrawn(tmp_path):
     assert depaudit.audit({"django": "4.2"}, again)[0].advisory_id == "PYSEC-1"
     assert depaudit.audit({"django": "4.2.1"}, again) == []
     assert again["snapshot_date"] == "2024-10-10" and "CC-BY 4.0" in again["attribution"]
+
+
+def _fake_pip_audit(tmp_path, monkeypatch, exit_code: int) -> Path:
+    """A stand-in pip-audit on PATH that records its arguments and stdin."""
+    log = tmp_path / "args.txt"
+    tool = tmp_path / "bin" / "pip-audit"
+    tool.parent.mkdir()
+    tool.write_text(f"#!/bin/sh\necho \"$@\" > {log}\ncat >> {log}\n"
+                    f"echo 'fake audit'\nexit {exit_code}\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tool.parent}:/usr/bin:/bin")
+    from tinhso.core.management.commands import audit_deps
+
+    monkeypatch.setattr(audit_deps, "_pypi_vulnerability_api_reachable", lambda *a: True)
+    return log
+
+
+def test_live_source_runs_pip_audit_on_the_closure(tmp_path, monkeypatch, capsys):
+    log = _fake_pip_audit(tmp_path, monkeypatch, 0)
+    call_command("audit_deps")
+    text = log.read_text()
+    assert "--no-deps" in text and f"django=={metadata.version('django')}" in text
+    assert "fake audit" in capsys.readouterr().out
+
+
+def test_live_source_failure_fails_the_command(tmp_path, monkeypatch):
+    _fake_pip_audit(tmp_path, monkeypatch, 1)
+    with pytest.raises(CommandError, match="pip-audit found"):
+        call_command("audit_deps")
+
+
+def test_live_required_but_unreachable_fails(monkeypatch):
+    from tinhso.core.management.commands import audit_deps
+
+    monkeypatch.setattr(audit_deps, "_pypi_vulnerability_api_reachable", lambda *a: False)
+    with pytest.raises(CommandError, match="live audit impossible"):
+        call_command("audit_deps", "--source", "live")

@@ -72,11 +72,13 @@ class Command(BaseCommand):
         tool = shutil.which("pip-audit") or shutil.which("pip-audit", path=str(
             Path(sys.executable).parent))
         probe = ("django", installed.get("django", "5.2"))
-        if tool is None or not _pypi_vulnerability_api_reachable(*probe):
+        missing = ("pip-audit is not installed" if tool is None
+                   else "PyPI's vulnerability API is not reachable"
+                   if not _pypi_vulnerability_api_reachable(*probe) else "")
+        if missing or tool is None:
             if required:
-                raise CommandError("pip-audit or PyPI's vulnerability API is not reachable.")
-            self.stdout.write("live audit unavailable (pip-audit not installed or PyPI's "
-                              "vulnerability API unreachable): using the snapshot")
+                raise CommandError(f"live audit impossible: {missing}.")
+            self.stdout.write(f"live audit unavailable ({missing}): using the snapshot")
             return False
         reqs = "\n".join(f"{n}=={v}" for n, v in sorted(installed.items()))
         done = subprocess.run(  # noqa: S603 - our own requirement list, no shell
