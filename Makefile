@@ -46,6 +46,7 @@ test: $(DEVSTAMP)
 	$(BIN)/mypy
 	$(BIN)/tinhso makemigrations --check --dry-run
 	$(BIN)/tinhso check-migrations
+	$(BIN)/tinhso audit-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)

@@ -196,7 +196,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Officials and staff: at least 12 characters (ASVS V2.1.1, accounts/passwords.py).
+    {"NAME": "tinhso.accounts.passwords.OfficialMinimumLengthValidator"},
 ]
+# Officials holding one of these roles must use an authenticator app (TOTP) when they sign in
+# with a password (accounts/mfa.py). Production default: leaders and admins; development and
+# tests: nobody is forced (anyone may enrol).
+TINHSO_MFA_REQUIRED_ROLES = frozenset(
+    r.strip() for r in os.environ.get(
+        "TINHSO_MFA_REQUIRED_ROLES",
+        "leader,agency_admin,province_admin" if PRODUCTION else "").split(",") if r.strip())
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
@@ -448,6 +457,9 @@ TINHSO_MQTT_INGEST_USER = env_str("TINHSO_MQTT_INGEST_USER", "tinhso-ingest")
 TINHSO_MQTT_INGEST_PASSWORD = env_str("TINHSO_MQTT_INGEST_PASSWORD",
                                       "" if PRODUCTION else "tinhso-ingest-dev")
 TINHSO_IOT_RETENTION_DAYS = env_int("TINHSO_IOT_RETENTION_DAYS", 400)
+# A timestamp-less message whose bytes a device already sent this many seconds ago is a retry
+# (iot/retries.py); 0 turns the check off.
+TINHSO_IOT_RETRY_WINDOW_SECONDS = env_int("TINHSO_IOT_RETRY_WINDOW_SECONDS", 60)
 
 # Farm marketplace: the agency whose officials verify sellers and keep the price bulletin (the
 # Department of Agriculture; province admins may too), and the largest listing photo.

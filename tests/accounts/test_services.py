@@ -187,3 +187,34 @@ def test_expired_token_rejected(province_admin: User, receiver: User) -> None:
                                            expires_at=timezone.now() + dt.timedelta(hours=1))
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
     assert user_for_token(raw) is None
+
+
+def test_official_password_needs_twelve_characters(province_admin: User, agency: Agency) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        services.official_create(acting_user=province_admin, username="ngan.qua",
+                                 full_name="Trần Văn Ngắn", agency=agency, roles=[],
+                                 password="Xk9#vT2q!mZ")  # 11 characters, otherwise strong
+    assert exc.value.code == "PASSWORD_TOO_SHORT"
+    assert "ít nhất 12 ký tự" in exc.value.message_vi and "11" in exc.value.message_vi
+    assert "at least 12 characters" in exc.value.message_en
+    assert exc.value.details["min_length"] == 12
+    assert not User.objects.filter(username="ngan.qua").exists()
+    assert not AuditLog.objects.filter(action="official_create").exists()
+    services.official_create(acting_user=province_admin, username="du.dai",
+                             full_name="Trần Văn Đủ", agency=agency, roles=[],
+                             password="Xk9#vT2q!mZ4")
+
+
+def test_citizen_keeps_the_shorter_minimum() -> None:
+    user = services.citizen_register(full_name="Lê Thị Ngắn", id_number="070301000123",
+                                     password="Xk9#vT2q", email="ngan@example.vn")
+    assert user.check_password("Xk9#vT2q")
+
+
+def test_django_paths_apply_the_official_rule_too(receiver: User, citizen: User) -> None:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="12"):
+        validate_password("Xk9#vT2q!mZ", user=receiver)
+    validate_password("Xk9#vT2q!mZ", user=citizen)

@@ -35,6 +35,7 @@ UNSCOPED: dict[str, str] = {
     "workdays.CalendarOverride": "the public working-day calendar",
     "dossiers.DailySequence": "a counter (last number per agency and day), never listed",
     "documents.CertificationCounter": "a counter (last number per agency and year), never listed",
+    "accounts.AuditChainHead": "the audit chain's last position and hash: no personal data",
     "iot.AlarmRule": "agronomic alarm rules (thresholds per crop and stage), no personal data",
     "iot.AlarmCondition": "the conditions of the agronomic alarm rules",
     "lgsp.SignedTreeHead": "the message log's signed tree heads: public by design (anyone "
@@ -274,6 +275,18 @@ def _oidc(w: World) -> Any:
                                        subject="s-1")
 
 
+def _totp(w: World) -> Any:
+    from tinhso.accounts.models import TotpDevice
+
+    return TotpDevice.objects.create(user=w.users["official_a"], secret_encrypted=b"x")
+
+
+def _recovery_code(w: World) -> Any:
+    from tinhso.accounts.models import RecoveryCode
+
+    return RecoveryCode.objects.create(user=w.users["official_a"], code_hash="0" * 64)
+
+
 def _feedback_event(w: World) -> Any:
     from tinhso.feedback.models import FeedbackEvent
 
@@ -418,6 +431,12 @@ def _reading(w: World) -> Any:
     from tinhso.iot.models import Reading
 
     return Reading.objects.create(device=_device(w), key="soil_moisture", ts=w.now, value=1)
+
+
+def _retry_digest(w: World) -> Any:
+    from tinhso.iot.models import RetryDigest
+
+    return RetryDigest.objects.create(device=_device(w), digest="0" * 64, received_at=w.now)
 
 
 def _rollup(w: World) -> Any:
@@ -879,6 +898,7 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "iot.Sensor": (_sensor, FARM),
     "iot.Reading": (_reading, FARM),
     "iot.Rollup": (_rollup, FARM),
+    "iot.RetryDigest": (_retry_digest, FARM),
     "iot.Alarm": (_alarm, FARM),
     "iot.AlarmNotice": (_alarm_notice, FARM),
     "iot.AgriOfficer": (_officer, {"official_a", "province_admin"}),
@@ -899,6 +919,8 @@ CASES: dict[str, tuple[Callable[[World], Any], set[str]]] = {
     "portal.Draft": (_draft, {"citizen_a"}),
     "portal.DraftFile": (_draft_file, {"citizen_a"}),
     "portal.OidcIdentity": (_oidc, {"citizen_a"}),
+    "accounts.TotpDevice": (_totp, {"official_a"}),
+    "accounts.RecoveryCode": (_recovery_code, {"official_a"}),
     "feedback.Feedback": (lambda w: w.feedback, AGENCY_A_AND_APPLICANT),
     "feedback.FeedbackEvent": (_feedback_event, AGENCY_A_AND_APPLICANT),
     "ioc.DailyFact": (_fact("DailyFact"), AGENCY_A),

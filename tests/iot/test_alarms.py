@@ -189,3 +189,14 @@ def test_acknowledge_by_owner_or_officer_only(parcel, station, people):
     assert done.acknowledged_by == officer and done.active  # acknowledged, still active
     with pytest.raises(Conflict):
         alarms.alarm_acknowledge(acting_user=owner, alarm_id=alarm.pk)
+
+
+def test_cold_rule_is_a_day_with_a_mean_of_13_degrees_or_less(parcel, station):
+    """KTTV's "rét hại": a daily mean ≤ 13 °C (docs/iot.md); a cold night alone is not it."""
+    feed(station, 24, air_temperature=lambda h: 8 if h < 6 else 20)  # mean 17 °C
+    alarms.evaluate_parcel(parcel)
+    assert not Alarm.objects.filter(rule__code="frost-stress").exists()
+    feed(station, 24, start=START + dt.timedelta(hours=24),
+         air_temperature=lambda h: 9 if h < 12 else 16)  # mean 12.5 °C
+    alarms.evaluate_parcel(parcel)
+    assert Alarm.objects.get(rule__code="frost-stress").details["avg(air_temperature)"] == 12.5

@@ -98,3 +98,35 @@ def test_token_stored_as_hash_only(device_token):
     row = Device.objects.filter(pk=device.pk).values().get()
     assert token not in json.dumps(row, default=str)
     assert device.token_prefix == token[:8] and device.mqtt_username == f"dev-{token[:8]}"
+
+
+def test_timestamp_less_retry_stored_once_within_the_window(client, device_token, settings):
+    """A client re-sending a timed-out POST of a flat payload: one reading, not two."""
+    device, token = device_token
+    body = {"air_temperature": 27.5, "air_humidity": 81}
+    first = post(client, token, body)
+    again = post(client, token, body)
+    assert first.json() == {"received": 2, "stored": 2}
+    assert again.status_code == 200 and again.json() == {"received": 2, "stored": 0}
+    assert Reading.objects.filter(device=device).count() == 2
+    assert Rollup.objects.filter(device=device, period="h").aggregate(n=Sum("count"))["n"] == 2
+    # Other bytes are another message; with the check off, a repeat is a new reading.
+    assert post(client, token, {"air_temperature": 27.6}).json()["stored"] == 1
+    settings.TINHSO_IOT_RETRY_WINDOW_SECONDS = 0
+    assert post(client, token, body).json()["stored"] == 2
+
+
+def test_timestamp_less_repeat_after_the_window_is_a_new_reading(device_token):
+    import datetime as dt
+
+    from tinhso.iot import services
+
+    device, token = device_token
+    raw = b'{"rain": 0.2}'
+    t0 = dt.datetime(2025, 12, 6, 8, 0, tzinfo=dt.UTC)
+    assert services.telemetry_receive(token=token, raw=raw, now=t0).inserted == 1
+    inside = services.telemetry_receive(token=token, raw=raw, now=t0 + dt.timedelta(seconds=59))
+    assert (inside.inserted, inside.retries) == (0, 1)
+    assert services.telemetry_receive(token=token, raw=raw,
+                                      now=t0 + dt.timedelta(seconds=61)).inserted == 1
+    assert Reading.objects.filter(device=device).count() == 2

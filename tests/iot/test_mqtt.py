@@ -214,3 +214,21 @@ def test_timestamp_less_messages_in_one_batch_are_all_kept(parcel, ingestor, bro
     ingestor._handle(ingestor._take())
     assert sorted(Reading.objects.filter(device=device).values_list("value", flat=True)) == [
         0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_retried_timestamp_less_message_stored_once(parcel, ingestor, broker_settings,
+                                                    django_capture_on_commit_callbacks):
+    """The device publishes a flat message again (its PUBACK was lost): the broker forwards
+    both, with its own packet ids and no DUP flag; the content tells the retry."""
+    device, token = make_device(parcel, "Trạm gửi lại", django_capture_on_commit_callbacks)
+    client, _ = connect(broker_settings, device.mqtt_username, token)
+    topic = device_topic(device.mqtt_username)
+    publish(client, topic, {"rain": 0.2, "air_humidity": 93})
+    pump(ingestor, lambda: ingestor.counters.messages >= 1)
+    publish(client, topic, {"rain": 0.2, "air_humidity": 93})  # the retry, a later batch
+    publish(client, topic, {"rain": 0.4, "air_humidity": 93})  # a new reading
+    client.disconnect()
+    pump(ingestor, lambda: ingestor.counters.messages >= 3)
+    assert ingestor.counters.retries == 1
+    assert sorted(Reading.objects.filter(device=device, key="rain")
+                  .values_list("value", flat=True)) == [0.2, 0.4]

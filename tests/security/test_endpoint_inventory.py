@@ -46,6 +46,10 @@ PUBLIC: dict[str, frozenset[str]] = {
     "ngon-ngu/": ANY,
     # Sign-in, registration, password reset: for people who are not signed in yet.
     "dang-nhap/": ANY,
+    # The code step of an official's sign-in and the authenticator enrolment: they act only on
+    # a pending sign-in (password already checked) kept in the session, else redirect to sign-in.
+    "dang-nhap/xac-thuc/": ANY,
+    "dang-nhap/dang-ky-xac-thuc/": ANY,
     "dang-xuat/": POST,  # signing out an anonymous visitor is a no-op redirect
     "dang-ky/": ANY,
     "quen-mat-khau/": ANY,

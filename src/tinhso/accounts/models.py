@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from tinhso.accounts.querysets import (
     ApiTokenQuerySet,
     AuditLogQuerySet,
+    RecoveryCodeQuerySet,
     RoleAssignmentQuerySet,
+    TotpDeviceQuerySet,
     UserManager,
 )
 
@@ -122,15 +125,23 @@ class ApiToken(models.Model):
 
 
 class AuditLog(models.Model):
-    """Append-only audit of changes outside the dossier event log (accounts, tokens, catalogue)."""
+    """Append-only audit of changes outside the dossier event log (accounts, tokens, catalogue),
+    hash-chained when written (``accounts/auditchain.py``, ``tinhso audit verify``)."""
 
-    at = models.DateTimeField("thời điểm", auto_now_add=True, db_index=True)
+    # A default, not auto_now_add: the time is part of the row's hash, computed before saving.
+    at = models.DateTimeField("thời điểm", default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, verbose_name="người thực hiện", null=True,
                               on_delete=models.SET_NULL, related_name="+")
     action = models.CharField("thao tác", max_length=60)
     object_type = models.CharField("loại đối tượng", max_length=60)
     object_id = models.CharField("mã đối tượng", max_length=60)
     data = models.JSONField("dữ liệu", default=dict, blank=True)
+    # The chain: position, the previous row's hash, this row's hash, and the actor's id as
+    # written (the foreign key is nulled if an account is ever deleted; the hash keeps this).
+    seq = models.BigIntegerField("số thứ tự chuỗi", null=True, unique=True)
+    prev_hash = models.CharField("mã băm dòng trước", max_length=64, blank=True, default="")
+    row_hash = models.CharField("mã băm", max_length=64, blank=True, default="")
+    actor_ref = models.CharField("mã người thực hiện", max_length=40, blank=True, default="")
     objects = AuditLogQuerySet.as_manager()
 
     class Meta:
@@ -140,3 +151,48 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("audit rows are append-only")
+        from tinhso.accounts.auditchain import chain_and_save
+
+        chain_and_save(self, lambda: super(AuditLog, self).save(*args, **kwargs))
+
+
+class AuditChainHead(models.Model):
+    """One row: the audit chain's last position and hash (what a writer links to)."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+
+class TotpDevice(models.Model):
+    """An official's authenticator app (RFC 6238 TOTP, 30 s, 6 digits). The shared secret is
+    stored encrypted (``accounts/mfa.py``); ``last_step`` refuses a code used once already."""
+
+    user = models.OneToOneField(User, verbose_name="tài khoản", on_delete=models.CASCADE,
+                                related_name="totp_device")
+    secret_encrypted = models.BinaryField("khoá bí mật (mã hoá)")
+    created_at = models.DateTimeField("thời điểm tạo", auto_now_add=True)
+    confirmed_at = models.DateTimeField("xác nhận lúc", null=True, blank=True)
+    last_step = models.BigIntegerField("bước thời gian đã dùng", default=0)
+    objects = TotpDeviceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ứng dụng xác thực"
+        verbose_name_plural = "ứng dụng xác thực"
+
+
+class RecoveryCode(models.Model):
+    """A one-time recovery code; only its SHA-256 is stored (the codes are random, 50 bits)."""
+
+    user = models.ForeignKey(User, verbose_name="tài khoản", on_delete=models.CASCADE,
+                             related_name="recovery_codes")
+    code_hash = models.CharField("mã băm", max_length=64, unique=True)
+    used_at = models.DateTimeField("dùng lúc", null=True, blank=True)
+    objects = RecoveryCodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mã khôi phục"
+        verbose_name_plural = "mã khôi phục"

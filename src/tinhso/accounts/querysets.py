@@ -13,10 +13,23 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db.models import Q
 
-from tinhso.core.scoping import NOTHING, ScopedQuerySet, is_province_wide, is_signed_in
+from tinhso.core.scoping import (
+    NOTHING,
+    ScopedQuerySet,
+    is_province_wide,
+    is_signed_in,
+    owner_q,
+)
 
 if TYPE_CHECKING:  # the models import these querysets: names for the type checker only
-    from tinhso.accounts.models import ApiToken, AuditLog, RoleAssignment, User  # noqa: F401
+    from tinhso.accounts.models import (  # noqa: F401
+        ApiToken,
+        AuditLog,
+        RecoveryCode,
+        RoleAssignment,
+        TotpDevice,
+        User,
+    )
 
 
 def user_q(user: Any, prefix: str = "") -> Q | None:
@@ -71,3 +84,15 @@ class AuditLogQuerySet(ScopedQuerySet["AuditLog"]):
         if is_province_wide(user):
             return None
         return Q(actor_id=user.pk)
+
+
+class TotpDeviceQuerySet(ScopedQuerySet["TotpDevice"]):
+    """A second factor is its holder's business only (admins reset it, they do not read it)."""
+
+    def scope(self, user: Any) -> Q | None:
+        return owner_q(user, "user_id")
+
+
+class RecoveryCodeQuerySet(ScopedQuerySet["RecoveryCode"]):
+    def scope(self, user: Any) -> Q | None:
+        return owner_q(user, "user_id")

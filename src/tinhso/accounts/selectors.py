@@ -72,3 +72,10 @@ def colleagues_with_role(*, user: User, agency_id: int, role: str) -> QuerySet[U
 def user_get_visible(*, user: User, user_id: int) -> User | None:
     """Another account the user may see (themselves, colleagues; everyone for admins)."""
     return User.objects.visible_to(user).filter(pk=user_id).first()
+
+
+def user_by_pk_for_sign_in(pk: int) -> User | None:
+    """The account of a half-finished sign-in (its password already checked), if still
+    active. Nobody is signed in yet, so there is no user to scope by: the session's own record
+    of the password step is the authority."""
+    return User._default_manager.filter(pk=pk, is_active=True).first()

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tinhso.accounts.models import AccountKind, ApiToken, AuditLog, Role, RoleAssignment, User
+from tinhso.accounts.passwords import check_official_length
 from tinhso.accounts.permissions import can_grant_role, can_manage_user
 from tinhso.accounts.tokens import generate_token, hash_token
 from tinhso.accounts.validators import validate_id_number, validate_tax_code
@@ -73,6 +74,7 @@ def _clean_phone(value: str) -> str:
 
 
 def _check_password(password: str, user: User) -> None:
+    check_official_length(password, user)  # its own code, before Django's generic message
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:

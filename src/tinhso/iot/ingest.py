@@ -20,6 +20,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest, Left
 from django.utils import timezone
 
+from tinhso.iot import retries
 from tinhso.iot.errors import BadPayload
 from tinhso.iot.models import Device, Sensor
 from tinhso.iot.payloads import Point
@@ -49,6 +50,11 @@ CHUNK = 400  # rows per statement: 4 parameters each, far below SQLite's variabl
 class Stored:
     received: int = 0
     inserted: int = 0
+    retries: int = 0  # timestamp-less messages recognised as retries (iot/retries.py)
+
+
+# A timestamp-less message: (device id, SHA-256 of its bytes, its points).
+Untimed = tuple[int, str, list[Point]]
 
 
 def ms_to_dt(ms: int) -> dt.datetime:
@@ -158,23 +164,33 @@ def _learn_sensors(rows: Iterable[Row]) -> None:
                                    ignore_conflicts=True)
 
 
-def store(batch: dict[int, list[Point]], *, received_at: dt.datetime | None = None) -> Stored:
-    """Store the points of several devices in one transaction; return what was new."""
+def store(batch: dict[int, list[Point]], *, received_at: dt.datetime | None = None,
+          untimed: Sequence[Untimed] = ()) -> Stored:
+    """Store the points of several devices in one transaction; return what was new.
+
+    ``untimed`` messages are stored only when their digest is claimed in this transaction
+    (a retry inside the window stores nothing)."""
     now = received_at or timezone.now()
     rows = [(device_id, key, ms, value)
             for device_id, points in batch.items() for ms, key, value in points]
-    result = Stored(received=len(rows))
-    if not rows:
+    result = Stored(received=len(rows) + sum(len(points) for _, _, points in untimed))
+    if not rows and not untimed:
         return result
+    devices = set(batch) | {device_id for device_id, _, _ in untimed}
     with transaction.atomic():
-        inserted = _insert_readings(rows)
+        for device_id, message_digest, points in untimed:
+            if retries.claim(device_id, message_digest, now):
+                rows += [(device_id, key, ms, value) for ms, key, value in points]
+            else:
+                result.retries += 1
+        inserted = _insert_readings(rows) if rows else []
         result.inserted = len(inserted)
         _add_to_rollups(inserted)
         _learn_sensors(inserted)
         # Monotonic: an older batch committed late never moves last_seen_at backwards.
-        Device.objects.filter(pk__in=sorted(batch)).update(
+        Device.objects.filter(pk__in=sorted(devices)).update(
             last_seen_at=Greatest(F("last_seen_at"), Value(now)))
-        Device.objects.filter(pk__in=sorted(batch), last_seen_at__isnull=True).update(
+        Device.objects.filter(pk__in=sorted(devices), last_seen_at__isnull=True).update(
             last_seen_at=now)
     return result
 

@@ -146,6 +146,21 @@ class Reading(models.Model):
     objects = DeviceChildQuerySet.as_manager()
 
 
+class RetryDigest(models.Model):
+    """The SHA-256 of a recent timestamp-less message of a device. A message without ``ts`` is
+    stamped on receipt, so a retry of it would be a new reading; a digest seen less than
+    ``TINHSO_IOT_RETRY_WINDOW_SECONDS`` ago marks it as the retry it is (iot/retries.py)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+    objects = DeviceChildQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "digest"],
+                                               name="iot_retry_digest_uniq")]
+
+
 class Rollup(models.Model):
     """count/sum/min/max of a device's key per hour (period 'h') or day ('d'), added to on
     every insert; avg = sum/count. Commutative, so out-of-order arrival gives the same rows."""

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from tinhso.iot import alarms, broker, ingest, payloads
+from tinhso.iot import alarms, broker, ingest, payloads, retries
 from tinhso.iot.errors import BadPayload
 from tinhso.iot.models import Device, Parcel
 
@@ -38,6 +38,7 @@ class Counters:
     messages: int = 0
     stored: int = 0
     duplicates: int = 0
+    retries: int = 0
     bad: int = 0
     unknown: int = 0
     batches: int = 0
@@ -134,6 +135,7 @@ class Ingestor:
         now = timezone.now()
         now_ms = int(now.timestamp() * 1000)
         points: dict[int, list[payloads.Point]] = {}
+        untimed: list[ingest.Untimed] = []
         stamp: dict[int, int] = {}  # per device: the receipt time given to timestamp-less data
         for msg in batch:
             device_id = self._device_id(broker.username_from_topic(msg.topic))
@@ -144,14 +146,18 @@ class Ingestor:
             # apart), else the second would look like a duplicate of the first.
             stamp[device_id] = max(now_ms, stamp.get(device_id, 0) + 1)
             try:
-                points.setdefault(device_id, []).extend(payloads.parse(
-                    msg.payload, now_ms=stamp[device_id]))
+                parsed, no_ts = payloads.parse_message(msg.payload, now_ms=stamp[device_id])
             except BadPayload as exc:
                 self.counters.bad += 1
                 ingest.count_bad_payload(device_id, exc)
+                continue
+            if no_ts:  # only its content can tell a retry of it (iot/retries.py)
+                untimed.append((device_id, retries.digest(msg.payload), parsed))
+            else:
+                points.setdefault(device_id, []).extend(parsed)
         for attempt in range(1, 6):  # a database hiccup: retry; never ack what is not stored
             try:
-                stored = ingest.store(points, received_at=now)
+                stored = ingest.store(points, received_at=now, untimed=untimed)
                 break
             except DatabaseError as exc:
                 self.counters.errors += 1
@@ -170,9 +176,11 @@ class Ingestor:
         c.batches += 1
         c.stored += stored.inserted
         c.duplicates += stored.received - stored.inserted
+        c.retries += stored.retries
         if self.record_delays:
             c.delays_ms.extend(committed_ms - ms for pts in points.values() for ms, _, _ in pts)
         self._touched.update(self._parcel_of[d] for d in points)
+        self._touched.update(self._parcel_of[d] for d, _, _ in untimed)
         if self.on_batch:
             self.on_batch(c)
 

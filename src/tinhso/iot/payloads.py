@@ -48,7 +48,8 @@ def _values(obj: dict[str, Any], ts: int, out: list[Point]) -> None:
                        f"More than {MAX_POINTS} values in one message.")
 
 
-def _entry(item: Any, now_ms: int, out: list[Point]) -> None:
+def _entry(item: Any, now_ms: int, out: list[Point]) -> bool:
+    """Add the entry's points; True when it had no ``ts`` (stamped on receipt)."""
     if not isinstance(item, dict) or not item:
         raise _bad("IOT_BAD_SHAPE", "Mỗi phần tử phải là một đối tượng JSON có giá trị.",
                    "Each entry must be a non-empty JSON object.")
@@ -64,12 +65,19 @@ def _entry(item: Any, now_ms: int, out: list[Point]) -> None:
             raise _bad("IOT_BAD_TS", "Thời điểm «ts» nằm ngoài khoảng cho phép (đồng hồ sai?).",
                        "'ts' is out of range (wrong device clock?).", ts=ts)
         _values(values, ts, out)
-    else:
-        _values(item, now_ms, out)
+        return False
+    _values(item, now_ms, out)
+    return True
 
 
 def parse(raw: bytes | bytearray, *, now_ms: int) -> list[Point]:
     """The points of one message, or ``BadPayload`` naming why none is stored."""
+    return parse_message(raw, now_ms=now_ms)[0]
+
+
+def parse_message(raw: bytes, *, now_ms: int) -> tuple[list[Point], bool]:
+    """``parse`` that also says whether some entry had no ``ts`` (so a retry of the message
+    would not be recognised by its timestamps)."""
     if len(raw) > MAX_BYTES:
         raise _bad("IOT_TOO_LARGE", f"Gói tin quá lớn (tối đa {MAX_BYTES} byte).",
                    f"The message is too large (at most {MAX_BYTES} bytes).")
@@ -79,8 +87,9 @@ def parse(raw: bytes | bytearray, *, now_ms: int) -> list[Point]:
         raise _bad("IOT_BAD_JSON", "Nội dung không phải JSON hợp lệ.",
                    "The message is not valid JSON.", error=str(exc)[:120]) from exc
     out: list[Point] = []
+    untimed = False
     for item in data if isinstance(data, list) else [data]:
-        _entry(item, now_ms, out)
+        untimed = _entry(item, now_ms, out) or untimed
     if not out:
         raise _bad("IOT_EMPTY", "Gói tin không có giá trị nào.", "The message holds no values.")
-    return out
+    return out, untimed

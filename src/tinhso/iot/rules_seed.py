@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+# Cited in docs/iot.md; migration 0005 moves unedited rules of older installs to these.
+HEAT_SOURCE = ("KTTV: nắng nóng gay gắt khi nhiệt độ cao nhất ≥ 37 °C; điều rụng quả ở 39–42 °C "
+               "(KAU CEL); hồ tiêu chịu tối đa 40 °C (KAU CEL). 3 giờ liền ≥ 37 °C: ngưỡng sớm")
+COLD_NAME = "Rét hại (nhiệt độ trung bình ≤ 13 °C)"
+COLD_SOURCE = ("KTTV: rét hại khi nhiệt độ trung bình ngày ≤ 13 °C; hồ tiêu chịu tối thiểu 10 °C "
+               "(KAU CEL); điều cần nhiệt độ không xuống dưới 20 °C kéo dài (DCCD, Ấn Độ)")
+
 RULES: list[dict[str, Any]] = [
     {"code": "pepper-foot-rot", "name": "Nguy cơ bệnh chết nhanh hồ tiêu (Phytophthora)",
      "crop": "pepper", "stages": "", "duration_hours": 72, "severity": "major",
@@ -37,13 +44,13 @@ RULES: list[dict[str, Any]] = [
     {"code": "heat-stress", "name": "Nắng nóng gay gắt", "crop": "", "stages": "",
      "duration_hours": 3, "severity": "warning",
      "advice": "Tưới giữ ẩm, che phủ cây non.",
-     "source": "Ngưỡng tự đặt (chưa xác nhận): nắng nóng gay gắt ≥ 37 °C theo cách gọi của KTTV",
+     "source": HEAT_SOURCE,
      "conditions": [("air_temperature", "min", "ge", 37.0)]},
-    {"code": "frost-stress", "name": "Rét hại, sương giá", "crop": "", "stages": "",
-     "duration_hours": 2, "severity": "major",
+    {"code": "frost-stress", "name": COLD_NAME, "crop": "", "stages": "",
+     "duration_hours": 24, "severity": "major",
      "advice": "Che phủ, tưới ẩm trước đêm lạnh.",
-     "source": "Ngưỡng tự đặt (chưa xác nhận)",
-     "conditions": [("air_temperature", "max", "le", 4.0)]},
+     "source": COLD_SOURCE,
+     "conditions": [("air_temperature", "avg", "le", 13.0)]},
     {"code": "device-offline", "name": "Thiết bị mất kết nối", "kind": "offline", "crop": "",
      "stages": "", "duration_hours": 1, "severity": "warning",
      "advice": "Kiểm tra nguồn điện, sóng di động của trạm.", "source": "", "conditions": []},

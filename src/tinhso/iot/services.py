@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tinhso.core.errors import ValidationFailed
 from tinhso.core.text import nfc
-from tinhso.iot import broker, ingest, payloads
+from tinhso.iot import broker, ingest, payloads, retries
 from tinhso.iot.errors import BadPayload, UnknownDevice
 from tinhso.iot.models import Crop, Device, Farm, OwnerKind, Parcel, Stage
 from tinhso.iot.permissions import require_manage
@@ -202,8 +202,11 @@ def telemetry_receive(*, token: str, raw: bytes, now: dt.datetime | None = None
         raise UnknownDevice()
     now = now or timezone.now()
     try:
-        points = payloads.parse(raw, now_ms=int(now.timestamp() * 1000))
+        points, untimed = payloads.parse_message(raw, now_ms=int(now.timestamp() * 1000))
     except BadPayload as exc:
         ingest.count_bad_payload(device.pk, exc)
         raise
+    if untimed:  # a client re-sending a timed-out POST: recognised by content (iot/retries.py)
+        return ingest.store({}, received_at=now,
+                            untimed=[(device.pk, retries.digest(raw), points)])
     return ingest.store({device.pk: points}, received_at=now)

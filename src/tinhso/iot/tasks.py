@@ -4,10 +4,11 @@ check-offline|maintain``) and their Huey schedules below. They only call service
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from tinhso.iot import alarms, partitions
+from tinhso.iot import alarms, partitions, retries
 from tinhso.iot.models import Parcel
 
 
@@ -33,7 +34,9 @@ def maintain(*, retention_days: int | None = None) -> dict[str, object]:
     days = settings.TINHSO_IOT_RETENTION_DAYS if retention_days is None else retention_days
     created = partitions.ensure_partitions(months_ahead=2)
     removed = partitions.apply_retention(days=days) if days > 0 else 0
-    return {"partitions_created": created, "readings_removed": removed}
+    forgotten = retries.purge(timezone.now())
+    return {"partitions_created": created, "readings_removed": removed,
+            "retry_digests_removed": forgotten}
 
 
 # --- Scheduled by the job system (Huey) -------------------------------------------------------

@@ -4,7 +4,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from tinhso.portal.views import auth, catalogue, mine, oidc_views, submit, track
+from tinhso.portal.views import auth, catalogue, mfa, mine, oidc_views, submit, track
 
 app_name = "portal"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("ngon-ngu/", set_language, name="set_language"),
     # Accounts
     path("dang-nhap/", auth.login_view, name="login"),
+    path("dang-nhap/xac-thuc/", mfa.mfa_verify_view, name="mfa_verify"),
+    path("dang-nhap/dang-ky-xac-thuc/", mfa.mfa_enrol_view, name="mfa_enrol"),
     path("dang-xuat/", auth.logout_view, name="logout"),
     path("dang-ky/", auth.register_view, name="register"),
     path("quen-mat-khau/", auth.PasswordResetView.as_view(), name="password_reset"),

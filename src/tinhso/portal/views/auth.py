@@ -15,12 +15,14 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from tinhso.accounts import mfa
 from tinhso.accounts.models import AccountKind
 from tinhso.core import ratelimit
 from tinhso.core.errors import DomainError
 from tinhso.portal import oidc
 from tinhso.portal.errors import attach_domain_error
 from tinhso.portal.forms import LoginForm, RegisterForm
+from tinhso.portal.views import mfa as mfa_views
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -82,6 +84,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                                 "khẩu.") % {"minutes": account_limit.lock_minutes}
                     status = 429
                 form.add_error(None, message)
+            elif mfa.required_for(user):  # officials: the code before any session
+                return mfa_views.start(request, user, safe_next(request, landing_for(user)))
             else:
                 account_limit.clear(username)
                 login(request, user)

@@ -1,0 +1,152 @@
+"""TOTP second factor for officials who sign in with a password: enrolment with a QR code and
+hashed one-time recovery codes, required for the configured roles, no session before the
+code, codes not reusable, wrong codes in the same lockout as wrong passwords."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tinhso.accounts import mfa
+from tinhso.accounts.models import AuditLog, RecoveryCode, TotpDevice
+from tinhso.core.errors import Conflict, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "matkhau-thu-nghiem-123"
+
+
+def _secret(user) -> str:
+    return mfa._open(user.pk, TotpDevice.objects.get(user=user).secret_encrypted)
+
+
+def _enrolled(user) -> list[str]:
+    secret, _ = mfa.enrol_start(user)
+    return mfa.enrol_confirm(user, pyotp.TOTP(secret).now())
+
+
+def _password(client, user):
+    return client.post(reverse("portal:login"), {"username": user.username,
+                                                 "password": PASSWORD})
+
+
+def test_required_role_must_enrol_before_any_session(client, agency, settings):
+    settings.TINHSO_MFA_REQUIRED_ROLES = frozenset({"leader"})
+    leader = factories.make_official(agency, "leader")
+    response = _password(client, leader)
+    assert response["Location"] == reverse("portal:mfa_enrol")
+    assert "_auth_user_id" not in client.session
+    page = client.get(reverse("portal:mfa_enrol"))
+    html = page.content.decode()
+    assert page.status_code == 200 and "data:image/svg+xml" in html and "Quét mã QR" in html
+    assert "_auth_user_id" not in client.session
+    secret = _secret(leader)
+    assert re.search(secret, html)  # the key typed by hand when the QR cannot be scanned
+    assert client.get(reverse("portal:mfa_enrol")).status_code == 200
+    assert _secret(leader) == secret  # a reload keeps the scanned secret
+    bad = client.post(reverse("portal:mfa_enrol"), {"code": "000000"})
+    assert bad.status_code == 422 and "Mã xác thực không đúng" in bad.content.decode()
+    done = client.post(reverse("portal:mfa_enrol"), {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and int(client.session["_auth_user_id"]) == leader.pk
+    codes = re.findall(r"<code>([A-Z2-7]{5}-[A-Z2-7]{5})</code>", done.content.decode())
+    assert len(codes) == 10
+    stored = set(RecoveryCode.objects.filter(user=leader).values_list("code_hash", flat=True))
+    assert not stored & set(codes) and len(stored) == 10  # hashes only
+    assert AuditLog.objects.filter(action="mfa_enrol", actor=leader).exists()
+
+
+def test_not_required_and_not_enrolled_signs_in_with_password(client, agency, settings):
+    settings.TINHSO_MFA_REQUIRED_ROLES = frozenset({"leader"})
+    receiver = factories.make_official(agency, "receiver")
+    assert _password(client, receiver)["Location"] == reverse("backoffice:home")
+    citizen = factories.make_citizen(id_number="070090007777")
+    assert not mfa.required_for(citizen)
+
+
+def test_enrolled_official_needs_the_code_and_a_code_works_once(client, agency):
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    response = _password(client, official)
+    assert response["Location"] == reverse("portal:mfa_verify")
+    assert "_auth_user_id" not in client.session
+    step = int(time.time() // 30) + 1  # later than the step used at enrolment
+    code = pyotp.TOTP(_secret(official)).at(step * 30)
+    ok = client.post(reverse("portal:mfa_verify"), {"code": code})
+    # The server's clock is one step behind the code: one step of drift is allowed.
+    assert ok.status_code == 302 and ok["Location"] == reverse("backoffice:home")
+    assert int(client.session["_auth_user_id"]) == official.pk
+    with pytest.raises(ValidationFailed):  # the same code again: refused
+        mfa.verify(official, code, at=step * 30)
+    later = pyotp.TOTP(_secret(official)).at((step + 1) * 30)
+    assert mfa.verify(official, later, at=(step + 1) * 30) == "totp"
+
+
+def test_recovery_code_works_once(client, agency):
+    official = factories.make_official(agency, "specialist")
+    codes = _enrolled(official)
+    _password(client, official)
+    assert client.post(reverse("portal:mfa_verify"), {"code": codes[0].lower()}).status_code == 302
+    client.logout()
+    _password(client, official)
+    again = client.post(reverse("portal:mfa_verify"), {"code": codes[0]})
+    assert again.status_code == 422 and "_auth_user_id" not in client.session
+    assert AuditLog.objects.get(action="mfa_recovery_code_used").data == {"left": 9}
+
+
+def test_wrong_codes_share_the_password_lockout(client, agency, settings):
+    settings.TINHSO_LOGIN_MAX_FAILURES = 3
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    _password(client, official)
+    for _ in range(3):
+        assert client.post(reverse("portal:mfa_verify"), {"code": "123456"}).status_code == 422
+    right = pyotp.TOTP(_secret(official)).at(time.time() + 30)
+    locked = client.post(reverse("portal:mfa_verify"), {"code": right})
+    assert locked.status_code == 429 and "tạm thời bị khóa" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert _password(client, official).status_code == 429  # the password step is locked too
+
+
+def test_the_code_step_needs_a_pending_password_step(client, agency):
+    assert client.get(reverse("portal:mfa_verify"))["Location"] == reverse("portal:login")
+    assert client.post(reverse("portal:mfa_verify"), {"code": "123456"})["Location"] == (
+        reverse("portal:login"))
+    assert client.get(reverse("portal:mfa_enrol"))["Location"] == reverse("portal:login")
+
+
+def test_pending_sign_in_expires(client, agency, monkeypatch):
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    _password(client, official)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 301)
+    assert client.get(reverse("portal:mfa_verify"))["Location"] == reverse("portal:login")
+
+
+def test_secret_is_encrypted_and_bound_to_its_user(agency):
+    official = factories.make_official(agency, "specialist")
+    secret, uri = mfa.enrol_start(official)
+    sealed = bytes(TotpDevice.objects.get(user=official).secret_encrypted)
+    assert secret.encode() not in sealed and uri.startswith("otpauth://totp/")
+    other = factories.make_official(agency, "specialist")
+    with pytest.raises(Exception):  # noqa: B017 - AES-GCM refuses another user's id
+        mfa._open(other.pk, sealed)
+
+
+def test_enrolling_twice_is_a_conflict_and_reset_is_for_province_admins(agency):
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    with pytest.raises(Conflict):
+        mfa.enrol_start(official)
+    from tinhso.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        mfa.reset(acting_user=factories.make_official(agency, "agency_admin"), user=official)
+    admin = factories.make_official(agency, "province_admin")
+    mfa.reset(acting_user=admin, user=official)
+    assert not mfa.has_device(official) and not RecoveryCode.objects.filter(user=official)
+    assert AuditLog.objects.filter(action="mfa_reset", actor=admin).exists()
