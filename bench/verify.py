@@ -102,7 +102,7 @@ def main() -> None:
         "today (+ name comparison fast paths)": (lambda: pdfspeed.install(), None),
     }
     times: dict[str, list[float]] = {name: [] for name in setups}
-    for name, (prepare, factory) in setups.items():  # warm every set-up once
+    for prepare, factory in setups.values():  # warm every set-up once
         prepare()
         assert verify_pdf(signed[0], context_factory=factory).valid
     for _ in range(args.rounds):
