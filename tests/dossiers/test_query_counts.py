@@ -35,6 +35,18 @@ SUBMISSION = [
     ("INSERT", "outbox_outboxevent"),
 ]
 
+# PostgreSQL only: the outbox reads the transaction id before its insert (the dispatcher's
+# gap handling, tinhso.outbox); one more round trip that could join the insert itself.
+PG_XACT = ("SELECT", "pg_current_xact_id")
+
+
+def expected(statements_: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if connection.vendor != "postgresql":
+        return statements_
+    at = statements_.index(("INSERT", "outbox_outboxevent"))
+    return [*statements_[:at], PG_XACT, *statements_[at:]]
+
+
 # (statement, table) of the acceptance of an online dossier by the receiver (form 01 by job).
 RECEPTION = [
     ("SELECT", "core_cachegeneration"),
@@ -59,6 +71,9 @@ def statements(queries) -> list[tuple[str, str]]:
     for query in queries:
         sql = query["sql"]
         if re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK TO)", sql, re.IGNORECASE):
+            continue
+        if sql.startswith("SELECT pg_current_xact_id"):
+            found.append(PG_XACT)
             continue
         match = _TABLE.match(sql)
         found.append(((match.group(1) or match.group(2)).upper(), match.group(3)) if match
@@ -89,7 +104,7 @@ def test_an_online_submission_makes_exactly_these_statements(client, agency, wor
     with CaptureQueriesContext(connection) as queries:
         response = _submit(client, citizen, procedure, agency, 1)
     assert response.status_code == 201, response.content
-    assert statements(queries.captured_queries) == SUBMISSION
+    assert statements(queries.captured_queries) == expected(SUBMISSION)
     assert not [q for q in queries.captured_queries if "ioc_" in q["sql"]]
 
 
@@ -104,5 +119,5 @@ def test_a_reception_makes_exactly_these_statements(client, agency, world):
                                HTTP_AUTHORIZATION=f"Bearer {receiver}")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == 2
-    assert statements(queries.captured_queries) == RECEPTION
+    assert statements(queries.captured_queries) == expected(RECEPTION)
     assert not [q for q in queries.captured_queries if "ioc_" in q["sql"]]
