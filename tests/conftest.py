@@ -38,6 +38,17 @@ def _fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_lookup_caches():
+    # The per-process lookup caches (tinhso.core.lookupcache) are keyed by generation numbers
+    # that each test's rollback takes back: start every test with none, as a new process would.
+    from tinhso.core import lookupcache
+
+    lookupcache.clear()
+    yield
+    lookupcache.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _jobs_run_at_once():
     # Huey's immediate mode: a task runs when it is enqueued, in the test's thread. Tests that

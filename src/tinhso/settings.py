@@ -128,6 +128,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id and the per-request log line and metrics cover everything below.
     "tinhso.core.observability.RequestContextMiddleware",
+    # The lookup caches' generation numbers are read at most once per request (issue 12).
+    "tinhso.core.lookupcache.LookupCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tinhso.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

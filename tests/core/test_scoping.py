@@ -34,6 +34,8 @@ UNSCOPED: dict[str, str] = {
     "catalog.ProcedureComponent": "the public procedure catalogue",
     "workdays.CalendarOverride": "the public working-day calendar",
     "dossiers.DailySequence": "a counter (last number per agency and day), never listed",
+    "core.CacheGeneration": "the lookup caches' generation numbers (a kind and a number), "
+                            "never listed",
     "documents.CertificationCounter": "a counter (last number per agency and year), never listed",
     "accounts.AuditChainHead": "the audit chain's last position and hash: no personal data",
     "iot.AlarmRule": "agronomic alarm rules (thresholds per crop and stage), no personal data",

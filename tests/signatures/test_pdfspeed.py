@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 import pytest
 from pyhanko.pdf_utils import generic
@@ -30,3 +31,34 @@ def test_bad_digit_is_pyhankos_error() -> None:
 
 def test_installed_when_django_starts(db) -> None:
     assert generic.read_hex_string_from_stream is pdfspeed.read_hex_string_from_stream
+
+
+def _name(common_name: str, org: str = "Sở Tư pháp") -> Any:
+    from asn1crypto import x509
+
+    return x509.Name.build({"common_name": common_name, "organization_name": org})
+
+
+def test_names_compare_as_asn1crypto_compares_them():
+    """The fast paths (equal DER, remembered string preparation) give asn1crypto's answers:
+    RFC 5280 §7.1 equality ignores case and extra spaces, and different names differ."""
+    from asn1crypto import x509
+
+    from tinhso.signatures import pdfspeed
+
+    pairs = [
+        (_name("Nguyễn Văn An"), _name("Nguyễn Văn An")),  # same bytes
+        (_name("Nguyễn Văn An"), _name("NGUYỄN VĂN AN")),  # case differs: equal
+        (_name("Nguyễn  Văn An"), _name("Nguyễn Văn An")),  # inner spaces: equal
+        (_name("Nguyễn Văn An"), _name("Nguyễn Văn Ân")),  # another name
+        (_name("Nguyễn Văn An"), _name("Nguyễn Văn An", org="Sở Y tế")),
+    ]
+    pdfspeed.uninstall()
+    try:
+        expected = [x509.Name.load(a.dump()) == x509.Name.load(b.dump()) for a, b in pairs]
+    finally:
+        pdfspeed.install()
+    got = [x509.Name.load(a.dump()) == x509.Name.load(b.dump()) for a, b in pairs]
+    again = [x509.Name.load(a.dump()) == x509.Name.load(b.dump()) for a, b in pairs]
+    assert got == again == expected == [True, True, True, False, False]
+    assert x509.Name.load(pairs[3][0].dump()) != x509.Name.load(pairs[3][1].dump())

@@ -96,6 +96,15 @@ def job_for_event(event: Any, form: str) -> DocumentJob | None:
     return job
 
 
+def job_for_new_event(event: Any, form: str) -> DocumentJob | None:
+    """The job of an event created in the caller's still open transaction: no other
+    transaction can see the event yet, so one INSERT, no look-up first and no savepoint."""
+    if form not in wanted_forms(event):
+        return None
+    return DocumentJob.objects.create(dossier_event=event, form=form,
+                                      dossier_id=event.dossier_id, actor_id=event.actor_id)
+
+
 def enqueue(job_id: int) -> None:
     from tinhso.core.observability import current_request_id
     from tinhso.documents.tasks import issue_document

@@ -20,18 +20,24 @@ from django.db import transaction
 
 
 def issue_after_commit(*, acting_user: Any, dossier: Any, form: str,
-                       extra: dict[str, Any] | None = None) -> None:
+                       extra: dict[str, Any] | None = None, event: Any = None) -> None:
     """Queue the form of the step just recorded for ``dossier``. ``form`` and ``extra`` are
-    kept for the callers; the job reads both from the step's event (one path for all)."""
+    kept for the callers; the job reads both from the step's event (one path for all).
+
+    ``event``: the step's event as ``record_event`` returned it, in this transaction — saves
+    reading it back, and its job is new for sure (nobody else sees the uncommitted event)."""
     from tinhso.documents import issuing
     from tinhso.dossiers.models import DossierEvent
 
-    # The dossier row is locked by the step's transaction: its last event is this step's.
-    event = (DossierEvent.objects.select_related("dossier", "actor")
-             .filter(dossier_id=dossier.pk).order_by("-id").first())
-    if event is None:
-        return
-    job = issuing.job_for_event(event, form)
+    if event is not None:
+        job = issuing.job_for_new_event(event, form)
+    else:
+        # The dossier row is locked by the step's transaction: its last event is this step's.
+        event = (DossierEvent.objects.select_related("dossier", "actor")
+                 .filter(dossier_id=dossier.pk).order_by("-id").first())
+        if event is None:
+            return
+        job = issuing.job_for_event(event, form)
     if job is None:
         return
     job_id = job.pk

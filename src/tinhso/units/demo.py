@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from tinhso.core import lookupcache
 from tinhso.units.models import REFORM_DATE, AdminUnit, Agency, AgencyKind, Level, Structure
 
 LEGACY_PROVINCE_CODE = "70"  # Bình Phước (GSO code)
@@ -122,6 +123,8 @@ def _upsert(model: type[models.Model], key: tuple[str, ...], rows: list[dict[str
         manager.bulk_create(to_create, batch_size=500)
     if to_update:
         manager.bulk_update(to_update, [f for f in fields if f in rows[0]], batch_size=500)
+    if to_create or to_update:  # bulk writes send no signals: tell the lookup caches here
+        lookupcache.bump(lookupcache.ACCOUNTS, lookupcache.CATALOG)
     # Re-read so that every instance (created ones included) carries its primary key on all
     # backends; one query per call.
     return {tuple(getattr(obj, k) for k in key): obj for obj in manager.filter(**lookup)}

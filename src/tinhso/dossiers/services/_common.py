@@ -40,7 +40,7 @@ def lock_dossier(dossier: Dossier, expected_version: int | None = None) -> Dossi
     """
     locked = (
         Dossier.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("procedure", "agency")
+        .select_related("procedure", "agency", "agency__unit")  # the unit: the reform check
         .get(pk=dossier.pk)
     )
     if expected_version is not None and locked.version != expected_version:
@@ -218,6 +218,26 @@ def start_step(dossier: Dossier, index: int, at: dt.datetime, assignee: User | N
         dossier=dossier, index=index, code=spec["code"], name=spec["name"], role=spec["role"],
         assignee=assignee, started_at=at, due_at=due,
     )
+
+
+def open_reception_steps(dossier: Dossier, at: dt.datetime, receiver: User) -> None:
+    """Step 0 (reception, done by ``receiver`` at ``at``) and step 1 started at ``at``, in ONE
+    insert: what ``start_step(0)``, ``finish_current_step`` and ``start_step(1)`` write with
+    three statements (counter reception and the acceptance of an online dossier, issue 12)."""
+    rows = []
+    for index, assignee in ((0, receiver), (1, None)):
+        spec = template_steps(dossier)[index]
+        share = Decimal(str(spec.get("share", 0)))
+        seconds = int(round(share * total_office_seconds(dossier)))
+        due = cap_step_due(dossier, calendar.add_office_seconds(at, seconds,
+                                                                agency=dossier.agency))
+        rows.append(DossierStep(
+            dossier=dossier, index=index, code=spec["code"], name=spec["name"],
+            role=spec["role"], assignee=assignee, started_at=at, due_at=due,
+            finished_at=at if index == 0 else None))
+        dossier.current_step, dossier.current_role = index, spec["role"]
+    dossier.assignee = None
+    DossierStep.objects.bulk_create(rows)
 
 
 def finish_current_step(dossier: Dossier, at: dt.datetime) -> None:

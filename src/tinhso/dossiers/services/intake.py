@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tinhso.accounts.models import AccountKind, User
 from tinhso.catalog.models import ApplicantType, OnlineLevel, Procedure
+from tinhso.core import lookupcache
 from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tinhso.core.text import nfc
 from tinhso.dossiers import form_limits, uploads
@@ -40,26 +41,43 @@ from tinhso.workdays import deadlines
 Files = Sequence[tuple[str, "UploadedFile[Any]"]]  # quoted: not subscriptable at run time
 
 
-def _procedure(code: str) -> Procedure:
-    procedure = (
+def _load_procedure(code: str) -> Procedure | None:
+    return (
         Procedure.objects.filter(code=code, is_active=True).prefetch_related("components").first()
     )
+
+
+def _procedure(code: str) -> Procedure:
+    # The procedure, its form schema and components: per-process cache, invalidated in every
+    # process by any change to the catalogue (tinhso.core.lookupcache).
+    procedure = lookupcache.get(lookupcache.CATALOG, ("procedure", code),
+                                lambda: _load_procedure(code))
     if procedure is None:
         raise NotFound("Không tìm thấy thủ tục hành chính.", "Unknown procedure.",
                        {"procedure": code}, code="PROCEDURE_NOT_FOUND")
     return procedure
 
 
-def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
-    # One round trip: the agency and whether it implements the procedure (issue 12).
-    implements = procedure.agencies.through.objects.filter(
-        procedure_id=procedure.pk, agency_id=OuterRef("pk"))
-    agency = (Agency.objects.filter(code=agency_code, is_active=True)
+def _load_agency(procedure_id: int, agency_code: str) -> tuple[Agency, bool] | None:
+    # One round trip: the agency, its unit (for the reform check) and whether it implements
+    # the procedure (issue 12).
+    implements = Procedure.agencies.through.objects.filter(
+        procedure_id=procedure_id, agency_id=OuterRef("pk"))
+    agency = (Agency.objects.filter(code=agency_code, is_active=True).select_related("unit")
               .annotate(implements_procedure=Exists(implements)).first())
     if agency is None:
+        return None
+    return agency, bool(getattr(agency, "implements_procedure", False))  # the annotation
+
+
+def _agency_for(procedure: Procedure, agency_code: str) -> Agency:
+    found = lookupcache.get(lookupcache.CATALOG, ("agency", procedure.pk, agency_code),
+                            lambda: _load_agency(procedure.pk, agency_code))
+    if found is None:
         raise ValidationFailed("AGENCY_NOT_FOUND", "Không tìm thấy cơ quan tiếp nhận.",
                                "Unknown agency.", {"agency": agency_code})
-    if not getattr(agency, "implements_procedure", False):  # the annotation above
+    agency, implements = found
+    if not implements:
         raise ValidationFailed(
             "AGENCY_NOT_IMPLEMENTING",
             "Cơ quan này không giải quyết thủ tục đã chọn.",
@@ -336,13 +354,11 @@ def dossier_create_direct(
         dossier.save()
         attach_files(dossier, checked, user=acting_user, kind=AttachmentKind.COMPONENT,
                      stored=stored)
-        c.start_step(dossier, 0, at, assignee=acting_user)
-        c.finish_current_step(dossier, at)
-        c.start_step(dossier, 1, at)
+        c.open_reception_steps(dossier, at, acting_user)
         c.save(dossier, "current_step", "current_role", "assignee")
-        record_event(dossier, actor=acting_user, action=Action.CREATE_DIRECT,
-                     from_status=None, to_status=Status.RECEIVED, at=at)
-        issue_after_commit(acting_user=acting_user, dossier=dossier, form="01")
+        event = record_event(dossier, actor=acting_user, action=Action.CREATE_DIRECT,
+                             from_status=None, to_status=Status.RECEIVED, at=at)
+        issue_after_commit(acting_user=acting_user, dossier=dossier, form="01", event=event)
     return dossier
 
 
@@ -356,14 +372,14 @@ def dossier_receive(*, acting_user: User, dossier: Dossier, note: str = "",
     require_in_force(dossier.agency, at=at, procedure_id=dossier.procedure_id)
     _start_clock(dossier, at)
     dossier.status = Status.RECEIVED
-    c.start_step(dossier, 0, at, assignee=acting_user)
-    c.finish_current_step(dossier, at)
-    c.start_step(dossier, 1, at)
+    c.open_reception_steps(dossier, at, acting_user)
     c.save(dossier, "status", "received_at", "due_at", "original_due_at", "current_step",
            "current_role", "assignee")
-    record_event(dossier, actor=acting_user, action=Action.RECEIVE, from_status=Status.NEW,
-                 to_status=Status.RECEIVED, note=note.strip(), at=at)
-    issue_after_commit(acting_user=acting_user, dossier=dossier, form="01")
+    event = record_event(dossier, actor=acting_user, action=Action.RECEIVE,
+                         from_status=Status.NEW, to_status=Status.RECEIVED, note=note.strip(),
+                         at=at)
+    # Form 01 follows by job; the event is passed on, not read back (issue 12).
+    issue_after_commit(acting_user=acting_user, dossier=dossier, form="01", event=event)
     return dossier
 
 
