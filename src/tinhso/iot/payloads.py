@@ -75,7 +75,7 @@ def parse(raw: bytes | bytearray, *, now_ms: int) -> list[Point]:
     return parse_message(raw, now_ms=now_ms)[0]
 
 
-def parse_message(raw: bytes, *, now_ms: int) -> tuple[list[Point], bool]:
+def parse_message(raw: bytes | bytearray, *, now_ms: int) -> tuple[list[Point], bool]:
     """``parse`` that also says whether some entry had no ``ts`` (so a retry of the message
     would not be recognised by its timestamps)."""
     if len(raw) > MAX_BYTES:

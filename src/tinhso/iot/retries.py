@@ -29,7 +29,7 @@ CLAIM = ("INSERT INTO iot_retrydigest (device_id, digest, received_at) VALUES (%
          " WHERE iot_retrydigest.received_at < %s RETURNING device_id")
 
 
-def digest(raw: bytes) -> str:
+def digest(raw: bytes | bytearray) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
