@@ -8,7 +8,6 @@ describe it.
 from __future__ import annotations
 
 import json
-from typing import cast
 
 from django.conf import settings
 
