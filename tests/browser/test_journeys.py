@@ -1,14 +1,22 @@
 """The main journeys in a real browser: a citizen finds a procedure, submits with attachments,
-answers a supplement request and downloads the result; officers receive, process, approve and
-return it. Screenshots of every step go to var/screenshots/."""
+answers a supplement request, pays the fee through the VNPAY sandbox (its own process) and
+downloads the result; officers receive, process, approve and return it. Screenshots of every
+step go to var/screenshots/."""
 
 from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.hashers import make_password
 
 from tests import factories
+from tests.payments.conftest import SECRET, TMN
+from tests.processes import free_port, serving
 from tinhso.dossiers.models import Attachment, AttachmentKind, Dossier, Status
+from tinhso.payments.models import Payment, PaymentStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,6 +56,22 @@ def world(settings, tmp_path):
     scan.write_bytes(PDF_BYTES)
     return {"agency": agency, "procedure": procedure, "citizen": citizen,
             "officers": officers, "scan": scan}
+
+
+@pytest.fixture
+def payment_sandbox(live_server, settings) -> Iterator[str]:
+    """``tinhso payment-sandbox`` (VNPAY's protocol, no money) notifying the live server; the
+    browser is sent there and back as a citizen's would be."""
+    port = free_port()
+    env = {**os.environ, "TINHSO_VNPAY_HASH_SECRET": SECRET, "TINHSO_VNPAY_TMN_CODE": TMN,
+           "TINHSO_PRODUCTION": "false"}
+    with serving([sys.executable, "-m", "tinhso.cli", "payment-sandbox", "--port", str(port),
+                  "--ipn-url", f"{live_server.url}/thanh-toan/vnpay/ipn"], env,
+                 f"http://127.0.0.1:{port}") as base:
+        settings.TINHSO_VNPAY_HASH_SECRET = SECRET
+        settings.TINHSO_VNPAY_TMN_CODE = TMN
+        settings.TINHSO_VNPAY_URL = f"{base}/paymentv2/vpcpay.html"
+        yield base
 
 
 def _wait(browser, condition, timeout: float = 15):
@@ -108,8 +132,10 @@ def officer_act(browser, base, shot, code: str, action: str, reason: str = "") -
     _wait(browser, _page_has("Đã thực hiện"))
 
 
-def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
+def test_citizen_and_officers_full_journey(browser, shot, live_server, world, payment_sandbox,
+                                           settings):
     base = live_server.url
+    settings.TINHSO_PUBLIC_URL = base  # VNPAY's return URL must bring the browser back here
     code_holder = {}
 
     # 1. A citizen finds the procedure by typing without diacritics.
@@ -195,7 +221,39 @@ def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
     dossier.refresh_from_db()
     assert dossier.status == Status.RECEIVED
 
-    # 6. Specialist forwards, leader approves, receiver issues the result and returns it.
+    # 6. The specialist asks for the fee; the citizen pays online through the VNPAY sandbox.
+    logout(browser)
+    login(browser, base, "cb-specialist")
+    browser.get(f"{base}/mot-cua/ho-so/{dossier.code}/")
+    _css(browser, "section a.btn[href$='/thao-tac/request_payment/']").click()
+    _wait(browser, _page_has("Xác nhận thực hiện thao tác này?"))
+    _css(browser, "input[name=amount]").clear()
+    _css(browser, "input[name=amount]").send_keys("50000")
+    shot("confirm-request_payment")
+    _css(browser, "button[name=confirm]").click()
+    _wait(browser, _page_has("Đã thực hiện"))
+    dossier.refresh_from_db()
+    assert dossier.status == Status.PAYMENT_REQUESTED
+    logout(browser)
+    login(browser, base, world["citizen"].username)
+    browser.get(f"{base}/ho-so-cua-toi/{dossier.code}/")
+    _wait(browser, _page_has("Phí, lệ phí cần nộp"))
+    assert "50.000 đ" in browser.page_source
+    shot("fee-due")
+    _click_text(browser, "button", "Thanh toán trực tuyến")
+    _wait(browser, lambda d: d.current_url.startswith(payment_sandbox))
+    _wait(browser, _page_has("Thanh toán thành công"))
+    shot("sandbox-gateway")
+    _click_text(browser, "button", "Thanh toán thành công")
+    # The sandbox calls the IPN over HTTP, then sends the browser back to tinhso.
+    _wait(browser, lambda d: d.current_url.startswith(base), timeout=30)
+    shot("payment-returned")
+    payment = Payment.objects.get(dossier=dossier)
+    assert payment.status == PaymentStatus.PAID and payment.amount == 50000
+    dossier.refresh_from_db()
+    assert dossier.status == Status.PROCESSING
+
+    # 7. Specialist forwards, leader approves, receiver issues the result and returns it.
     logout(browser)
     login(browser, base, "cb-specialist")
     officer_act(browser, base, shot, dossier.code, "forward")
@@ -215,7 +273,7 @@ def test_citizen_and_officers_full_journey(browser, shot, live_server, world):
     dossier.refresh_from_db()
     assert dossier.status == Status.RETURNED
 
-    # 7. The citizen downloads the result and rates the service.
+    # 8. The citizen downloads the result and rates the service.
     logout(browser)
     login(browser, base, world["citizen"].username)
     browser.get(f"{base}/ho-so-cua-toi/{dossier.code}/")
