@@ -94,3 +94,23 @@ def test_typo_pattern_escapes_regex_characters():
     import re
 
     assert re.search(pattern, "a.b(") and not re.search(pattern, "zzzz")
+
+
+def test_a_number_finds_the_document_registered_under_it_first(sides):
+    a, _ = sides
+    docs = _fill(a, 5)
+    # A subject that merely contains the digits must not crowd out the registered document.
+    noise = inc.incoming_register(acting_user=a.clerk, agency=a.agency, source="paper",
+                                  sender_name="Sở Tài chính", number="9",
+                                  notation="9/STC-NS", doc_type="CV",
+                                  subject=f"Về khoản chi {docs[2].incoming_number}00 đồng")
+    wanted = docs[2]
+
+    def found(q):
+        return [d.pk for d in selectors.incoming_register(a.clerk, query=q).items]
+
+    assert found(str(wanted.incoming_number)) == [wanted.pk]
+    assert noise.pk in found("khoan chi")
+    # A number nobody was registered under falls back to the text search.
+    assert found("999999") == []
+    assert found(f"{wanted.incoming_number}00") == [noise.pk]
