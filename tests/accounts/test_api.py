@@ -53,6 +53,12 @@ def test_token_lifecycle(client: Client, province_admin: User, receiver: User) -
     after = client.get(ME, **_bearer(raw))
     assert after.status_code == 401
     assert after.json()["code"] == "UNAUTHENTICATED"
+    # A write with the revoked token is refused for the token too, not as a CSRF failure of
+    # the browser-session fallback (it used to answer 403 CSRF_FAILED).
+    write = client.post(TOKENS, data={"name": "x"}, content_type="application/json",
+                        **_bearer(raw))
+    assert write.status_code == 401 and write.json()["code"] == "UNAUTHENTICATED"
+    assert "thu hồi" in write.json()["message_vi"]
     actions = list(AuditLog.objects.order_by("pk").values_list("action", flat=True))
     assert actions == ["api_token_create", "api_token_create", "api_token_revoke"]
 

@@ -41,9 +41,13 @@ class BearerTokenAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
-        else:
-            limit.fail(address)
-        return user
+            return user
+        limit.fail(address)
+        # A client that sent a token is told the token is wrong (401), not passed on to the
+        # browser-session check, whose CSRF refusal (403) would send it looking in vain.
+        raise DomainError("UNAUTHENTICATED",
+                          "Mã truy cập (token) không hợp lệ, đã hết hạn hoặc đã bị thu hồi.",
+                          "The access token is invalid, expired or revoked.", status=401)
 
 
 class BrowserSessionAuth(SessionAuth):
