@@ -97,7 +97,7 @@ def test_required_fields_show_vietnamese_errors(citizen_client, rich_procedure):
     assert response.status_code == 200
     assert "Trường này là bắt buộc." in html
     assert "Nhập một ngày hợp lệ." in html
-    assert "nhỏ hơn hoặc bằng với 10" in html
+    assert "nhỏ hơn hoặc bằng 10" in html  # our corrected translation (no stray "với")
     assert 'id="error-summary"' in html
     draft.refresh_from_db()
     assert draft.form_data == {}

@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from tinhso.accounts.models import User
-from tinhso.core.api_schema import PARAMS_KEY
+from tinhso.core.api_schema import PARAMS_KEY, ErrorOut
 from tinhso.core.errors import Conflict, ValidationFailed
 from tinhso.core.paging import check_limit, limit_param
 from tinhso.dossiers.selectors import dossier_get_for_user
@@ -184,7 +184,8 @@ def detail(request: HttpRequest, payment_id: int) -> dict[str, Any]:
                              "refunds")]}
 
 
-@router.post("/attempts/{txn_ref}/query", response=AttemptOut,
+# 502 PAYMENT_GATEWAY_UNAVAILABLE: VNPAY could not be reached or answered nonsense.
+@router.post("/attempts/{txn_ref}/query", response={200: AttemptOut, 502: ErrorOut},
              summary="Hỏi cổng VNPAY trạng thái giao dịch (querydr) / query the gateway")
 def attempt_query(request: HttpRequest, txn_ref: str) -> dict[str, Any]:
     """For an attempt whose IPN never came: the gateway's signed answer confirms or fails it
@@ -195,7 +196,7 @@ def attempt_query(request: HttpRequest, txn_ref: str) -> dict[str, Any]:
     return attempt_out(attempt)
 
 
-@router.post("/attempts/{txn_ref}/refunds", response={201: RefundOut},
+@router.post("/attempts/{txn_ref}/refunds", response={201: RefundOut, 502: ErrorOut},
              summary="Hoàn tiền qua VNPAY (cán bộ tiếp nhận, lãnh đạo) / refund through VNPAY")
 def attempt_refund(request: HttpRequest, txn_ref: str,
                    body: RefundIn) -> HttpStatus[dict[str, Any]]:
