@@ -75,8 +75,16 @@ def test_the_whole_api_holds_under_fuzzing(transactional_db, tmp_path):
     if os.environ.get("TINHSO_FUZZ_PATHS"):  # the revoke run has its own single operation
         runs.pop()
     failures = []
-    with serving([tinhso, "serve", "--port", str(port), "--threads", "2"], env,
-                 f"http://127.0.0.1:{port}") as base:
+    # VNPAY is a party outside the machine: its sandbox (the real protocol) answers the querydr
+    # and refund calls that the seeded payment attempts let the fuzzer reach; without it they
+    # would rightly answer 502 PAYMENT_GATEWAY_UNAVAILABLE, which the fuzzer counts as a fault.
+    sandbox_port = free_port()
+    env["TINHSO_VNPAY_URL"] = f"http://127.0.0.1:{sandbox_port}/paymentv2/vpcpay.html"
+    with serving([tinhso, "payment-sandbox", "--port", str(sandbox_port), "--ipn-url",
+                  f"http://127.0.0.1:{port}/thanh-toan/vnpay/ipn"], env,
+                 f"http://127.0.0.1:{sandbox_port}"), \
+            serving([tinhso, "serve", "--port", str(port), "--threads", "2"], env,
+                    f"http://127.0.0.1:{port}") as base:
         for name, token, extra in runs:
             result = _schemathesis(base, token, tmp_path, config, *extra)
             log = os.environ.get("TINHSO_FUZZ_LOG")
