@@ -11,6 +11,7 @@ to the same procedure and agency: the submission must commit without waiting.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -37,9 +38,9 @@ def submit(citizen, procedure, agency) -> Dossier:
         form_data={"ho_ten": "A"}, files=[("to-khai", pdf())])
 
 
-def test_a_held_dossier_lock_does_not_block_new_dossiers_of_its_procedure(
-        citizen, procedure, agency, media_root):
-    held = submit(citizen, procedure, agency)
+def while_locked(dossier: Dossier, other: Callable[[], object]) -> dict[str, object]:
+    """Hold ``lock_dossier(dossier)`` in one thread while ``other`` runs in another (with its own
+    connection); ``other``'s result or exception comes back as ``result`` or ``error``."""
     locked = threading.Event()
     release = threading.Event()
     outcome: dict[str, object] = {}
@@ -47,70 +48,57 @@ def test_a_held_dossier_lock_does_not_block_new_dossiers_of_its_procedure(
     def hold_lock() -> None:
         try:
             with transaction.atomic():
-                lock_dossier(held)
+                lock_dossier(dossier)
                 locked.set()
                 release.wait(30)
         finally:
             connection.close()
 
-    def submit_meanwhile() -> None:
+    def run_other() -> None:
         try:
             locked.wait(30)
-            with connection.cursor() as cursor:
-                # Without the fix this commit waits for the holder: fail fast instead of hanging.
-                cursor.execute("SET lock_timeout = '3s'")
-            outcome["dossier"] = submit(citizen, procedure, agency)
-        except Exception as exc:  # asserted on below
+            outcome["result"] = other()
+        except Exception as exc:  # asserted on by the tests
             outcome["error"] = exc
         finally:
             release.set()
             connection.close()
 
-    holder = threading.Thread(target=hold_lock)
-    submitter = threading.Thread(target=submit_meanwhile)
-    holder.start()
-    submitter.start()
-    submitter.join(60)
-    holder.join(60)
+    threads = [threading.Thread(target=hold_lock), threading.Thread(target=run_other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcome
+
+
+def test_a_held_dossier_lock_does_not_block_new_dossiers_of_its_procedure(
+        citizen, procedure, agency, media_root):
+    held = submit(citizen, procedure, agency)
+
+    def submit_meanwhile() -> Dossier:
+        with connection.cursor() as cursor:
+            # Without the fix this commit waits for the holder: fail fast instead of hanging.
+            cursor.execute("SET lock_timeout = '3s'")
+        return submit(citizen, procedure, agency)
+
+    outcome = while_locked(held, submit_meanwhile)
     assert "error" not in outcome, outcome
-    assert isinstance(outcome["dossier"], Dossier)
+    assert isinstance(outcome["result"], Dossier)
     assert Dossier.objects.filter(procedure=procedure).count() == 2
 
 
 def test_the_lock_still_excludes_a_second_locker_of_the_same_dossier(
         citizen, procedure, agency, media_root):
     dossier = submit(citizen, procedure, agency)
-    locked = threading.Event()
-    release = threading.Event()
-    outcome: dict[str, object] = {}
 
-    def hold_lock() -> None:
-        try:
-            with transaction.atomic():
-                lock_dossier(dossier)
-                locked.set()
-                release.wait(30)
-        finally:
-            connection.close()
+    def lock_again() -> bool:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '500ms'")
+            lock_dossier(dossier)
+        return True
 
-    def lock_again() -> None:
-        try:
-            locked.wait(30)
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
-                lock_dossier(dossier)
-            outcome["locked"] = True
-        except Exception as exc:  # the expected lock time-out
-            outcome["error"] = exc
-        finally:
-            release.set()
-            connection.close()
-
-    threads = [threading.Thread(target=hold_lock), threading.Thread(target=lock_again)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert "locked" not in outcome
+    outcome = while_locked(dossier, lock_again)
+    assert "result" not in outcome
     assert "lock timeout" in str(outcome["error"])
