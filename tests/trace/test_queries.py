@@ -318,3 +318,17 @@ def test_admin_lists_subscriptions_without_their_token(client: Client,
     page = client.get(f"/admin/trace/querysubscription/{sub['subscriptionID']}/change/")
     assert page.status_code == 200 and TOKEN not in page.content.decode()
     assert client.get("/admin/trace/traceparty/").status_code == 200
+
+
+@pytest.mark.parametrize(("path", "allow"), [
+    ("/epcis/queries", "OPTIONS, GET, POST"),
+    ("/epcis/queries/q1", "OPTIONS, GET, DELETE"),
+    ("/epcis/queries/q1/events", "OPTIONS, GET"),
+    ("/epcis/queries/q1/subscriptions", "OPTIONS, GET, POST"),
+    ("/epcis/queries/q1/subscriptions/1", "OPTIONS, GET, DELETE"),
+])
+def test_each_resource_advertises_and_enforces_its_methods(client: Client, path: str,
+                                                           allow: str) -> None:
+    options = client.options(path)
+    assert options.status_code == 204 and options["Allow"] == allow
+    assert client.put(path, data="{}", content_type="application/json").status_code == 405

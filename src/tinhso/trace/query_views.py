@@ -13,6 +13,8 @@ province's). Results hold only events the owner may read (decision 0020).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +40,25 @@ def _options(allow: str) -> HttpResponse:
     return response
 
 
+def _methods(*allowed: str) -> Callable[[Callable[..., HttpResponse]],
+                                         Callable[..., HttpResponse]]:
+    """Answer OPTIONS with ``Allow`` and other methods than ``allowed`` (HEAD goes with GET)
+    with 405, so each view handles only its own methods."""
+    allow = ", ".join(("OPTIONS", *allowed))
+    accepted = {*allowed, *(("HEAD",) if "GET" in allowed else ())}
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "OPTIONS":
+                return _options(allow)
+            if request.method not in accepted:
+                return _not_allowed(allow)
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorate
+
+
 def query_json(query: NamedQuery) -> dict[str, Any]:
     return {"name": query.name, "query": query.query}
 
@@ -59,27 +80,21 @@ def subscription_json(sub: QuerySubscription) -> dict[str, Any]:
 
 
 @_guard
+@_methods("GET", "POST")
 def queries(request: HttpRequest) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return _options("OPTIONS, GET, POST")
     if request.method == "POST":
         user = _authenticate(request)
         query = services.named_query_create(acting_user=user, body=_body(request))
         response = _json(query_json(query), status=201)
         response["Location"] = "/epcis/queries/" + quote(query.name, safe="")
         return response
-    if request.method not in ("GET", "HEAD"):
-        return _not_allowed("OPTIONS, GET, POST")
     user = _authenticate(request)
     return _json([query_json(q) for q in selectors.named_queries_for(user)[:1000]])
 
 
 @_guard
+@_methods("GET", "DELETE")
 def query_detail(request: HttpRequest, name: str) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return _options("OPTIONS, GET, DELETE")
-    if request.method not in ("GET", "HEAD", "DELETE"):
-        return _not_allowed("OPTIONS, GET, DELETE")
     user = _authenticate(request)
     if request.method == "DELETE":
         services.named_query_delete(acting_user=user, name=name)
@@ -88,11 +103,8 @@ def query_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @_guard
+@_methods("GET")
 def query_events(request: HttpRequest, name: str) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return _options("OPTIONS, GET")
-    if request.method not in ("GET", "HEAD"):
-        return _not_allowed("OPTIONS, GET")
     user = _authenticate(request)
     query = selectors.named_query_for(user, name)
     extra = set(request.GET) - selectors.PAGING_PARAMETERS
@@ -112,11 +124,8 @@ def query_events(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @_guard
+@_methods("GET", "POST")
 def subscriptions(request: HttpRequest, name: str) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return _options("OPTIONS, GET, POST")
-    if request.method not in ("GET", "HEAD", "POST"):
-        return _not_allowed("OPTIONS, GET, POST")
     user = _authenticate(request)
     if request.method == "POST":
         sub = services.subscription_create(acting_user=user, name=name, body=_body(request))
@@ -128,11 +137,8 @@ def subscriptions(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @_guard
+@_methods("GET", "DELETE")
 def subscription_detail(request: HttpRequest, name: str, subscription_id: str) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return _options("OPTIONS, GET, DELETE")
-    if request.method not in ("GET", "HEAD", "DELETE"):
-        return _not_allowed("OPTIONS, GET, DELETE")
     user = _authenticate(request)
     if request.method == "DELETE":
         services.subscription_delete(acting_user=user, name=name,
