@@ -105,7 +105,9 @@ def test_redis_restart_during_jobs_loses_nothing(transactional_db, tmp_path):
         redis_proc.wait()
         # Redis is gone: requests still succeed (submit_and_receive asserts 201/200).
         submit_and_receive(base, tokens, procedure, agency, 2)
-        assert dossier_events() == 8 and delivered() == 4
+        # Every request committed its events; a dispatch already taken from the queue before
+        # the kill may still apply a few of them, the rest wait for the queue's return.
+        assert dossier_events() == 8 and 4 <= delivered() <= 8
         time.sleep(2)
         assert proc.poll() is None, "the worker must survive the queue's outage"
         with private_redis(redis_port):  # back, empty: every queued message is lost
