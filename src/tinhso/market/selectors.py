@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tinhso.core.errors import NotFound
 from tinhso.core.text import fold
+from tinhso.market import order_list
 from tinhso.market.models import (
     Certificate,
     Commodity,
@@ -196,8 +197,15 @@ def listing_get_for_user(user: Any, listing_id: int) -> Listing:
 
 
 def orders_visible_to(user: Any) -> QuerySet[Order]:
+    """The orders ``user`` sees, as one queryset: for one order (by code) or a filter. A
+    list of them is read with ``order_page`` / ``OrderList`` (``order_list``): ordered by date,
+    a party's OR is not served by an index at 10^6 orders."""
     return (Order.objects.visible_to(user).select_related("seller", "listing")
             .order_by("-placed_at", "-id"))
+
+
+order_page = order_list.order_page
+OrderList = order_list.OrderList
 
 
 def order_get_for_user(user: Any, code: str) -> Order:
@@ -245,15 +253,18 @@ TURNOVER_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
 def market_figures() -> dict[str, Any]:
-    """Province-wide aggregates (no personal data): verified sellers and published products
-    counted live, orders (not cancelled) and turnover (delivered or completed orders) by
-    commune and crop from the outbox projection (``tinhso.market.figures``)."""
-    from tinhso.market.models import MarketFigure
+    """Province-wide aggregates (no personal data): verified sellers counted live; published
+    products by commune and crop from the counts the listing services keep; orders (not
+    cancelled) and turnover (delivered or completed orders) by commune and crop from the
+    outbox projection (``tinhso.market.figures``)."""
+    from tinhso.market.models import MarketFigure, MarketListingCount
 
     cells = (MarketFigure.objects.filter(Q(orders__gt=0) | ~Q(turnover=0))
              .values("commune_id", "crop", "orders", "turnover"))
+    products = (MarketListingCount.objects.filter(published__gt=0)
+                .values_list("commune_id", "crop", "published"))
     return _figures_table([{"commune_id": c["commune_id"], "crop": c["crop"], "n": c["orders"],
-                            "turnover": c["turnover"]} for c in cells])
+                            "turnover": c["turnover"]} for c in cells], list(products))
 
 
 def market_figures_raw() -> dict[str, Any]:
@@ -263,10 +274,14 @@ def market_figures_raw() -> dict[str, Any]:
                    .values("commune_id", "crop")
                    .annotate(n=Count("id"), turnover=Sum("total", filter=Q(
                        status__in=TURNOVER_STATUSES))).order_by())
-    return _figures_table(list(orders))
+    products: Any = (Listing.objects.filter(status=ListingStatus.PUBLISHED)
+                     .values("commune_id", "crop").annotate(n=Count("id")).order_by())
+    return _figures_table(list(orders),
+                          [(p["commune_id"], p["crop"], p["n"]) for p in products])
 
 
-def _figures_table(order_cells: list[dict[str, Any]]) -> dict[str, Any]:
+def _figures_table(order_cells: list[dict[str, Any]],
+                   product_cells: list[tuple[int, str, int]]) -> dict[str, Any]:
     from tinhso.units.models import AdminUnit
 
     rows: dict[tuple[int, str], dict[str, int]] = {}
@@ -279,10 +294,8 @@ def _figures_table(order_cells: list[dict[str, Any]]) -> dict[str, Any]:
                     .annotate(n=Count("id")).order_by())
     for s in sellers:
         cell(s["commune_id"], "")["sellers"] += s["n"]
-    products: Any = (Listing.objects.filter(status=ListingStatus.PUBLISHED)
-                     .values("commune_id", "crop").annotate(n=Count("id")).order_by())
-    for p in products:
-        cell(p["commune_id"], p["crop"])["products"] += p["n"]
+    for commune_id, crop, n in product_cells:
+        cell(commune_id, crop)["products"] += n
     for o in order_cells:
         c = cell(o["commune_id"], o["crop"])
         c["orders"] += o["n"]

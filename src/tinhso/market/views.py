@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tinhso.core.errors import DomainError
 from tinhso.market import orders, payments, selectors, services
 from tinhso.market.charts import price_chart
+from tinhso.market.order_list import BadCursor
 from tinhso.market.models import (
     COMMODITY_UNITS,
     MARKETS,
@@ -189,8 +190,11 @@ def order_place(request: HttpRequest, listing_id: int) -> HttpResponse:
 def my_orders(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login(request)
-    page = Paginator(selectors.orders_visible_to(request.user), PER_PAGE).get_page(
-        request.GET.get("page"))
+    try:
+        page = selectors.order_page(request.user, after=request.GET.get("after"),
+                                    before=request.GET.get("before"), per_page=PER_PAGE)
+    except BadCursor as exc:
+        raise Http404("cursor") from exc
     return render(request, "market/orders.html", {"page": page, "nav": "market"})
 
 
