@@ -11,9 +11,11 @@ order's ``last_event_id`` is skipped (it was counted by a rebuild).
 Published products per commune and crop are kept in ``MarketListingCount`` by the listing
 services themselves, in the transaction that changes a listing's status
 (:func:`listings_counted`, decision 0030): exact at every commit, a read of a few hundred
-cells at 10^6 listings. Sellers are counted live (a few hundred, served by an index). :func:`figures_rebuild` recomputes the projection set-based
-from the orders (after a restore, or to start it on an existing database);
-``selectors.market_figures_raw`` is the aggregate over the orders it must equal.
+cells at 10^6 listings. Sellers are counted live (a few hundred, served by an index).
+
+:func:`figures_rebuild` recomputes the projection set-based from the orders (after a restore,
+or to start it on an existing database), and the listing counts with it;
+``selectors.market_figures_raw`` is the aggregate over the orders and listings it must equal.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from tinhso.accounts.models import AuditLog
 from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tinhso.core.scoping import is_signed_in
 from tinhso.core.text import fold, nfc
+from tinhso.market.figures import listings_counted
 from tinhso.market.models import (
     COMMODITY_UNITS,
     MARKETS,
@@ -45,7 +46,6 @@ from tinhso.market.models import (
     SellerKind,
     SellerStatus,
 )
-from tinhso.market.figures import listings_counted
 from tinhso.market.permissions import is_market_officer, require_market_officer
 
 MAX_PRICE_VND = 10_000_000_000  # per unit: far above any farm product

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tinhso.core.errors import DomainError
 from tinhso.market import orders, payments, selectors, services
 from tinhso.market.charts import price_chart
-from tinhso.market.order_list import BadCursor
 from tinhso.market.models import (
     COMMODITY_UNITS,
     MARKETS,
@@ -38,6 +37,7 @@ from tinhso.market.models import (
     PostKind,
     SellerKind,
 )
+from tinhso.market.order_list import BadCursor
 from tinhso.market.permissions import is_market_officer
 from tinhso.payments import conf, vnpay
 
