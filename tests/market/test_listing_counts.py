@@ -74,3 +74,21 @@ def test_reading_the_figures_counts_no_listing(listing):
         figures = market_figures()
     assert figures["totals"]["products"] == 1 == market_figures_raw()["totals"]["products"]
     assert not [q for q in captured.captured_queries if 'FROM "market_listing"' in q["sql"]]
+
+
+def test_page_numbers_count_from_the_cells(commune, officer):
+    from tinhso.market.selectors import CountedListings, listings_public, listings_public_count
+
+    sellers = [make_seller(commune, officer, "HTX Điều Tiến Thành"),
+               make_seller(commune, officer, "Hộ tiêu Tiến Hưng")]
+    for n in range(7):
+        make_listing(sellers[n % 2], crop=["cashew", "pepper", "rubber"][n % 3],
+                     title=f"Hạt điều loại {n}", publish=n != 3)
+    for filters in [{}, {"crop": "pepper"}, {"crop": "rubber"}, {"commune_id": commune.pk},
+                    {"commune_id": commune.pk + 1000}, {"query": "hat dieu"},
+                    {"query": "loai 5"}, {"seller_id": sellers[0].pk}, {"query": " "}]:
+        assert listings_public_count(**filters) == listings_public(**filters).count(), filters
+        assert CountedListings(**filters).count() == listings_public(**filters).count()
+    with CaptureQueriesContext(connection) as captured:
+        assert listings_public_count(crop="pepper") == 2
+    assert not [q for q in captured.captured_queries if 'FROM "market_listing"' in q["sql"]]

@@ -145,3 +145,26 @@ def test_each_query_walks_one_index_without_a_sort(mesh):
                     assert "market_order_buyer" in plan or "market_order_seller" in plan, plan
             finally:
                 cursor.execute("SET enable_seqscan = on")
+
+
+def test_the_page_and_the_api_read_the_halves(mesh):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(mesh["a"])
+    expected = old_definition(mesh["a"])
+    codes = dict(Order.objects.values_list("pk", "code"))
+    first = client.get("/cho-nong-san/don-hang/")
+    assert first.status_code == 200
+    html = first.content.decode()
+    assert codes[expected[0]] in html and "?before=" not in html
+    page = order_page(mesh["a"])
+    assert ("?after=" in html) == page.has_next
+    after = client.get("/cho-nong-san/don-hang/",
+                       {"after": order_page(mesh["a"], per_page=5).next_cursor})
+    assert codes[expected[5]] in after.content.decode() and "?before=" in after.content.decode()
+    assert codes[expected[4]] not in after.content.decode()
+    assert client.get("/cho-nong-san/don-hang/", {"after": "x"}).status_code == 404
+    data = client.get("/api/v1/market/orders", {"limit": 5, "offset": 3}).json()
+    assert data["count"] == len(expected)
+    assert [o["code"] for o in data["items"]] == [codes[pk] for pk in expected[3:8]]

@@ -394,7 +394,7 @@ class _Lazy:
             summary="Sản phẩm đang bán (tìm không dấu)")
 @paginate(bounded_pagination(100, default=20))
 def listing_list(request: HttpRequest, f: Query[MarketListingQuery]) -> Any:
-    return _Lazy(selectors.listings_public(query=f.q, crop=f.crop, seller_id=f.seller_id),
+    return _Lazy(selectors.CountedListings(query=f.q, crop=f.crop, seller_id=f.seller_id),
                  listing_out)
 
 

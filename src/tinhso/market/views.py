@@ -72,8 +72,9 @@ def listing_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     crop = request.GET.get("cay", "")
     crop = crop if crop in Crop.values else ""
-    qs = selectors.listings_public(query=query, crop=crop or None)
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Counted from the published-listing cells, not by a count of every listing (0030).
+    listings = selectors.CountedListings(query=query, crop=crop or None)
+    page = Paginator(listings, PER_PAGE).get_page(request.GET.get("page"))
     keep = urlencode({k: v for k, v in (("q", query), ("cay", crop)) if v})
     return render(request, "market/list.html", {
         "page": page, "query": query, "crop": crop, "crops": Crop.choices, "keep": keep,
