@@ -92,3 +92,20 @@ def test_page_numbers_count_from_the_cells(commune, officer):
     with CaptureQueriesContext(connection) as captured:
         assert listings_public_count(crop="pepper") == 2
     assert not [q for q in captured.captured_queries if 'FROM "market_listing"' in q["sql"]]
+
+
+def test_a_search_is_counted_up_to_the_cap(commune, officer, monkeypatch):
+    from django.test import Client
+
+    from tinhso.market import selectors
+
+    seller = make_seller(commune, officer)
+    for n in range(4):
+        make_listing(seller, title=f"Hạt điều loại {n}")
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 3)
+    assert selectors.listings_public_count(query="hat dieu") == 3
+    assert selectors.listings_public_count(query="loai 2") == 1
+    assert selectors.listings_public_count() == 4
+    html = Client().get("/cho-nong-san/", {"q": "hat dieu"}).content.decode()
+    assert "Hơn 3 sản phẩm" in html
+    assert "4 sản phẩm" in Client().get("/cho-nong-san/").content.decode()

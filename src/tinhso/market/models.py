@@ -162,7 +162,10 @@ class Listing(models.Model):
                          name="market_listing_crop"),
             models.Index(fields=["status", "commune", "-published_at", "-id"],
                          name="market_listing_commune"),
-            models.Index(fields=["seller", "status"], name="market_listing_seller"),
+            # A seller's page: its published listings newest first, read in index order
+            # (with (seller, status) alone: 1.5 s at 10^6 listings, decision 0030).
+            models.Index(fields=["seller", "status", "-published_at", "-id"],
+                         name="market_listing_seller_pub"),
             models.Index(fields=["gtin", "lot"], name="market_listing_lot",
                          condition=~Q(gtin="")),
         ]

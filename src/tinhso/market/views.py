@@ -76,9 +76,10 @@ def listing_list(request: HttpRequest) -> HttpResponse:
     listings = selectors.CountedListings(query=query, crop=crop or None)
     page = Paginator(listings, PER_PAGE).get_page(request.GET.get("page"))
     keep = urlencode({k: v for k, v in (("q", query), ("cay", crop)) if v})
+    capped = bool(query.strip()) and listings.count() >= selectors.SEARCH_COUNT_CAP
     return render(request, "market/list.html", {
-        "page": page, "query": query, "crop": crop, "crops": Crop.choices, "keep": keep,
-        "nav": "market"})
+        "page": page, "query": query, "capped": capped, "crop": crop, "crops": Crop.choices,
+        "keep": keep, "nav": "market"})
 
 
 @require_GET
