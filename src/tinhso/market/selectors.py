@@ -39,9 +39,9 @@ from tinhso.market.models import (
 )
 
 MAX_QUERY_WORDS = 8
-# Page numbers of a search stop here ("10.000+ kết quả"): counting every match of a common
-# word grows with the listings.
-SEARCH_COUNT_CAP = 10_000
+# Page numbers of a search stop here ("Hơn 1000 sản phẩm", 42 pages): counting every match
+# of a common word grows with the listings (0.15 s for a cap of 10,000 at 10^6 listings).
+SEARCH_COUNT_CAP = 1_000
 
 
 def _words(query: str | None) -> list[str]:
@@ -76,7 +76,7 @@ def listings_public_count(*, query: str | None = None, crop: str | None = None,
     seller it is the sum of the published-listing cells the services keep (a few hundred
     rows, decision 0030) instead of a count of 10^6 index entries. A seller's listings are
     counted on its index. A search is counted up to ``SEARCH_COUNT_CAP`` only: a common word
-    matches a quarter of the listings (0.3 s at 10^6), and no one pages that far."""
+    matches 3 % of the listings (30,000 rows, 0.3 s at 10^6), and no one pages that far."""
     if _words(query):
         matches = listings_public(query=query, crop=crop, commune_id=commune_id,
                                   seller_id=seller_id).order_by()
