@@ -17,6 +17,10 @@ def count_published(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    reviewed_for_large_tables = (
+        "the RunPython reads the published listings once, grouped (a shared lock, no write "
+        "lock) to fill a new table of a few hundred rows; the market app is not released yet, "
+        "so the listing index is built on the tables of this release")
 
     dependencies = [
         ('market', '0002_dispute_limits_refunds_figures'),
