@@ -205,7 +205,7 @@ def main() -> None:
     from tinhso.accounts.models import User
     from tinhso.market import selectors
     from tinhso.market.models import Listing, Order, Seller
-    from tinhso.market.order_list import encode_cursor, order_page
+    from tinhso.market.order_list import OrderList, encode_cursor, order_page
 
     print(f"listings {Listing.objects.count():,}, orders {Order.objects.count():,} "
           f"(grown in {time.perf_counter() - started:.1f}s)")
@@ -236,6 +236,13 @@ def main() -> None:
         return encode_cursor(row[0]) if row else None
 
     buyer_deep, officer_deep = deep_cursor(buyer, 10_000), deep_cursor(officer, 500_000)
+    busiest = (Order.objects.values("seller_id").annotate(n=Count("id")).order_by("-n")
+               .values_list("seller_id", flat=True).first())
+    big = Seller.objects.get(pk=busiest)
+
+    def old_slice(user: Any, start: int) -> Callable[[], Any]:
+        return lambda: list(Order.objects.visible_to(user).select_related("seller", "listing")
+                            .order_by("-placed_at", "-id")[start:start + page])
     cases: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [
         ("list: newest", lambda: list(selectors.listings_public()[:page]),
          lambda: list(Listing.objects.order_by("id")[:page])),
@@ -269,17 +276,25 @@ def main() -> None:
          None),
         ("orders: officer, disputed", lambda: order_page(officer, status="disputed").rows,
          None),
+        ("orders API: busiest seller, offset 0",
+         lambda: OrderList(big.owner)[0:page], old_slice(big.owner, 0)),
+        ("orders API: busiest seller, offset 5000",
+         lambda: OrderList(big.owner)[5000:5000 + page], old_slice(big.owner, 5000)),
+        ("orders API: busiest seller, count", lambda: OrderList(big.owner).count(),
+         lambda: Order.objects.visible_to(big.owner).count()),
+        ("orders API: officer, count", lambda: OrderList(officer).count(), None),
         ("IOC order cells: projection", order_cells_projected, order_cells_raw),
         ("IOC product cells: counts", product_cells_counted, product_cells_raw),
         ("IOC figures: projection", selectors.market_figures, selectors.market_figures_raw),
     ]
-    print(f"{'query':30} {'p50 ms':>9} {'p95 ms':>9}   {'baseline p50':>12} {'p95':>9}   "
+    print(f"busiest seller: {big.pk}, {Order.objects.filter(seller=big).count():,} orders")
+    print(f"{'query':40} {'p50 ms':>9} {'p95 ms':>9}   {'baseline p50':>12} {'p95':>9}   "
           "baseline/figure (p50)")
     for name, func, baseline in cases:
         slow = name.startswith("IOC") or "count" in name
         repeat = max(3, args.repeat // 5) if slow else args.repeat
         samples = timed(func, repeat)
-        line = f"{name:30} {statistics.median(samples):9.1f} {p(samples, .95):9.1f}"
+        line = f"{name:40} {statistics.median(samples):9.1f} {p(samples, .95):9.1f}"
         if baseline is not None:
             base = timed(baseline, max(3, repeat // 4))
             line += (f"   {statistics.median(base):12.1f} {p(base, .95):9.1f}   "

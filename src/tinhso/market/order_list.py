@@ -75,6 +75,7 @@ class OrderList:
 
     def __init__(self, user: Any, *, status: str | None = None) -> None:
         self.parts = [p.order_by("-placed_at", "-id") for p in _parts(user, status)]
+        self.visible = Order.objects.visible_to(user).select_related("seller", "listing")
 
     def count(self) -> int:
         if not self.parts:
@@ -89,9 +90,17 @@ class OrderList:
 
     def __getitem__(self, item: slice) -> list[Order]:
         start, stop = item.start or 0, item.stop
-        if stop is None or stop <= start:
+        if stop is None or stop <= start or not self.parts:
             return []
-        return _merge(self.parts, stop)[start:stop]
+        if len(self.parts) == 1:  # one index in order: the database skips the offset
+            return list(self.parts[0][start:stop])
+        # Each half gives the keys of its first ``stop`` rows (small tuples, from its index,
+        # however deep the offset), merged; then only the page's rows are read, by id.
+        keys = sorted({key for qs in self.parts
+                       for key in qs.values_list("placed_at", "id")[:stop]}, reverse=True)
+        ids = [pk for _, pk in keys[start:stop]]
+        rows = {o.pk: o for o in self.visible.filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 @dataclass
