@@ -118,7 +118,14 @@ def listings_counted(cells: Iterable[tuple[int, str]], delta: int) -> None:
 @transaction.atomic
 def listing_counts_rebuild() -> int:
     """Recount the published listings per commune and crop, set-based (after listings were
-    written outside the services: a bulk load, the benchmark's SQL). Returns the cells."""
+    written outside the services: a bulk load, the benchmark's SQL). Returns the cells.
+
+    On PostgreSQL the listings are locked against writes meanwhile (SHARE: reads go on): a
+    service publishing during the recount would otherwise move a cell the recount is about to
+    replace, or be missed by it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            c.execute(f"LOCK TABLE {Listing._meta.db_table} IN SHARE MODE")  # noqa: S608
     MarketListingCount.objects.all().delete()
     cells = (Listing.objects.filter(status=ListingStatus.PUBLISHED)
              .values("commune_id", "crop").order_by().annotate(n=Count("id")))
