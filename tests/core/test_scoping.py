@@ -57,6 +57,9 @@ UNSCOPED: dict[str, str] = {
                          "price is audited, never shown)",
     "market.MarketFigure": "the IOC's marketplace counts per commune and crop (no person, no "
                            "agency), shown to officials only by the IOC page and API",
+    "market.MarketListingCount": "published listings per commune and crop (no person, no "
+                                 "agency), read by the IOC figures and the public list's "
+                                 "page numbers",
     "market.MarketOrderFact": "the IOC projection's bookkeeping: an order id, the status last "
                               "counted and an outbox event id (no personal data), read only by "
                               "the projection consumer",

@@ -69,3 +69,28 @@ def test_cancel_and_confirm_race_one_wins_and_stock_is_consistent(commune, offic
     final = Order.objects.get(pk=order.pk)
     expected_stock = 5 if final.status == "cancelled" else 3
     assert Listing.objects.get(pk=listing.pk).stock == expected_stock
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks of PostgreSQL")
+def test_publishing_and_suspending_at_once_keep_the_counts_exact(commune, officer):
+    """Six listings are published at once into a cell that does not exist yet (its first
+    insert races: get_or_create) while a seller is suspended: the counts equal the listings
+    on sale afterwards (decision 0030)."""
+    from tinhso.market import services
+    from tinhso.market.models import ListingStatus, MarketListingCount
+
+    sellers = [make_seller(commune, officer, f"HTX Nông sản số {n}") for n in range(4)]
+    for _ in range(2):
+        make_listing(sellers[0])  # cashew, on sale until the suspension
+    drafts = [make_listing(s, publish=False, crop="pepper", title="Hồ tiêu đen")
+              for s in sellers[1:] for _ in range(2)]
+    assert not MarketListingCount.objects.filter(crop="pepper").exists()
+    jobs = [lambda d=d: services.listing_publish(acting_user=d.seller.owner, listing_id=d.pk)
+            for d in drafts]
+    jobs.append(lambda: services.seller_suspend(acting_user=officer, seller=sellers[0],
+                                                reason="Vi phạm"))
+    results = run_concurrently(jobs)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert dict(MarketListingCount.objects.values_list("crop", "published")) == {
+        "cashew": 0, "pepper": 6}
+    assert Listing.objects.filter(status=ListingStatus.PUBLISHED, crop="pepper").count() == 6

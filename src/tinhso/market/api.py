@@ -394,7 +394,7 @@ class _Lazy:
             summary="Sản phẩm đang bán (tìm không dấu)")
 @paginate(bounded_pagination(100, default=20))
 def listing_list(request: HttpRequest, f: Query[MarketListingQuery]) -> Any:
-    return _Lazy(selectors.listings_public(query=f.q, crop=f.crop, seller_id=f.seller_id),
+    return _Lazy(selectors.CountedListings(query=f.q, crop=f.crop, seller_id=f.seller_id),
                  listing_out)
 
 
@@ -516,10 +516,9 @@ def order_place(request: HttpRequest, payload: MarketOrderIn) -> Any:
 def order_list(request: HttpRequest,
                status: Literal["placed", "confirmed", "shipped", "delivered", "cancelled",
                                "disputed", "completed"] | None = None) -> Any:
-    qs = selectors.orders_visible_to(request.user)
-    if status:
-        qs = qs.filter(status=status)
-    return _Lazy(qs, lambda o: order_out(o, request.user))
+    # Read as the index-ordered halves of "buyer or seller" (decision 0030).
+    return _Lazy(selectors.OrderList(request.user, status=status),
+                 lambda o: order_out(o, request.user))
 
 
 @router.get("/orders/{code}", response=MarketOrderOut, summary="Chi tiết đơn hàng")

@@ -8,20 +8,34 @@ status last counted: an event moves the order's contribution from that status to
 (so the figures never depend on the event's own ``from_status``), and an event at or below the
 order's ``last_event_id`` is skipped (it was counted by a rebuild).
 
-Sellers and products are counted live (a few hundred verified sellers and published listings,
-each count served by an index). :func:`figures_rebuild` recomputes the projection set-based
-from the orders (after a restore, or to start it on an existing database);
-``selectors.market_figures_raw`` is the aggregate over the orders it must equal.
+Published products per commune and crop are kept in ``MarketListingCount`` by the listing
+services themselves, in the transaction that changes a listing's status
+(:func:`listings_counted`, decision 0030): exact at every commit, a read of a few hundred
+cells at 10^6 listings. Sellers are counted live (a few hundred, served by an index).
+
+:func:`figures_rebuild` recomputes the projection set-based from the orders (after a restore,
+or to start it on an existing database), and the listing counts with it;
+``selectors.market_figures_raw`` is the aggregate over the orders and listings it must equal.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
-from tinhso.market.models import MarketFigure, MarketOrderFact, Order, OrderStatus
+from tinhso.market.models import (
+    Listing,
+    ListingStatus,
+    MarketFigure,
+    MarketListingCount,
+    MarketOrderFact,
+    Order,
+    OrderStatus,
+)
 
 NAME = "market-figures"
 # The steps that can change what an order counts for (placement, delivery, cancellation,
@@ -86,4 +100,36 @@ def figures_rebuild() -> int:
     MarketFigure.objects.bulk_create([
         MarketFigure(commune_id=c["commune_id"], crop=c["crop"], orders=c["n"],
                      turnover=int(c["t"] or 0)) for c in cells])
+    listing_counts_rebuild()
     return MarketFigure.objects.count()
+
+
+def listings_counted(cells: Iterable[tuple[int, str]], delta: int) -> None:
+    """Move the published count of each ``(commune_id, crop)`` given (once per listing) by
+    ``delta``. Called by the services in the transaction that changes the listings' status,
+    after locking those listings, so the count is exact at every commit. Cells are taken in
+    a fixed order: two transactions moving the same cells never deadlock."""
+    for (commune_id, crop), n in sorted(Counter(cells).items()):
+        cell, _ = MarketListingCount.objects.get_or_create(commune_id=commune_id, crop=crop)
+        MarketListingCount.objects.filter(pk=cell.pk).update(
+            published=F("published") + delta * n)
+
+
+@transaction.atomic
+def listing_counts_rebuild() -> int:
+    """Recount the published listings per commune and crop, set-based (after listings were
+    written outside the services: a bulk load, the benchmark's SQL). Returns the cells.
+
+    On PostgreSQL the listings are locked against writes meanwhile (SHARE: reads go on): a
+    service publishing during the recount would otherwise move a cell the recount is about to
+    replace, or be missed by it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            c.execute(f"LOCK TABLE {Listing._meta.db_table} IN SHARE MODE")  # noqa: S608
+    MarketListingCount.objects.all().delete()
+    cells = (Listing.objects.filter(status=ListingStatus.PUBLISHED)
+             .values("commune_id", "crop").order_by().annotate(n=Count("id")))
+    MarketListingCount.objects.bulk_create([
+        MarketListingCount(commune_id=c["commune_id"], crop=c["crop"], published=c["n"])
+        for c in cells])
+    return MarketListingCount.objects.count()

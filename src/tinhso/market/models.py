@@ -162,7 +162,10 @@ class Listing(models.Model):
                          name="market_listing_crop"),
             models.Index(fields=["status", "commune", "-published_at", "-id"],
                          name="market_listing_commune"),
-            models.Index(fields=["seller", "status"], name="market_listing_seller"),
+            # A seller's page: its published listings newest first, read in index order
+            # (with (seller, status) alone: 1.5 s at 10^6 listings, decision 0030).
+            models.Index(fields=["seller", "status", "-published_at", "-id"],
+                         name="market_listing_seller_pub"),
             models.Index(fields=["gtin", "lot"], name="market_listing_lot",
                          condition=~Q(gtin="")),
         ]
@@ -391,6 +394,22 @@ class MarketFigure(models.Model):
         verbose_name_plural = "số liệu chợ nông sản"
         constraints = [models.UniqueConstraint(fields=["commune", "crop"],
                                                name="market_figure_cell")]
+
+
+class MarketListingCount(models.Model):
+    """Published listings per commune and crop for the IOC, moved by the listing services in
+    the transaction that publishes, withdraws or hides listings (``figures.listings_counted``,
+    decision 0030): the IOC reads a few hundred cells instead of counting 10^6 listings."""
+
+    commune = models.ForeignKey("units.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    crop = models.CharField(max_length=10, choices=Crop.choices)
+    published = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "số sản phẩm đang bán"
+        verbose_name_plural = "số sản phẩm đang bán"
+        constraints = [models.UniqueConstraint(fields=["commune", "crop"],
+                                               name="market_listing_count_cell")]
 
 
 class MarketOrderFact(models.Model):

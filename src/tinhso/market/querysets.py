@@ -94,9 +94,30 @@ class ListingPhotoQuerySet(ScopedQuerySet["ListingPhoto"]):
         return seller_q(user, "listing__seller__")
 
 
+def order_parts(user: Any) -> list[Q | None]:
+    """``order_q`` as the halves of its OR: ``[None]`` (everything) for officers,
+    ``[buyer_id = u, seller_id = s]`` for a party, ``[]`` for nobody. Each half is served by
+    its own ``(…, -placed_at, -id)`` index in date order; the OR of them is not (decision
+    0030)."""
+    if not is_signed_in(user):
+        return []
+    if _officer(user):
+        return [None]
+    seller_id = own_seller_id(user)
+    parts: list[Q | None] = [owner_q(user, "buyer_id")]
+    if seller_id is not None:
+        parts.append(Q(seller_id=seller_id))
+    return parts
+
+
 class OrderQuerySet(ScopedQuerySet["Order"]):
     def scope(self, user: Any) -> Q | None:
         return order_q(user)
+
+    def visible_parts(self, user: Any) -> list[OrderQuerySet]:
+        """What ``visible_to(user)`` returns, as querysets whose union it is (each one
+        index-ordered by date); see ``order_parts``."""
+        return [self.all() if q is None else self.filter(q) for q in order_parts(user)]
 
 
 class OrderEventQuerySet(ScopedQuerySet["OrderEvent"]):

@@ -22,6 +22,7 @@ from tinhso.accounts.models import AuditLog
 from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tinhso.core.scoping import is_signed_in
 from tinhso.core.text import fold, nfc
+from tinhso.market.figures import listings_counted
 from tinhso.market.models import (
     COMMODITY_UNITS,
     MARKETS,
@@ -223,7 +224,11 @@ def seller_suspend(*, acting_user: Any, seller: Seller, reason: str) -> Seller:
         return seller
     seller.status, seller.status_note = SellerStatus.SUSPENDED, reason
     seller.save(update_fields=["status", "status_note"])
-    seller.listings.filter(status=ListingStatus.PUBLISHED).update(status=ListingStatus.HIDDEN)
+    on_sale = list(Listing.objects.select_for_update().filter(
+        seller=seller, status=ListingStatus.PUBLISHED).values_list("pk", "commune_id", "crop"))
+    Listing.objects.filter(pk__in=[pk for pk, _, _ in on_sale]).update(
+        status=ListingStatus.HIDDEN)
+    listings_counted([(commune_id, crop) for _, commune_id, crop in on_sale], -1)
     audit(acting_user, "market_seller_suspended", seller, {"reason": reason})
     return seller
 
@@ -345,6 +350,7 @@ def listing_publish(*, acting_user: Any, listing_id: int) -> Listing:
     listing.status, listing.published_at = ListingStatus.PUBLISHED, at
     listing.version += 1
     listing.save(update_fields=["status", "published_at", "version"])
+    listings_counted([(listing.commune_id, listing.crop)], +1)
     audit(acting_user, "market_listing_published", listing, {})
     publish("market.listing_published", "market_listing", listing.pk, acting_user,
             {"listing_id": listing.pk, "seller_id": seller.pk, "crop": listing.crop,
@@ -359,6 +365,7 @@ def listing_withdraw(*, acting_user: Any, listing_id: int) -> Listing:
         listing.status = ListingStatus.WITHDRAWN
         listing.version += 1
         listing.save(update_fields=["status", "version"])
+        listings_counted([(listing.commune_id, listing.crop)], -1)
         audit(acting_user, "market_listing_withdrawn", listing, {})
     return listing
 
@@ -460,7 +467,10 @@ def report_review(*, acting_user: Any, report: Report, uphold: bool, resolution:
     report.save(update_fields=["status", "reviewed_at", "reviewed_by", "resolution"])
     if uphold:
         if report.listing_id is not None:
-            Listing.objects.filter(pk=report.listing_id).update(status=ListingStatus.HIDDEN)
+            hidden = Listing.objects.select_for_update().get(pk=report.listing_id)
+            if hidden.status == ListingStatus.PUBLISHED:
+                listings_counted([(hidden.commune_id, hidden.crop)], -1)
+            Listing.objects.filter(pk=hidden.pk).update(status=ListingStatus.HIDDEN)
         else:
             seller_suspend(acting_user=acting_user, seller=report.seller, reason=resolution)
     audit(acting_user, "market_report_reviewed", report, {"status": report.status})

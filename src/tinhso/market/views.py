@@ -10,7 +10,7 @@ entry and CSV import).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from tinhso.market.models import (
     PostKind,
     SellerKind,
 )
+from tinhso.market.order_list import BadCursor
 from tinhso.market.permissions import is_market_officer
 from tinhso.payments import conf, vnpay
 
@@ -71,12 +72,15 @@ def listing_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     crop = request.GET.get("cay", "")
     crop = crop if crop in Crop.values else ""
-    qs = selectors.listings_public(query=query, crop=crop or None)
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Counted from the published-listing cells, not by a count of every listing (0030).
+    listings = selectors.CountedListings(query=query, crop=crop or None)
+    # Sliced and counted like a queryset, which is all Paginator uses (the stubs want more).
+    page = Paginator(cast(Any, listings), PER_PAGE).get_page(request.GET.get("page"))
     keep = urlencode({k: v for k, v in (("q", query), ("cay", crop)) if v})
+    capped = bool(query.strip()) and listings.count() >= selectors.SEARCH_COUNT_CAP
     return render(request, "market/list.html", {
-        "page": page, "query": query, "crop": crop, "crops": Crop.choices, "keep": keep,
-        "nav": "market"})
+        "page": page, "query": query, "capped": capped, "crop": crop, "crops": Crop.choices,
+        "keep": keep, "nav": "market"})
 
 
 @require_GET
@@ -189,8 +193,11 @@ def order_place(request: HttpRequest, listing_id: int) -> HttpResponse:
 def my_orders(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login(request)
-    page = Paginator(selectors.orders_visible_to(request.user), PER_PAGE).get_page(
-        request.GET.get("page"))
+    try:
+        page = selectors.order_page(request.user, after=request.GET.get("after"),
+                                    before=request.GET.get("before"), per_page=PER_PAGE)
+    except BadCursor as exc:
+        raise Http404("cursor") from exc
     return render(request, "market/orders.html", {"page": page, "nav": "market"})
 
 

@@ -38,8 +38,8 @@ class Command(BaseCommand):
                 applied = run_consumer("market-figures", limit=1_000_000)
                 self.stdout.write(f"applied {applied} pending events first")
             if market_figures() != market_figures_raw():
-                raise CommandError("the market figures differ from the orders' aggregate")
-            self.stdout.write("market figures match the orders")
+                raise CommandError("the market figures differ from the orders and listings")
+            self.stdout.write("market figures match the orders and listings")
         elif name == "deadlines":
             from tinhso.market.deadlines import deadlines_apply
 
