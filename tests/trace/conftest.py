@@ -59,6 +59,14 @@ def _token(user: Any) -> str:
     return raw
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings: Any) -> None:
+    """The subscription receivers of these tests listen on 127.0.0.1 (random ports): permit it
+    explicitly, as an installation with internal receivers would."""
+    settings.TINHSO_OUTBOUND_ALLOW = ["127.0.0.0/8"]
+    settings.TINHSO_OUTBOUND_PORTS = ["*"]
+
+
 @pytest.fixture
 def trace_world(db: Any) -> TraceWorld:
     province = factories.make_province()

@@ -23,3 +23,7 @@ def feedback_event(agency_id: int | None, n: int = 1,
 
 def deliver_outbox() -> Any:
     return run_consumer(consumer.NAME)
+
+
+# For a worker started in a subprocess: its receivers listen on 127.0.0.1 (random ports).
+LOCAL_RECEIVERS = {"TINHSO_OUTBOUND_ALLOW": "127.0.0.0/8", "TINHSO_OUTBOUND_PORTS": "*"}
