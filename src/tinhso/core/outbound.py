@@ -46,7 +46,8 @@ _NUMERIC_LABEL = re.compile(r"(?i)(0x[0-9a-f]*|[0-9]+)")
 _MESSAGES: dict[str, tuple[str, str]] = {
     "OUTBOUND_BAD_URL": ("Địa chỉ nhận phải là URL http(s) hợp lệ.",
                          "The receiver URL must be a valid http(s) URL."),
-    "OUTBOUND_USERINFO": ("Địa chỉ nhận không được chứa tên đăng nhập hoặc mật khẩu (phần trước @).",
+    "OUTBOUND_USERINFO": ("Địa chỉ nhận không được chứa tên đăng nhập hoặc mật khẩu "
+                          "(phần trước @).",
                           "The receiver URL must not contain a user name or password "
                           "(the part before @)."),
     "OUTBOUND_PORT_NOT_ALLOWED": ("Cổng của địa chỉ nhận không được phép.",
