@@ -300,3 +300,17 @@ def test_a_name_rebound_to_an_internal_address_is_not_called(receiver, agency, s
     assert d.status == DeliveryStatus.PENDING
     assert d.next_attempt_at >= timezone.now() + dt.timedelta(seconds=4)
     assert services.deliveries_send_due() == 0  # no retry storm
+
+
+def test_the_admin_form_checks_a_changed_url(receiver, agency, settings) -> None:
+    """An edit in the admin does not go through ``subscription_create``: its form checks."""
+    from tinhso.webhooks.admin import SubscriptionForm
+
+    sub = _subscribe(receiver)
+    data = {"name": sub.name, "url": "http://169.254.169.254/latest/meta-data/",
+            "event_types": '["feedback.received"]', "is_active": "on"}
+    form = SubscriptionForm(data, instance=sub)
+    assert not form.is_valid()
+    assert "OUTBOUND_FORBIDDEN_ADDRESS" in str(form.errors["url"])
+    form = SubscriptionForm({**data, "url": receiver.url}, instance=sub)
+    assert form.is_valid(), form.errors
