@@ -187,4 +187,4 @@ def reset(*, acting_user: User, user: User, via: str = "api") -> None:
     user.mfa_enrol_required = True
     audit_log_write(actor=acting_user, action="mfa_reset", object_type="user", object_id=user.pk,
                     data={"had_device": had_device, "recovery_codes_removed": spent,
-                          "agency": user.agency.code if user.agency_id else None, "via": via})
+                          "agency": user.agency.code if user.agency else None, "via": via})
