@@ -20,9 +20,11 @@ internal, ports 80, 443, 8080, 8443.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -264,12 +266,19 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying context per process (building one loads the CA bundle: ~40 ms here);
+    contexts are safe to share between connections and threads."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.HTTPTransport):
     def __init__(self, *, limits: httpx.Limits = httpx.Limits()) -> None:  # noqa: B008
-        super().__init__(trust_env=False, limits=limits)
+        super().__init__(verify=_ssl_context(), trust_env=False, limits=limits)
         # The same pool httpx builds, with the guarded backend (no proxy, no retries).
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry, network_backend=GuardedBackend())
