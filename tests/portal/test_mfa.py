@@ -221,3 +221,22 @@ def test_reset_over_the_api(client, agency):
     assert not mfa.has_device(official)
     assert User.objects.get(pk=official.pk).mfa_enrol_required
     assert AuditLog.objects.get(action="mfa_reset").data["via"] == "api"
+
+
+def test_reset_from_the_admin_action(client, agency):
+    from tinhso.accounts.models import User
+
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    root = User.objects.create_superuser("quantri-goc", "root@example.vn", PASSWORD)
+    client.force_login(root)
+    response = client.post(reverse("admin:accounts_user_changelist"),
+                           {"action": "mfa_reset", "_selected_action": [official.pk, root.pk]},
+                           follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "official" in html.lower() and "đã đặt lại xác thực hai lớp" in html
+    assert "quantri-goc: bạn không có quyền" in html.lower()  # not one's own
+    assert not mfa.has_device(official)
+    assert User.objects.get(pk=official.pk).mfa_enrol_required
+    assert AuditLog.objects.get(action="mfa_reset").data["via"] == "admin"
