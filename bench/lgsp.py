@@ -137,7 +137,9 @@ def events(n: int) -> None:
     env = {"DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
            "TINHSO_VAR_DIR": tmp, "TINHSO_ALERT_SCAN_SECONDS": "0", "TINHSO_JOBS_URL": "",
            "TINHSO_NATS_URL": nats_url, "TINHSO_NATS_PREFIX": prefix,
-           "TINHSO_LGSP_STH_SECONDS": "0", "TINHSO_LOG_LEVEL": "ERROR"}
+           "TINHSO_LGSP_STH_SECONDS": "0", "TINHSO_LOG_LEVEL": "ERROR",
+           # the receiver listens on 127.0.0.1 (a random port): permit it explicitly
+           "TINHSO_OUTBOUND_ALLOW": "127.0.0.0/8", "TINHSO_OUTBOUND_PORTS": "*"}
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
     sys.path.insert(0, str(ROOT))

@@ -6,6 +6,7 @@ message instead of failing later. Secrets may also be read from files (``<NAME>_
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -489,6 +490,18 @@ TINHSO_NATS_TIMEOUT = env_int("TINHSO_NATS_TIMEOUT", 5)
 TINHSO_WEBHOOK_TIMEOUT = env_int("TINHSO_WEBHOOK_TIMEOUT", 15)
 TINHSO_WEBHOOK_DISABLE_AFTER_HOURS = env_int("TINHSO_WEBHOOK_DISABLE_AFTER_HOURS", 120)
 TINHSO_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("TINHSO_WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+# Receivers that users register (EPCIS subscriptions, webhooks): internal addresses are refused
+# unless inside these CIDRs (tinhso.core.outbound, docs/security.md "Outgoing requests").
+TINHSO_OUTBOUND_ALLOW = env_list("TINHSO_OUTBOUND_ALLOW", [])
+TINHSO_OUTBOUND_PORTS = env_list("TINHSO_OUTBOUND_PORTS", ["80", "443", "8080", "8443"])
+for _network in TINHSO_OUTBOUND_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TINHSO_OUTBOUND_ALLOW: {_network!r} is not a CIDR "
+                                   "(e.g. 10.1.0.0/16, 127.0.0.1/32).") from None
+if not all(p == "*" or (p.isdigit() and 0 < int(p) < 65536) for p in TINHSO_OUTBOUND_PORTS):
+    raise ImproperlyConfigured("TINHSO_OUTBOUND_PORTS: TCP ports, comma-separated, or *.")
 # National connectors (docs/lgsp.md "Connectors"): the LGSP services tinhso calls through its own
 # gateway, and the client subsystem it calls as. Empty service id: the connector is off.
 TINHSO_LGSP_GATEWAY_URL = os.environ.get(

@@ -137,7 +137,7 @@ def test_secret_is_encrypted_and_bound_to_its_user(agency):
         mfa._open(other.pk, sealed)
 
 
-def test_enrolling_twice_is_a_conflict_and_reset_is_for_province_admins(agency):
+def test_enrolling_twice_is_a_conflict_and_reset_is_for_admins(agency):
     official = factories.make_official(agency, "specialist")
     _enrolled(official)
     with pytest.raises(Conflict):
@@ -145,8 +145,98 @@ def test_enrolling_twice_is_a_conflict_and_reset_is_for_province_admins(agency):
     from tinhso.core.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        mfa.reset(acting_user=factories.make_official(agency, "agency_admin"), user=official)
+        mfa.reset(acting_user=factories.make_official(agency, "specialist"), user=official)
     admin = factories.make_official(agency, "province_admin")
     mfa.reset(acting_user=admin, user=official)
     assert not mfa.has_device(official) and not RecoveryCode.objects.filter(user=official)
     assert AuditLog.objects.filter(action="mfa_reset", actor=admin).exists()
+
+
+# --- reset by an administrator ----------------------------------------------------------------
+
+
+def test_agency_admin_resets_and_the_official_must_enrol_again(client, agency, settings):
+    """No required role: without the reset flag this official could sign in with a password
+    alone once the authenticator is gone."""
+    settings.TINHSO_MFA_REQUIRED_ROLES = frozenset({"leader"})
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    admin = factories.make_official(agency, "agency_admin")
+    mfa.reset(acting_user=admin, user=official)
+    official.refresh_from_db()
+    assert official.mfa_enrol_required and not mfa.has_device(official)
+    row = AuditLog.objects.get(action="mfa_reset")
+    assert row.actor == admin and row.object_id == str(official.pk)
+    assert row.data["had_device"] is True and row.data["recovery_codes_removed"] == 10
+    assert _password(client, official)["Location"] == reverse("portal:mfa_enrol")
+    assert "_auth_user_id" not in client.session
+    client.get(reverse("portal:mfa_enrol"))
+    done = client.post(reverse("portal:mfa_enrol"), {"code": pyotp.TOTP(_secret(official)).now()})
+    assert done.status_code == 200 and int(client.session["_auth_user_id"]) == official.pk
+    official.refresh_from_db()
+    assert not official.mfa_enrol_required and mfa.has_device(official)
+
+
+def test_others_cannot_reset(agency):
+    from tinhso.core.errors import PermissionDenied
+
+    other_agency = factories.make_agency(code="000.00.99.H10", name="Sở khác")
+    official = factories.make_official(agency, "specialist")
+    province_admin = factories.make_official(agency, "province_admin")
+    agency_admin = factories.make_official(agency, "agency_admin")
+    _enrolled(official)
+    _enrolled(province_admin)
+    refused = [
+        (factories.make_official(agency, "specialist"), official),  # a colleague
+        (factories.make_official(agency, "leader"), official),  # a leader is not an admin
+        (factories.make_official(other_agency, "agency_admin"), official),  # another agency
+        (agency_admin, province_admin),  # a province-wide role, same agency
+        (agency_admin, agency_admin),  # one's own
+        (province_admin, province_admin),
+        (province_admin, factories.make_citizen()),  # officials only
+    ]
+    for acting, target in refused:
+        with pytest.raises(PermissionDenied):
+            mfa.reset(acting_user=acting, user=target)
+    assert mfa.has_device(official) and mfa.has_device(province_admin)
+    assert not AuditLog.objects.filter(action="mfa_reset").exists()
+
+
+def test_reset_over_the_api(client, agency):
+    from tinhso.accounts.models import User
+
+    other_agency = factories.make_agency(code="000.00.99.H10", name="Sở khác")
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    url = f"/api/v1/accounts/users/{official.pk}/mfa-reset"
+    assert client.post(url).status_code == 401
+    client.force_login(factories.make_official(agency, "specialist"))
+    assert client.post(url).status_code == 403
+    client.force_login(factories.make_official(other_agency, "agency_admin"))
+    assert client.post(url).status_code == 404  # not in their scope: not found
+    assert mfa.has_device(official)
+    client.force_login(factories.make_official(agency, "agency_admin"))
+    response = client.post(url)
+    assert response.status_code == 204, response.content
+    assert not mfa.has_device(official)
+    assert User.objects.get(pk=official.pk).mfa_enrol_required
+    assert AuditLog.objects.get(action="mfa_reset").data["via"] == "api"
+
+
+def test_reset_from_the_admin_action(client, agency):
+    from tinhso.accounts.models import User
+
+    official = factories.make_official(agency, "specialist")
+    _enrolled(official)
+    root = User.objects.create_superuser("quantri-goc", "root@example.vn", PASSWORD)
+    client.force_login(root)
+    response = client.post(reverse("admin:accounts_user_changelist"),
+                           {"action": "mfa_reset", "_selected_action": [official.pk, root.pk]},
+                           follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "official" in html.lower() and "đã đặt lại xác thực hai lớp" in html
+    assert "quantri-goc: bạn không có quyền" in html.lower()  # not one's own
+    assert not mfa.has_device(official)
+    assert User.objects.get(pk=official.pk).mfa_enrol_required
+    assert AuditLog.objects.get(action="mfa_reset").data["via"] == "admin"

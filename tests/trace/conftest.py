@@ -10,8 +10,10 @@ import pytest
 from django.test import Client
 
 from tests import factories
+from tests.webhooks.helpers import offline_resolve
 from tinhso.accounts.models import ApiToken
 from tinhso.accounts.tokens import generate_token, hash_token
+from tinhso.core import outbound
 from tinhso.trace import flows
 from tinhso.trace.identifiers import check_digit
 from tinhso.trace.services import party_register
@@ -57,6 +59,15 @@ def _token(user: Any) -> str:
     raw = generate_token()
     ApiToken.objects.create(user=user, name="epcis", prefix=raw[:12], key_hash=hash_token(raw))
     return raw
+
+
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subscription receivers of these tests listen on 127.0.0.1 (random ports): permit it
+    explicitly, as an installation with internal receivers would."""
+    settings.TINHSO_OUTBOUND_ALLOW = ["127.0.0.0/8"]
+    settings.TINHSO_OUTBOUND_PORTS = ["*"]
+    monkeypatch.setattr(outbound, "resolve", offline_resolve)
 
 
 @pytest.fixture

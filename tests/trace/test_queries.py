@@ -18,6 +18,7 @@ from django.utils import timezone
 from tests import factories
 from tests.conftest import start_cursors_at_end
 from tests.trace.conftest import TraceWorld, harvest, post_event
+from tests.webhooks.helpers import rebinding_dns
 from tests.webhooks.receiver import Receiver, start_receiver
 from tinhso.outbox.dispatch import run_consumer
 from tinhso.trace import subscriptions
@@ -128,6 +129,48 @@ def test_bad_subscription_is_400(client: Client, trace_world: TraceWorld, body: 
     assert response.status_code == 400
     assert response.json()["type"] == "epcisException:SubscriptionControlsException"
     assert not QuerySubscription.objects.exists()
+
+
+@pytest.mark.parametrize(("dest", "code"), [
+    ("http://169.254.169.254/latest/meta-data/", "OUTBOUND_FORBIDDEN_ADDRESS"),
+    ("http://[::ffff:10.0.0.1]/cb", "OUTBOUND_FORBIDDEN_ADDRESS"),
+    ("http://0x7f000001/cb", "OUTBOUND_ODD_ADDRESS"),
+    ("http://x.example:5432@127.0.0.1/cb", "OUTBOUND_USERINFO"),
+])
+def test_internal_dest_is_refused(client: Client, trace_world: TraceWorld, dest: str,
+                                  code: str) -> None:
+    _create_query(client, trace_world)
+    response = _post(client, "/epcis/queries/harvests/subscriptions",
+                     {"dest": dest, "stream": True}, trace_world.farm_token)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"] == "epcisException:SubscriptionControlsException"
+    assert body["code"] == code and body["message_vi"] and body["message_en"]
+    assert body["errors"][0]["pointer"] == "/dest"
+    assert not QuerySubscription.objects.exists()
+
+
+def test_dest_rebound_to_an_internal_address_is_not_called(
+        client: Client, trace_world: TraceWorld, receiver: Receiver, settings: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name is public when registered and 127.0.0.1 at delivery (DNS rebinding): the
+    attempt fails with its reason, backs off like any failure, and nothing is sent."""
+    settings.TINHSO_OUTBOUND_ALLOW = []
+    rebinding_dns(monkeypatch, "cb.example.vn")
+    port = receiver.url.split(":")[2].split("/")[0]
+    _create_query(client, trace_world)
+    created = _post(client, "/epcis/queries/harvests/subscriptions",
+                    {"dest": f"http://cb.example.vn:{port}/hooks", "stream": True},
+                    trace_world.farm_token)
+    assert created.status_code == 201, created.content
+    post_event(client, trace_world, harvest(trace_world))
+    assert _deliver() == 0
+    sub = QuerySubscription.objects.get()
+    assert sub.last_error.startswith("OutboundBlocked: OUTBOUND_FORBIDDEN_ADDRESS"), sub.last_error
+    assert sub.failures == 1 and sub.cursor == -1
+    assert sub.due_at is not None and sub.due_at > timezone.now()
+    assert subscriptions.deliveries_send_due() == 0  # waits: no retry storm
+    assert receiver.messages == []
 
 
 def test_subscription_resources(client: Client, trace_world: TraceWorld) -> None:

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests import factories
-from tests.webhooks.helpers import deliver_outbox, feedback_event
+from tests.webhooks.helpers import deliver_outbox, feedback_event, rebinding_dns
 from tests.webhooks.receiver import Receiver
 from tinhso.webhooks import services
 from tinhso.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscription
@@ -255,3 +255,62 @@ def test_the_command_line(receiver, agency, capsys) -> None:
     assert all(m.valid_for for m in receiver.messages)
     call_command("webhooks", "list")
     assert agency.code in capsys.readouterr().out
+
+
+# --- the SSRF guard (tinhso.core.outbound) ----------------------------------------------------
+
+
+def test_an_internal_receiver_is_refused_at_registration(client, agency, settings) -> None:
+    client.force_login(factories.make_official(agency, "province_admin"))
+    for url, code in (("http://169.254.169.254/latest/meta-data/", "OUTBOUND_FORBIDDEN_ADDRESS"),
+                      ("http://10.0.0.7/h", "OUTBOUND_FORBIDDEN_ADDRESS"),
+                      ("http://2130706433/h", "OUTBOUND_ODD_ADDRESS"),
+                      ("https://a.example.vn@127.0.0.1/h", "OUTBOUND_USERINFO")):
+        r = client.post("/api/v1/webhooks/subscriptions",
+                        {"url": url, "event_types": ["dossier.received"]},
+                        content_type="application/json")
+        assert r.status_code == 422 and r.json()["code"] == code, (url, r.content)
+        assert r.json()["message_vi"] and r.json()["message_en"]
+    settings.TINHSO_OUTBOUND_ALLOW = []  # the production default: not even 127.0.0.1
+    r = client.post("/api/v1/webhooks/subscriptions",
+                    {"url": "http://127.0.0.1:8080/h", "event_types": ["dossier.received"]},
+                    content_type="application/json")
+    assert r.status_code == 422 and r.json()["code"] == "OUTBOUND_FORBIDDEN_ADDRESS"
+    assert not Subscription.objects.exists()
+
+
+def test_a_name_rebound_to_an_internal_address_is_not_called(receiver, agency, settings,
+                                                             monkeypatch) -> None:
+    """Public when registered, 127.0.0.1 when delivering: the attempt fails with the reason,
+    nothing reaches the address, and the next try waits for the retry schedule."""
+    settings.TINHSO_OUTBOUND_ALLOW = []
+    rebinding_dns(monkeypatch, "hooks.example.vn")
+    port = receiver.url.split(":")[2].split("/")[0]
+    services.subscription_create(acting_user=None, name="x",
+                                 url=f"http://hooks.example.vn:{port}/hooks",
+                                 event_types=["feedback.received"])
+    feedback_event(agency.pk)
+    deliver_outbox()
+    assert services.deliveries_send_due() == 1
+    [a] = Attempt.objects.all()
+    assert a.status_code is None
+    assert a.error.startswith("OutboundBlocked: OUTBOUND_FORBIDDEN_ADDRESS"), a.error
+    assert receiver.messages == []
+    d = Delivery.objects.get()
+    assert d.status == DeliveryStatus.PENDING
+    assert d.next_attempt_at >= timezone.now() + dt.timedelta(seconds=4)
+    assert services.deliveries_send_due() == 0  # no retry storm
+
+
+def test_the_admin_form_checks_a_changed_url(receiver, agency, settings) -> None:
+    """An edit in the admin does not go through ``subscription_create``: its form checks."""
+    from tinhso.webhooks.admin import SubscriptionForm
+
+    sub = _subscribe(receiver)
+    data = {"name": sub.name, "url": "http://169.254.169.254/latest/meta-data/",
+            "event_types": '["feedback.received"]', "is_active": "on"}
+    form = SubscriptionForm(data, instance=sub)
+    assert not form.is_valid()
+    assert "OUTBOUND_FORBIDDEN_ADDRESS" in str(form.errors["url"])
+    form = SubscriptionForm({**data, "url": receiver.url}, instance=sub)
+    assert form.is_valid(), form.errors

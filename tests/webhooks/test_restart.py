@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import start_cursors_at_end
 from tests.processes import database_url
-from tests.webhooks.helpers import feedback_event
+from tests.webhooks.helpers import LOCAL_RECEIVERS, feedback_event
 from tests.webhooks.natshelpers import delete_streams, require_nats, stream_count, unique_prefix
 from tests.webhooks.receiver import start_receiver
 from tinhso.outbox.models import ConsumerCursor
@@ -51,7 +51,8 @@ def test_nothing_is_lost_across_a_worker_restart(transactional_db, tmp_path, age
     env = {**os.environ, "DATABASE_URL": database_url(), "TINHSO_VAR_DIR": str(tmp_path),
            "TINHSO_ALERT_SCAN_SECONDS": "0", "TINHSO_JOBS_URL": "", "TINHSO_DEBUG": "false",
            "TINHSO_NATS_URL": url, "TINHSO_NATS_PREFIX": prefix,
-           "TINHSO_LGSP_STH_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "tinhso.settings"}
+           "TINHSO_LGSP_STH_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "tinhso.settings",
+           **LOCAL_RECEIVERS}
     proc = None
     try:
         start_cursors_at_end(["webhooks", "jetstream"])

@@ -47,6 +47,21 @@ class UserAdmin(DjangoUserAdmin):
                 "fields": ("username", "kind", "full_name", "agency", "password1", "password2")}),
     )
 
+    actions = ("mfa_reset",)
+
+    @admin.action(description="Đặt lại xác thực hai lớp (cán bộ phải đăng ký lại khi đăng nhập)")
+    def mfa_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        from tinhso.accounts import mfa
+
+        for user in queryset.select_related("agency"):
+            try:
+                mfa.reset(acting_user=cast(User, request.user), user=user, via="admin")
+            except DomainError as exc:
+                self.message_user(request, f"{user.username}: {exc.message_vi}", messages.ERROR)
+            else:
+                self.message_user(request, f"{user.username}: đã đặt lại xác thực hai lớp; "
+                                  "cán bộ sẽ đăng ký lại ở lần đăng nhập tới.", messages.SUCCESS)
+
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         # Never log the password, even hashed.

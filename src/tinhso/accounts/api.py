@@ -153,3 +153,18 @@ def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     services.api_token_revoke(acting_user=acting,
                               token=selectors.api_token_get(user=acting, token_id=token_id))
     return Status(204, None)
+
+
+@router.post("/users/{user_id}/mfa-reset",
+             response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             summary="Đặt lại xác thực hai lớp của cán bộ / reset an official's second factor "
+                     "(admins)")
+def reset_mfa(request: HttpRequest, user_id: int) -> Status[None]:
+    """The official's authenticator and recovery codes are removed; they enrol again before
+    their next session. Province admins: any official; agency admins: officials of their
+    agency without a province-wide role; never one's own."""
+    from tinhso.accounts import mfa
+
+    acting = _user(request)
+    mfa.reset(acting_user=acting, user=selectors.user_get_managed(user=acting, user_id=user_id))
+    return Status(204, None)

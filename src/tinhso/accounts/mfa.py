@@ -41,7 +41,7 @@ def required_for(user: User) -> bool:
     """Must this account use a second factor when it signs in with a password?"""
     if user.kind != AccountKind.OFFICIAL:
         return False
-    if has_device(user):
+    if user.mfa_enrol_required or has_device(user):
         return True
     return bool(user.role_set.intersection(settings.TINHSO_MFA_REQUIRED_ROLES)
                 or (user.is_superuser and settings.TINHSO_MFA_REQUIRED_ROLES))
@@ -124,6 +124,9 @@ def enrol_confirm(user: User, code: str, *, at: float | None = None) -> list[str
     if not _accept_totp(device, code, time.time() if at is None else at):
         raise _bad_code()
     TotpDevice.objects.filter(pk=device.pk).update(confirmed_at=timezone.now())
+    if user.mfa_enrol_required:  # enrolled again after an administrator's reset
+        User.objects.filter(pk=user.pk).update(mfa_enrol_required=False)
+        user.mfa_enrol_required = False
     codes = [_new_code() for _ in range(RECOVERY_CODES)]
     RecoveryCode.objects.filter(user=user).delete()
     RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=_hash_code(c))
@@ -151,16 +154,37 @@ def verify(user: User, code: str, *, at: float | None = None) -> str:
     raise _bad_code()
 
 
+def can_reset(acting_user: User | None, user: User) -> bool:
+    """Who may reset an official's second factor: a province admin (any official), or an agency
+    admin for an official of their own agency who holds no province-wide role (else an agency
+    admin could strip a province admin's second factor). Never one's own: a stolen session
+    must not be able to remove the factor that guards the next sign-in."""
+    from tinhso.accounts.models import Role
+    from tinhso.accounts.permissions import can_manage_user, is_province_admin
+
+    if acting_user is None or acting_user.pk == user.pk or user.kind != AccountKind.OFFICIAL:
+        return False
+    if is_province_admin(acting_user) or (acting_user.is_superuser and acting_user.is_active):
+        return True
+    if user.is_superuser or user.has_role(Role.PROVINCE_ADMIN, Role.IOC_VIEWER):
+        return False
+    return can_manage_user(acting_user, user)
+
+
 @transaction.atomic
-def reset(*, acting_user: User, user: User) -> None:
-    """Remove an official's second factor (lost phone): they enrol again at the next sign-in.
-    Province admins only; audited."""
-    from tinhso.accounts.permissions import can_manage_user
+def reset(*, acting_user: User, user: User, via: str = "api") -> None:
+    """Remove an official's second factor (lost phone, new phone): their authenticator and
+    recovery codes are deleted and they must enrol again before their next session, whatever
+    their roles (``mfa_enrol_required``). Audited (``mfa_reset``). See ``can_reset``."""
     from tinhso.core.errors import PermissionDenied
 
-    if not (acting_user.is_province_admin or acting_user.is_superuser) or not can_manage_user(
-            acting_user, user):
+    if not can_reset(acting_user, user):
         raise PermissionDenied({"user": user.pk})
+    had_device = has_device(user)
     TotpDevice.objects.filter(user=user).delete()
-    RecoveryCode.objects.filter(user=user).delete()
-    audit_log_write(actor=acting_user, action="mfa_reset", object_type="user", object_id=user.pk)
+    spent = RecoveryCode.objects.filter(user=user).delete()[0]
+    User.objects.filter(pk=user.pk).update(mfa_enrol_required=True)
+    user.mfa_enrol_required = True
+    audit_log_write(actor=acting_user, action="mfa_reset", object_type="user", object_id=user.pk,
+                    data={"had_device": had_device, "recovery_codes_removed": spent,
+                          "agency": user.agency.code if user.agency else None, "via": via})

@@ -50,6 +50,10 @@ class User(AbstractUser):
         "units.Agency", verbose_name="cơ quan", null=True, blank=True,
         on_delete=models.PROTECT, related_name="officials",
     )
+    # Set when an administrator resets the second factor (accounts/mfa.reset): the official
+    # must enrol an authenticator again before the next session, whatever their roles.
+    mfa_enrol_required = models.BooleanField("phải đăng ký lại xác thực hai lớp", default=False,
+                                             db_default=False)
     objects: ClassVar[UserManager] = UserManager()
 
     class Meta:

@@ -77,3 +77,11 @@ def subscription_controls(problems: list[tuple[str, str]]) -> EpcisError:
     return EpcisError(SUBSCRIPTION_CONTROLS, 400, "TRACE_BAD_SUBSCRIPTION",
                       "Đăng ký nhận sự kiện không hợp lệ.", "Invalid subscription controls.",
                       [{"pointer": pointer, "message": message} for pointer, message in problems])
+
+
+def dest_refused(refused: Any) -> EpcisError:
+    """The guard of outgoing requests refused ``dest`` (an internal address, an odd form …):
+    its own stable code and messages, as a SubscriptionControlsException."""
+    return EpcisError(SUBSCRIPTION_CONTROLS, 400, refused.code, refused.message_vi,
+                      refused.message_en, [{"pointer": "/dest", "message": refused.message_en,
+                                            **refused.details}])

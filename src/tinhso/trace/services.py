@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tinhso.core import outbound
 from tinhso.trace import errors, ledger, vocab
 from tinhso.trace.eventhash import event_hash
 from tinhso.trace.identifiers import gln_of, parse_digital_link, to_digital_link
@@ -436,6 +437,10 @@ def subscription_create(*, acting_user: Any, name: str, body: Any) -> QuerySubsc
     problems = _check_subscription(body)
     if problems:
         raise errors.subscription_controls(problems)
+    try:  # only a well-formed URL gets here; the guard may resolve its name (SSRF)
+        outbound.check_url(body["dest"])
+    except outbound.OutboundRefused as refused:
+        raise errors.dest_refused(refused) from None
     now = timezone.now()
     initial = parse_time(body["initialRecordTime"]) if "initialRecordTime" in body else now
     assert initial is not None  # checked

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tinhso.core import outbound
 from tinhso.trace.models import QuerySubscription
 
 logger = logging.getLogger(__name__)
@@ -191,7 +192,8 @@ def deliveries_send_due(*, limit: int = 100, client: httpx.Client | None = None)
                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
                .order_by("due_at").values_list("pk", flat=True)[:limit])
     own = client is None
-    http = client or httpx.Client(timeout=_timeout(), follow_redirects=False)
+    # The guarded client re-checks dest at every connection (DNS rebinding, old rows).
+    http = client or outbound.client(timeout=_timeout())
     sent = 0
     try:
         for pk in due:

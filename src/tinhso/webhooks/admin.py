@@ -5,16 +5,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from tinhso.core import outbound
 from tinhso.webhooks import services
 from tinhso.webhooks.models import Attempt, Delivery, Subscription
 
 
+class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label="địa chỉ nhận", max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Subscription
+        fields = "__all__"  # noqa: DJ007 - the admin's own field list decides
+
+    def clean_url(self) -> str:
+        """The SSRF guard, on creation and on every edit of the URL (an edit does not go
+        through ``subscription_create``)."""
+        url = str(self.cleaned_data["url"])
+        try:
+            outbound.check_url(url)
+        except outbound.OutboundRefused as refused:
+            raise forms.ValidationError(f"{refused.message_vi} ({refused.code})") from None
+        return url
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionForm
     list_display = ("name", "url", "agency", "is_active", "disabled_reason", "failing_since")
     list_filter = ("is_active",)
     readonly_fields = ("disabled_at", "disabled_reason", "failing_since", "created_at",

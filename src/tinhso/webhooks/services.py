@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tinhso.core import outbound
 from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.lgsp.permissions import require_operator
 from tinhso.outbox.catalog import EVENT_TYPES
@@ -58,6 +59,7 @@ def _check_url(url: str) -> None:
     if not ok:
         raise ValidationFailed("WEBHOOK_BAD_URL", "Địa chỉ nhận phải là URL http(s) hợp lệ.",
                                "The receiver URL must be a valid http(s) URL.", {"url": url})
+    outbound.check_url(url)  # internal addresses, odd forms, userinfo, ports (SSRF)
 
 
 def _check_types(event_types: list[str]) -> list[str]:
@@ -226,8 +228,8 @@ def _post(d: Delivery, client: httpx.Client | None,
         if client is not None:
             r = client.post(d.subscription.url, content=body, headers=headers)
         else:
-            r = httpx.post(d.subscription.url, content=body, headers=headers,
-                           timeout=conf.timeout(), follow_redirects=False)
+            with outbound.client(timeout=conf.timeout()) as http:
+                r = http.post(d.subscription.url, content=body, headers=headers)
         return AttemptResult(r.status_code, int((time.monotonic() - started) * 1000), "",
                              r.text[:EXCERPT])
     except httpx.HTTPError as exc:
@@ -335,7 +337,7 @@ def deliveries_send_due(*, limit: int = 500) -> int:
     done = 0
     secrets_by_sub: dict[int, list[str]] = {}
     off: set[int] = set()
-    with httpx.Client(timeout=conf.timeout(), follow_redirects=False) as client:
+    with outbound.client(timeout=conf.timeout()) as client:
         while done < limit:
             batch = _claim_batch(min(CLAIM_BATCH, limit - done))
             if not batch:
