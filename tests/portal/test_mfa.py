@@ -177,6 +177,32 @@ def test_agency_admin_resets_and_the_official_must_enrol_again(client, agency, s
     assert not official.mfa_enrol_required and mfa.has_device(official)
 
 
+def test_reset_ends_the_officials_open_sessions_not_the_admins(client, agency):
+    """A lost phone may travel with a signed-in browser: the reset ends that session; a new
+    sign-in after enrolling again works, and the old session does not come back."""
+    from django.test import Client
+
+    official = factories.make_official(agency, "specialist")
+    admin = factories.make_official(agency, "agency_admin")
+    other_tab = Client()
+    client.force_login(official)
+    other_tab.force_login(admin)
+    home = reverse("backoffice:home")
+
+    def signed_in(browser: Client) -> bool:
+        return browser.get(home).wsgi_request.user.is_authenticated
+
+    assert signed_in(client)
+    old_cookie = client.cookies["sessionid"].value
+    mfa.reset(acting_user=admin, user=official)
+    assert not signed_in(client)
+    assert signed_in(other_tab)
+    _enrolled(official)  # enrols again (clears the flag); the epoch stays bumped
+    revived = Client()
+    revived.cookies["sessionid"] = old_cookie
+    assert not signed_in(revived)
+
+
 def test_others_cannot_reset(agency):
     from tinhso.core.errors import PermissionDenied
 

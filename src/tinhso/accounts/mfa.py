@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tinhso.accounts.models import AccountKind, RecoveryCode, TotpDevice, User
@@ -183,8 +184,11 @@ def reset(*, acting_user: User, user: User, via: str = "api") -> None:
     had_device = has_device(user)
     TotpDevice.objects.filter(user=user).delete()
     spent = RecoveryCode.objects.filter(user=user).delete()[0]
-    User.objects.filter(pk=user.pk).update(mfa_enrol_required=True)
-    user.mfa_enrol_required = True
+    # Every open session of the official ends too (a lost phone may travel with an unlocked
+    # browser); the acting administrator's own sessions are untouched.
+    User.objects.filter(pk=user.pk).update(mfa_enrol_required=True,
+                                           session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["mfa_enrol_required", "session_epoch"])
     audit_log_write(actor=acting_user, action="mfa_reset", object_type="user", object_id=user.pk,
                     data={"had_device": had_device, "recovery_codes_removed": spent,
                           "agency": user.agency.code if user.agency else None, "via": via})

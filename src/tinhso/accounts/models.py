@@ -54,11 +54,26 @@ class User(AbstractUser):
     # must enrol an authenticator again before the next session, whatever their roles.
     mfa_enrol_required = models.BooleanField("phải đăng ký lại xác thực hai lớp", default=False,
                                              db_default=False)
+    # Bumped to end every session the person has open (an administrator's reset of their
+    # second factor): it enters the session's auth hash, which Django checks on each request.
+    session_epoch = models.PositiveIntegerField("thế hệ phiên đăng nhập", default=0,
+                                                db_default=0)
     objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = "tài khoản"
         verbose_name_plural = "tài khoản"
+
+    def get_session_auth_hash(self) -> str:
+        """Django's hash (from the password) for epoch 0, so no session ends when this ships;
+        any later epoch gives a different hash and the older sessions stop being accepted."""
+        base = super().get_session_auth_hash()
+        if not self.session_epoch:
+            return base
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac("tinhso.accounts.session_epoch", f"{base}:{self.session_epoch}",
+                           algorithm="sha256").hexdigest()
 
     def __str__(self) -> str:
         return self.full_name or self.username

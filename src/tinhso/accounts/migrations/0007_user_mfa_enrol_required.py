@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='mfa_enrol_required',
             field=models.BooleanField(db_default=False, default=False, verbose_name='phải đăng ký lại xác thực hai lớp'),
         ),
+        migrations.AddField(
+            model_name='user',
+            name='session_epoch',
+            field=models.PositiveIntegerField(db_default=0, default=0, verbose_name='thế hệ phiên đăng nhập'),
+        ),
     ]
