@@ -230,3 +230,33 @@ def test_whole_file_signature_needs_no_analysis(officer_cert):
     report, taken = _both(bb)
     assert report["signatures"][0]["modification_level"] == "NONE"
     assert taken == {"fast": 0, "full": 0, "index_built": 0}  # pyhanko never asks
+
+
+def test_an_empty_signature_slot_goes_down_pyhankos_path(officer_cert):
+    """A form with a field not signed yet (a slot for the next signer): the stand-in does not
+    answer for it, pyhanko's index does; same verdict."""
+    from pyhanko.sign import fields
+
+    def slot(writer):
+        fields.append_signature_field(writer, fields.SigFieldSpec("ChoKy2"))
+
+    signed = signing.sign_with(_append(h.simple_pdf(), slot), officer_cert, field_name="S")
+    report, taken = _both(signed)
+    assert report["signatures"][0]["reason"] == "OK"
+    assert taken["full"] == 1 and taken["fast"] == 0
+
+
+def test_any_other_question_builds_pyhankos_index(blt):
+    reader = PdfFileReader(BytesIO(blt), strict=False)
+    sig = reader.embedded_regular_signatures[0]
+    policy = dssdiff.policy_for(sig)
+    assert isinstance(policy, dssdiff.DssAwareDiffPolicy)
+    old = reader.get_historical_resolver(sig.signed_revision)
+    stand_in = policy._stand_in(reader, old,
+                                reader.get_historical_resolver(sig.signed_revision + 1))
+    assert stand_in is not None
+    old._indirect_object_access_cache = stand_in
+    pages = old.root.raw_get("/Pages").reference
+    answer = old._get_usages_of_ref(pages)
+    assert old._indirect_object_access_cache is not stand_in  # the real index, kept
+    assert answer == old._get_usages_of_ref(pages) and answer

@@ -104,7 +104,9 @@ class _Usages(dict):  # type: ignore[type-arg]
         STATS["index_built"] += 1
         self._old._indirect_object_access_cache = None
         self._old._load_reverse_xref_cache()
-        return self._old._indirect_object_access_cache[ref]
+        index = self._old._indirect_object_access_cache
+        assert index is not None
+        return index[ref]
 
 
 def _refs_in(value: Any, *, depth: int = 0) -> list[int]:
@@ -334,9 +336,9 @@ def _signed_signature_fields(old: HistoricalResolver, new: HistoricalResolver
         return None
     refs: set[Any] = set()
     for spec in specs.values():
-        if (spec.field_type != "/Sig" or spec.old_field_ref is None
-                or spec.old_field_ref != spec.new_field_ref
-                or "/V" not in spec.old_field):
+        old_field = spec.old_field if spec.old_field_ref is not None else None
+        if (spec.field_type != "/Sig" or old_field is None
+                or spec.old_field_ref != spec.new_field_ref or "/V" not in old_field):
             return None
         refs.add(spec.old_field_ref)
     return refs
