@@ -6,8 +6,9 @@
 One temporary SQLite database with its own PKI; ``--docs`` different PAdES documents per
 level: B-LT (time-stamped, revocation data embedded in a DSS revision after the signature,
 which pyhanko's modification analysis must judge) and B-B (the signature covers the whole
-file: nothing to judge). Each round verifies every document once in four set-ups, interleaved
-so the machine's load hits all of them alike:
+file: nothing to judge; the same rendered forms, signed again without time-stamp or DSS).
+Each round verifies every document once in four set-ups, interleaved document by document so
+that bursts of load on a shared machine hit all of them alike:
 
 - pyhanko as it comes: a fresh validation context per document, pyhanko's own hex-string
   reader, asn1crypto's own name comparison and pyhanko's default diff policy (the behaviour
