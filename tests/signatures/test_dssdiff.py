@@ -260,3 +260,38 @@ def test_any_other_question_builds_pyhankos_index(blt):
     answer = old._get_usages_of_ref(pages)
     assert old._indirect_object_access_cache is not stand_in  # the real index, kept
     assert answer == old._get_usages_of_ref(pages) and answer
+
+
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+       b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>')
+
+
+def _with_xmp() -> bytes:
+    """simple_pdf with an XMP stream added before signing."""
+    def add(writer):
+        xmp = writer.add_object(generic.StreamObject({
+            generic.NameObject("/Type"): generic.NameObject("/Metadata"),
+            generic.NameObject("/Subtype"): generic.NameObject("/XML")}, stream_data=XMP))
+        writer.root[generic.NameObject("/Metadata")] = xmp
+        writer.update_root()
+
+    return _append(h.simple_pdf(), add)
+
+
+def _dss_and_new_xmp(writer: IncrementalPdfFileWriter) -> None:
+    _add_dss_like(writer)
+    ref = writer.root.raw_get("/Metadata").reference
+    writer.objects[(ref.generation, ref.idnum)] = generic.StreamObject({
+        generic.NameObject("/Type"): generic.NameObject("/Metadata"),
+        generic.NameObject("/Subtype"): generic.NameObject("/XML")},
+        stream_data=XMP.replace(b"/>", b"></rdf:RDF>"))
+
+
+def test_xmp_rewritten_by_a_dss_update(officer_cert):
+    """An XMP stream that existed before signing is referenced by the catalog's older versions
+    too: outside the places the fast path accepts, so pyhanko's path (conservative)."""
+    signed = signing.sign_with(_with_xmp(), officer_cert, field_name="S",
+                               long_term=False, timestamp=False)
+    report, taken = _both(_append(signed, _dss_and_new_xmp))
+    assert report["signatures"][0]["modification_level"] == "LTA_UPDATES"
+    assert taken["full"] == 1
