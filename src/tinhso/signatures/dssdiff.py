@@ -344,9 +344,17 @@ def _signed_signature_fields(old: HistoricalResolver, new: HistoricalResolver
     return refs
 
 
+# The private parts of pyhanko the stand-in relies on (checked against pyhanko 0.38, which
+# pyproject.toml pins); without them every document takes pyhanko's own path.
+_PYHANKO_INTERNALS = (hasattr(HistoricalResolver, "_load_reverse_xref_cache")
+                      and hasattr(HistoricalResolver, "is_ref_unassignable"))
+
+
 def policy_for(signature: Any) -> DiffPolicy | None:
     """The policy for ``signature`` (an EmbeddedPdfSignature), or None for pyhanko's default
     when its byte range is not the usual two-part range starting at 0."""
+    if not _PYHANKO_INTERNALS:  # another pyhanko than the one this was proved against
+        return None
     byte_range = signature.byte_range
     try:
         start, _, second, length = (int(v) for v in byte_range)
