@@ -3,6 +3,7 @@ several processes, with a job consumer beside it in the embedded set-up."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -12,6 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+# The youngest generation's threshold in server processes (Python's default is 700); see
+# tune_gc and docs/benchmarks.md "intake99".
+GC_GEN0 = 50_000
 
 
 class Command(BaseCommand):
@@ -34,14 +39,22 @@ class Command(BaseCommand):
             "--payment-sandbox", type=int, default=None, metavar="PORT",
             help="also run the local VNPAY payment sandbox (not real money) on PORT, beside "
                  "the server (`make run` does: port 8100); refused in production")
+        parser.add_argument(
+            "--gc-gen0", type=int, default=GC_GEN0, metavar="N",
+            help="per server process: freeze the objects of start-up out of the garbage "
+                 f"collector and collect the youngest generation every N allocations "
+                 f"(default {GC_GEN0}; 0 keeps Python's defaults: 700, nothing frozen)")
         parser.add_argument("--fd", type=int, default=None, help=_hidden())
 
     def handle(self, *args: Any, host: str, port: int, threads: int, workers: int,
                no_worker: bool, trusted_proxy: str | None, fd: int | None,
-               payment_sandbox: int | None = None, **options: Any) -> None:
+               payment_sandbox: int | None = None, gc_gen0: int = GC_GEN0,
+               **options: Any) -> None:
         proxy = trusted_proxy if trusted_proxy is not None else settings.TINHSO_TRUSTED_PROXY
+        if gc_gen0 < 0:
+            raise CommandError("--gc-gen0 phải ≥ 0 / must be at least 0.")
         if fd is not None:  # a child of a multi-process serve: the socket is inherited
-            _serve(threads, proxy, sockets=[socket.socket(fileno=fd)])
+            _serve(threads, proxy, gc_gen0, sockets=[socket.socket(fileno=fd)])
             return
         if workers < 1:
             raise CommandError("--workers phải ≥ 1 / must be at least 1.")
@@ -65,10 +78,10 @@ class Command(BaseCommand):
                               f"(pid {consumer.pid}; --no-worker to run `tinhso worker` apart).")
         try:
             if workers == 1:
-                _serve(threads, proxy, host=host, port=port)
+                _serve(threads, proxy, gc_gen0, host=host, port=port)
             else:
                 self.stdout.write(f"{workers} tiến trình máy chủ / server processes.")
-                _serve_processes(workers, host, port, threads, proxy)
+                _serve_processes(workers, host, port, threads, proxy, gc_gen0)
         except KeyboardInterrupt:
             self.stdout.write("Đã dừng / stopped.")
         finally:
@@ -109,15 +122,35 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
         proc.wait()
 
 
-def _serve(threads: int, proxy: str, **where: Any) -> None:
+def _serve(threads: int, proxy: str, gc_gen0: int, **where: Any) -> None:
     from waitress import serve
 
     from tinhso.wsgi import application
 
+    tune_gc(gc_gen0)
     serve(application, threads=threads, ident="tinhso", **where, **proxy_options(proxy))
 
 
-def _serve_processes(workers: int, host: str, port: int, threads: int, proxy: str) -> None:
+def tune_gc(gen0: int) -> None:
+    """Fewer, shorter collector pauses in a server process (decision 0028).
+
+    After start-up (Django, the URLconf and every view module loaded: ~10⁶ objects that live
+    as long as the process) ``gc.freeze()`` moves them out of the collector's sight, so the
+    full collections that the requests' garbage triggers now and then no longer walk them —
+    those walks were the long pauses, and every thread of the process waits them out. A larger
+    youngest generation than Python's 700 lets one request's short-lived objects (the
+    multipart body, the ORM's rows, the JSON-Schema validation) die by reference counting
+    before a collection looks at them. 0 keeps Python's defaults."""
+    if gen0 == 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0, gen1, gen2)
+
+
+def _serve_processes(workers: int, host: str, port: int, threads: int, proxy: str,
+                     gc_gen0: int) -> None:
     """N waitress processes accepting on one listening socket (the kernel spreads the
     connections): every core is used, and each process keeps waitress's proxy handling."""
     if not hasattr(os, "fork"):
@@ -125,7 +158,7 @@ def _serve_processes(workers: int, host: str, port: int, threads: int, proxy: st
     sock = socket.create_server((host, port), backlog=1024, reuse_port=False)
     sock.set_inheritable(True)
     argv = ["serve", "--fd", str(sock.fileno()), "--threads", str(threads),
-            "--trusted-proxy", proxy]
+            "--trusted-proxy", proxy, "--gc-gen0", str(gc_gen0)]
     children = [subprocess.Popen(_tinhso(*argv), pass_fds=[sock.fileno()])  # noqa: S603
                 for _ in range(workers)]
     try:
