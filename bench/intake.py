@@ -212,6 +212,10 @@ def main() -> None:
                         help="comma-separated subset of healthz,raw,spread,single")
     parser.add_argument("--serve-arg", action="append", default=[],
                         help="extra argument for `tinhso serve` (repeat): --serve-arg=--gc-gen0=0")
+    parser.add_argument("--jobs-url", default=None,
+                        help="TINHSO_JOBS_URL for the server, e.g. redis://127.0.0.1:6379/4 "
+                             "(production's queue; default: the embedded SQLite queue, where "
+                             "every commit's outbox nudge is an SQLite write)")
     parser.add_argument("--no-lock-sampling", action="store_true",
                         help="PostgreSQL: do not sample lock waits (pg_stat_activity, 50/s)")
     args = parser.parse_args()
@@ -219,6 +223,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tinhso-bench-"))
     env = dict(os.environ, TINHSO_VAR_DIR=str(workdir), DJANGO_SETTINGS_MODULE="tinhso.settings",
                TINHSO_BENCH_RAW_INTAKE="true")
+    if args.jobs_url:
+        env["TINHSO_JOBS_URL"] = args.jobs_url
     os.environ.update(env)
     database = env.get("DATABASE_URL", "sqlite (embedded)")
     procedure, agencies, tokens = prepare(args.concurrency, args.agencies)
@@ -273,6 +279,7 @@ def main() -> None:
         print(f"database: {database}; server processes {args.workers} x threads "
               f"{args.threads}; clients {args.concurrency}; requests {args.requests}; "
               f"agencies {len(agencies)}; serve args {args.serve_arg}; "
+              f"jobs {env.get('TINHSO_JOBS_URL', 'embedded SQLite queue')}; "
               f"load before: {os.getloadavg()[0]:.1f}", flush=True)
         phases = set(args.phases.split(","))
         locks = (env["DATABASE_URL"] if env.get("DATABASE_URL", "").startswith("postgres")
