@@ -1,39 +1,44 @@
-"""`tinhso serve` tunes the garbage collector of its server processes (decision 0028)."""
+"""`tinhso serve` freezes the start-up objects of its server processes out of the garbage
+collector's scans (decision 0028)."""
 
 from __future__ import annotations
 
 import gc
+from unittest import mock
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from tinhso.core.management.commands import serve
 
 
 @pytest.fixture
-def restore_gc():
-    threshold = gc.get_threshold()
+def unfrozen():
+    gc.unfreeze()
     yield
     gc.unfreeze()
-    gc.set_threshold(*threshold)
 
 
-def test_tune_gc_freezes_start_up_and_raises_gen0(restore_gc):
-    gc.unfreeze()
-    serve.tune_gc(50_000)
-    assert gc.get_threshold()[0] == 50_000
-    assert gc.get_freeze_count() > 0  # the objects alive at start-up are out of the scans
-
-
-def test_zero_keeps_pythons_defaults(restore_gc):
-    gc.unfreeze()
-    before = gc.get_threshold()
-    serve.tune_gc(0)
-    assert gc.get_threshold() == before
+def test_freeze_start_up_hides_what_lives_now_from_the_collector(unfrozen):
     assert gc.get_freeze_count() == 0
+    serve.freeze_start_up()
+    assert gc.get_freeze_count() > 1000  # Django and the test's imports: long-lived objects
+    assert gc.get_threshold()[0] == 700  # the thresholds stay Python's
 
 
-def test_the_default_is_tuned_and_a_negative_value_refused():
-    assert serve.GC_GEN0 > 700  # Python's own default: the option would change nothing
-    with pytest.raises(CommandError):
-        call_command("serve", "--gc-gen0", "-1")
+@pytest.mark.parametrize(("args", "frozen"), [([], True), (["--no-gc-freeze"], False)])
+def test_every_server_process_freezes_unless_told_not_to(args, frozen):
+    with mock.patch.object(serve, "_serve") as one, \
+            mock.patch.object(serve, "_serve_processes") as many, \
+            mock.patch.object(serve.signal, "signal"):
+        serve.Command().run_from_argv(["tinhso", "serve", "--no-worker", *args])
+        serve.Command().run_from_argv(["tinhso", "serve", "--no-worker", "--workers", "2",
+                                       *args])
+    assert one.call_args.args[2] is frozen
+    assert many.call_args.args[5] is frozen
+
+
+def test_the_children_of_a_multi_process_serve_get_the_choice():
+    with mock.patch.object(serve.subprocess, "Popen") as popen, \
+            mock.patch.object(serve, "_wait_any"):
+        serve._serve_processes(2, "127.0.0.1", 0, 4, "", False)
+    assert "--no-gc-freeze" in popen.call_args.args[0]
