@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+
 class Command(BaseCommand):
     help = "Chạy máy chủ web tỉnh số (waitress). Serve tinhso over HTTP."
 
