@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--phases", default="healthz,raw,spread,single",
                         help="comma-separated subset of healthz,raw,spread,single")
     parser.add_argument("--serve-arg", action="append", default=[],
-                        help="extra argument for `tinhso serve` (repeat): --serve-arg=--no-gc-freeze")
+                        help="extra `tinhso serve` argument (repeat): --serve-arg=--no-gc-freeze")
     parser.add_argument("--jobs-url", default=None,
                         help="TINHSO_JOBS_URL for the server, e.g. redis://127.0.0.1:6379/4 "
                              "(production's queue; default: the embedded SQLite queue, where "
