@@ -135,7 +135,68 @@ def report(name: str, n: int, wall: float, latencies: list[float], errors: int) 
     rate = n / wall
     q = statistics.quantiles(latencies, n=100)
     print(f"{name:<36} {rate:>9.1f} req/s   p50 {q[49] * 1000:7.1f} ms   "
-          f"p99 {q[98] * 1000:7.1f} ms   errors {errors}")
+          f"p95 {q[94] * 1000:7.1f} ms   p99 {q[98] * 1000:7.1f} ms   errors {errors}   "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    return rate
+
+
+class LockSampler:
+    """PostgreSQL only: every ``interval`` s, which statements of this database's other
+    sessions wait for a lock (``pg_stat_activity.wait_event_type = 'Lock'``), by kind.
+
+    A row lock (the day's code counter) is waited for as a ``transactionid`` lock, so the
+    waiting statement's text says which row: the counter's statements mention
+    ``dossiers_dailysequence``."""
+
+    def __init__(self, url: str, interval: float = 0.02) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("postgres://", "postgresql://", 1),
+                                    autocommit=True)
+        self.interval = interval
+        self.samples = 0
+        self.waits: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with self.conn.cursor() as cur:
+            while not self._stop.is_set():
+                cur.execute("SELECT query FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND pid <> pg_backend_pid() "
+                            "AND wait_event_type = 'Lock'")
+                rows = cur.fetchall()
+                self.samples += 1
+                for (query,) in rows:
+                    kind = ("code counter" if "dossiers_dailysequence" in query
+                            else " ".join(query.split()[:3])[:50])
+                    self.waits[kind] = self.waits.get(kind, 0) + 1
+                time.sleep(self.interval)
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.conn.close()
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        total = sum(self.waits.values())
+        parts = ", ".join(f"{k}: {v}" for k, v in sorted(self.waits.items(), key=lambda i: -i[1]))
+        return (f"{self.samples} samples, lock waiters per sample {total / self.samples:.2f}"
+                f" ({parts or 'none'})")
+
+
+def measured(name: str, n: int, run, sample_locks: str | None) -> float:
+    if not sample_locks:
+        return report(name, n, *run())
+    with LockSampler(sample_locks) as sampler:
+        rate = report(name, n, *run())
+    print(f"    lock waits: {sampler.summary()}", flush=True)
     return rate
 
 
@@ -147,11 +208,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--agencies", type=int, default=40,
                         help="agencies the spread run cycles through")
+    parser.add_argument("--phases", default="healthz,raw,spread,single",
+                        help="comma-separated subset of healthz,raw,spread,single")
+    parser.add_argument("--serve-arg", action="append", default=[],
+                        help="extra `tinhso serve` argument (repeat): --serve-arg=--no-gc-freeze")
+    parser.add_argument("--jobs-url", default=None,
+                        help="TINHSO_JOBS_URL for the server, e.g. redis://127.0.0.1:6379/4 "
+                             "(production's queue; default: the embedded SQLite queue, where "
+                             "every commit's outbox nudge is an SQLite write)")
+    parser.add_argument("--no-lock-sampling", action="store_true",
+                        help="PostgreSQL: do not sample lock waits (pg_stat_activity, 50/s)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tinhso-bench-"))
     env = dict(os.environ, TINHSO_VAR_DIR=str(workdir), DJANGO_SETTINGS_MODULE="tinhso.settings",
                TINHSO_BENCH_RAW_INTAKE="true")
+    if args.jobs_url:
+        env["TINHSO_JOBS_URL"] = args.jobs_url
     os.environ.update(env)
     database = env.get("DATABASE_URL", "sqlite (embedded)")
     procedure, agencies, tokens = prepare(args.concurrency, args.agencies)
@@ -161,7 +234,8 @@ def main() -> None:
     log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed with the server below
     server = subprocess.Popen(
         [sys.executable, "-m", "tinhso", "serve", "--port", str(port),
-         "--threads", str(args.threads), "--workers", str(args.workers), "--no-worker"],
+         "--threads", str(args.threads), "--workers", str(args.workers), "--no-worker",
+         *args.serve_arg],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -204,20 +278,37 @@ def main() -> None:
 
         print(f"database: {database}; server processes {args.workers} x threads "
               f"{args.threads}; clients {args.concurrency}; requests {args.requests}; "
-              f"agencies {len(agencies)}; load before: {os.getloadavg()[0]:.1f}")
+              f"agencies {len(agencies)}; serve args {args.serve_arg}; "
+              f"jobs {env.get('TINHSO_JOBS_URL', 'embedded SQLite queue')}; "
+              f"load before: {os.getloadavg()[0]:.1f}", flush=True)
+        phases = set(args.phases.split(","))
+        locks = (env["DATABASE_URL"] if env.get("DATABASE_URL", "").startswith("postgres")
+                 and not args.no_lock_sampling else None)
+        n, c = args.requests, args.concurrency
         # Warm every server process (caches, imports) without timing it.
         drive(url, 4 * args.concurrency, args.concurrency, submit)
-        base = report("baseline GET /healthz", args.requests,
-                      *drive(url, args.requests, args.concurrency, health))
-        raw_rate = report("raw-insert POST /bench/raw-intake/", args.requests,
-                          *drive(url, args.requests, args.concurrency, raw))
-        rate = report(f"POST /api/v1/dossiers/ ({len(agencies)} ag.)", args.requests,
-                      *drive(url, args.requests, args.concurrency, submit))
-        single = report("POST /api/v1/dossiers/ (1 agency)", args.requests,
-                        *drive(url, args.requests, args.concurrency, submit_one))
-        print(f"ratio intake / healthz: {rate / base:.3f}")
-        print(f"ratio intake / raw-insert baseline: {rate / raw_rate:.3f} (goal ≥ 0.35); "
-              f"single agency {single / raw_rate:.3f}; load after: {os.getloadavg()[0]:.1f}")
+        base = raw_rate = rate = single = None
+        if "healthz" in phases:
+            base = report("baseline GET /healthz", n, *drive(url, n, c, health))
+        if "raw" in phases:
+            raw_rate = measured("raw-insert POST /bench/raw-intake/", n,
+                                lambda: drive(url, n, c, raw), locks)
+        if "spread" in phases:
+            rate = measured(f"POST /api/v1/dossiers/ ({len(agencies)} ag.)", n,
+                            lambda: drive(url, n, c, submit), locks)
+        if "single" in phases:
+            single = measured("POST /api/v1/dossiers/ (1 agency)", n,
+                              lambda: drive(url, n, c, submit_one), locks)
+        if rate and base:
+            print(f"ratio intake / healthz: {rate / base:.3f}")
+        if raw_rate:
+            parts = []
+            if rate:
+                parts.append(f"ratio intake / raw-insert baseline: {rate / raw_rate:.3f} "
+                             "(goal ≥ 0.35)")
+            if single:
+                parts.append(f"single agency {single / raw_rate:.3f}")
+            print("; ".join(parts) + f"; load after: {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
         try:

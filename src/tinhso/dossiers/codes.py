@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 
-from tinhso.dossiers.models import DailySequence
+from tinhso.dossiers.models import DailySequence, Dossier
+from tinhso.outbox.models import OutboxEvent
 from tinhso.units.models import Agency
 
 SEQUENCE_WIDTH = 4
@@ -61,8 +63,6 @@ def _increment(agency_id: int, day: dt.date, count: int) -> int:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    from django.db import connection
-
     if connection.vendor in ("postgresql", "sqlite"):
         table = connection.ops.quote_name(DailySequence._meta.db_table)
         with connection.cursor() as cursor:
@@ -118,6 +118,76 @@ def next_dossier_code(agency: Agency, day: dt.date) -> str:
     the dossier, so a rollback gives the number back."""
     value = _increment(agency.pk, day, 1)
     return format_dossier_code(agency.code, day, value)
+
+
+PENDING_PREFIX = "~"  # never the first character of an agency code
+
+
+def pending_code() -> str:
+    """A unique stand-in for a dossier's code until :func:`assign_code_last` replaces it in the
+    same transaction (so it is never committed; ``~`` cannot start a real code)."""
+    return f"{PENDING_PREFIX}{uuid.uuid4().hex}"
+
+
+def assign_code_last(dossier: Dossier, day: dt.date) -> str:
+    """Take the day's next number and write the dossier's code — the LAST statement of the
+    caller's transaction (decision 0028).
+
+    The counter row is locked from this increment to the commit, and every submission of the
+    agency's day queues on it; taken first (as :func:`next_dossier_code` does) it was held
+    across all the transaction's inserts. Here the dossier, its attachments, key, event and
+    outbox row are already written with :func:`pending_code`; one statement increments the
+    counter and puts the code into the dossier row and into the payloads of its outbox events
+    (the only copies made so far). Still gap-free: a rollback gives the number back, and
+    nothing may run between this call and the commit that could fail and roll back.
+    """
+    agency_code = dossier.agency.code
+    prefix = f"{agency_code}-{day:%y%m%d}-"
+    seq = connection.ops.quote_name(DailySequence._meta.db_table)
+    dossiers = connection.ops.quote_name(Dossier._meta.db_table)
+    outbox = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One round trip: data-modifying CTEs run in one statement, the counter's lock last.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH seq AS (INSERT INTO {seq} (agency_id, day, last_value) "  # noqa: S608
+                f"VALUES (%s, %s, 1) ON CONFLICT (agency_id, day) DO UPDATE "
+                f"SET last_value = {seq}.last_value + 1 RETURNING last_value), "
+                f"d AS (UPDATE {dossiers} SET code = %s || lpad(seq.last_value::text, "
+                f"greatest({SEQUENCE_WIDTH}, length(seq.last_value::text)), '0') FROM seq "
+                f"WHERE {dossiers}.id = %s RETURNING {dossiers}.code), "
+                f"o AS (UPDATE {outbox} SET payload = jsonb_set(payload, '{{code}}', "
+                f"to_jsonb(d.code)) FROM d WHERE aggregate_type = 'dossier' "
+                f"AND aggregate_id = %s AND payload ? 'code') "
+                "SELECT code FROM d",
+                [dossier.agency_id, day, prefix, dossier.pk, str(dossier.pk)])
+            row = cursor.fetchone()
+        if row is None:  # pragma: no cover - the dossier was inserted by this transaction
+            raise RuntimeError(f"dossier {dossier.pk} vanished before its code was assigned")
+        code = str(row[0])
+    else:
+        # SQLite's IMMEDIATE transactions serialise writers from BEGIN, so the order does not
+        # shorten any wait there; the same three writes, one statement each (no
+        # data-modifying CTEs in SQLite).
+        code = format_dossier_code(agency_code, day, _increment(dossier.agency_id, day, 1))
+        Dossier.objects.filter(pk=dossier.pk).update(code=code)
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {outbox} SET payload = json_set(payload, '$.code', %s) "  # noqa: S608
+                    "WHERE aggregate_type = 'dossier' AND aggregate_id = %s "
+                    "AND json_type(payload, '$.code') IS NOT NULL", [code, str(dossier.pk)])
+            dossier.code = code
+            return code
+        events = list(OutboxEvent.objects.filter(aggregate_type="dossier",
+                                                 aggregate_id=str(dossier.pk)))
+        for event in events:
+            if "code" in event.payload:
+                event.payload["code"] = code
+        if events:
+            OutboxEvent.objects.bulk_update(events, ["payload"])
+    dossier.code = code
+    return code
 
 
 def reserve_dossier_codes(agency: Agency, day: dt.date, count: int) -> list[str]:

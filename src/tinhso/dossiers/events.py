@@ -44,6 +44,9 @@ def record_event(
         type=DOSSIER_ACTION_TYPES[str(action)], aggregate_type="dossier",
         aggregate_id=dossier.pk, agency_id=dossier.agency_id, actor_id=event.actor_id,
         occurred_at=event.at,
+        # The event row above is a write of this transaction: it already has its id, which
+        # the dispatcher's gap rule needs before the outbox row takes its number (issue 12).
+        after_write=True,
         payload={
             "dossier_id": dossier.pk, "code": dossier.code,
             "procedure_code": dossier.procedure.code, "agency_id": dossier.agency_id,

@@ -26,19 +26,23 @@ def _validator(type_: str) -> Any:
 
 def event_publish(*, type: str, aggregate_type: str, aggregate_id: str | int,  # noqa: A002
                   agency_id: int | None, actor_id: int | None, payload: dict[str, Any],
-                  occurred_at: dt.datetime | None = None) -> OutboxEvent:
+                  occurred_at: dt.datetime | None = None,
+                  after_write: bool = False) -> OutboxEvent:
     """Append one domain event to the outbox, in the caller's (already open) transaction.
 
     The event commits or rolls back with the change it describes. After the commit the
     dispatcher is nudged, so consumers see it within seconds. An unknown type or a payload that
     breaks the type's schema is a programming error (``ValueError``), caught by the tests.
+
+    ``after_write``: the caller has already written a row in this transaction, so PostgreSQL
+    has given the transaction its id and the ``pg_current_xact_id()`` round trip is skipped.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r} (add it to tinhso/outbox/catalog.py)")
     errors = sorted(_validator(type).iter_errors(payload), key=str)
     if errors:
         raise ValueError(f"payload of {type} breaks its schema: {errors[0].message}")
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not after_write:
         # Give the transaction its id BEFORE the event takes its sequence number: the dispatcher
         # relies on it to tell a gap that may still fill from one that never will (dispatch.py).
         with connection.cursor() as cursor:

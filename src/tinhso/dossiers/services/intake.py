@@ -20,7 +20,7 @@ from tinhso.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from tinhso.core.text import nfc
 from tinhso.dossiers import form_limits, uploads
 from tinhso.dossiers import lifecycle as lc
-from tinhso.dossiers.codes import next_dossier_code
+from tinhso.dossiers.codes import assign_code_last, next_dossier_code, pending_code
 from tinhso.dossiers.events import record_event
 from tinhso.dossiers.models import (
     Action,
@@ -259,15 +259,17 @@ def dossier_submit_online(
     checked = check_files(procedure, files, require_all=True)
     key = (idempotency_key or "").strip()[:100]
     request_hash = submission_hash(procedure_code, agency_code, data, checked)
-    # Write the files before the transaction: the daily code sequence is locked from the
-    # dossier's insert to the commit, and file I/O must not lengthen that. They are never
+    # Write the files before the transaction: file I/O must not lengthen it. They are never
     # removed here, even if this request fails: see ``uploads.store``.
     stored = {item.sha256: uploads.store(item) for item in checked}
     try:
         with transaction.atomic():
             at = c.now()
+            # The code comes last (assign_code_last): the day's counter row, which every
+            # submission to this agency today queues on, is locked only from that statement
+            # to the commit (decision 0028).
             dossier = Dossier.objects.create(
-                code=next_dossier_code(agency, timezone.localdate(at)),
+                code=pending_code(),
                 procedure=procedure, agency=agency, unit_id=agency.unit_id,
                 channel=Channel.ONLINE, status=Status.NEW, applicant=acting_user,
                 applicant_kind=kind, applicant_id_number=id_number,
@@ -284,6 +286,9 @@ def dossier_submit_online(
                 raise _KeyTaken
             record_event(dossier, actor=acting_user, action=Action.SUBMIT, from_status=None,
                          to_status=Status.NEW, at=at)
+            # Nothing after this but the commit: a failure after it would roll the number back
+            # only after holding the counter for every other submission meanwhile.
+            assign_code_last(dossier, timezone.localdate(at))
     except _KeyTaken:
         # A retry: the key was recorded before (the transaction above rolled back, code
         # number included). Same request: its dossier; another request: 409.
