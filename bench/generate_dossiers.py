@@ -64,6 +64,25 @@ def setup_database() -> str:
     return f"{connection.vendor} ({os.environ['DATABASE_URL'].split('@')[-1]})"
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds so far of this process (all threads) and of its PostgreSQL backend (same
+    machine; 0 on SQLite): on a shared machine wall time follows the others' load, CPU
+    seconds show the work each path does."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return time.process_time(), 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:  # PostgreSQL on another machine
+        backend = float("nan")
+    return time.process_time(), backend
+
+
 def baseline(n: int, batch_size: int) -> float:
     """Seconds to bulk_create n minimal Dossier rows (one transaction per batch)."""
     from django.db import transaction
@@ -140,6 +159,7 @@ def main() -> int:
     generator_copy.CopyGeneration._facts = facts_timed  # type: ignore[method-assign]
 
     before = {m: m.objects.count() for m in (Dossier, DossierEvent, DossierStep, Payment)}
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     made = generator.generate_dossiers(
         args.n, seed=args.seed, date_from=dt.date.fromisoformat(args.date_from),
@@ -148,11 +168,14 @@ def main() -> int:
         method=args.method)
     ended = time.perf_counter()
     elapsed = ended - t0
+    cpu1 = cpu_seconds()
     counts = {m: m.objects.count() - before[m] for m in before}
     rows = sum(counts.values())
 
     base_n = args.baseline_n or min(args.n, 200_000)
+    cpu2 = cpu_seconds()
     base = baseline(base_n, args.batch_size)
+    cpu3 = cpu_seconds()
 
     rate = made / elapsed
     base_rate = base_n / base
@@ -177,6 +200,11 @@ def main() -> int:
           f"{base_rate:,.0f} rows/s")
     print(f"ratio: generator = {rate / base_rate:.2f} × baseline (dossiers/s); "
           f"{rows / elapsed / base_rate:.2f} × (rows/s)")
+    gen_cpu = (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1])
+    base_cpu = (cpu3[0] - cpu2[0], cpu3[1] - cpu2[1])
+    print(f"CPU seconds: generator {gen_cpu[0]:.1f} Python + {gen_cpu[1]:.1f} database backend "
+          f"= {sum(gen_cpu) / made * 1000:.2f} ms per dossier; baseline {base_cpu[0]:.1f} + "
+          f"{base_cpu[1]:.1f} = {sum(base_cpu) / base_n * 1000:.2f} ms per row")
     print(f"time for 1,000,000 dossiers: {1_000_000 / rate / 60:.1f} min "
           f"({'measured' if made >= 1_000_000 else 'extrapolated'})")
     return 0
