@@ -76,7 +76,8 @@ class TextValues(RowValues):
         self.g = g
         self.offset = fixed_offset(g)
         self._days: dict[int, str] = {}
-        self.templates = {m: _template(m, now) for m in MODELS}
+        self.templates = {m: _template(m, now)  # type: ignore[misc]  # the four models
+                          for m in MODELS}
         self.empty = "{}"
         self._forms: dict[int, Any] = {}
 
