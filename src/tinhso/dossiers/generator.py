@@ -17,7 +17,9 @@ the generator builds an office-time line per set of office hours once (one
 ``calendar.is_working_day`` call per day of the range) and does the arithmetic on integers;
 tests check it against the calendar functions (same results, second for second).
 
-Bulk path: one transaction per batch — codes reserved from the gap-free daily sequences
+PostgreSQL (the default there, ``method="copy"``): the COPY pipeline of the import in one
+transaction — see ``generator_copy`` (decision 0027). Row path (SQLite, ``method="rows"``):
+one transaction per batch — codes reserved from the gap-free daily sequences
 (``codes.allocate_dossier_codes``), then the rows of dossiers, payments, events and steps
 (``BulkWriter``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite), then derived data: on
 PostgreSQL the IOC facts set-based (``tinhso.ioc.facts_bulk.FactLoader``, as the COPY import),
@@ -25,8 +27,8 @@ elsewhere ``dossier_events_bulk_recorded``.
 
 Modules: ``generator_params`` (distributions, names), ``generator_clock`` (office-time line),
 ``generator_snapshot`` (demo data read once), ``generator_life`` (one dossier's life),
-``generator_plans`` (arrivals and applicants), ``generator_rows`` (database rows); this module
-writes the batches.
+``generator_plans`` (arrivals and applicants), ``generator_rows`` (database rows),
+``generator_copy`` (the PostgreSQL load); this module writes the batches of the row path.
 """
 
 from __future__ import annotations
@@ -59,12 +61,19 @@ __all__ = [
 
 def generate_dossiers(n: int, *, seed: int, date_from: dt.date, date_to: dt.date,
                       progress: bool = True, batch_size: int = 2000,
-                      now: dt.datetime | None = None) -> int:
+                      now: dt.datetime | None = None, method: str = "auto") -> int:
     """Generate ``n`` demo dossiers received between ``date_from`` and ``date_to``.
 
     Returns how many were written (fewer than n only when date_to is today and the day has
     not yet reached some of the drawn times). ``now`` fixes the cut-off (tests, benchmarks).
+    ``method``: ``"copy"`` (PostgreSQL only, the default there: one transaction, the import's
+    COPY pipeline, see generator_copy), ``"rows"`` (one transaction per batch, the only path
+    on SQLite), ``"auto"``.
     """
+    if method not in ("auto", "copy", "rows"):
+        raise ValueError(f"unknown method {method!r}")
+    if method == "copy" and connection.vendor != "postgresql":
+        raise ValueError("the COPY path needs PostgreSQL")
     if n <= 0:
         return 0
     if date_from > date_to:
@@ -72,6 +81,10 @@ def generate_dossiers(n: int, *, seed: int, date_from: dt.date, date_to: dt.date
     g = Generator(seed=seed, date_from=date_from, date_to=date_to, now=now)
     if not g.data.procedures:
         raise ValueError("No procedure with an agency: load the catalogue and agencies first.")
+    if method == "copy" or (method == "auto" and connection.vendor == "postgresql"):
+        from tinhso.dossiers.generator_copy import generate_copy
+
+        return generate_copy(g, n, batch_size=batch_size, progress=progress)
     made = 0
     batch: list[Plan] = []
     with tqdm(total=n, unit=" hồ sơ", desc="Sinh hồ sơ / generating",

@@ -18,20 +18,23 @@ from tinhso.workdays import calendar
 END_STATUSES = (Status.REFUSED, Status.STOPPED, Status.PROCESSED, Status.RETURNED)
 
 
+def fixed_offset(g: Generator) -> int | None:
+    """The local zone's UTC offset in seconds when it is the same over the whole range (no
+    DST: Asia/Ho_Chi_Minh since 1975), so wall seconds turn into UTC text by arithmetic."""
+    tz = calendar.local_tz()
+    # An aware datetime: utcoffset() is never None.
+    offsets = {int(cast(dt.timedelta, dt.datetime(y, m, 1, 12, tzinfo=tz).utcoffset())
+                   .total_seconds())
+               for y in range(g.date_from.year, g.date_to.year + 5) for m in (1, 4, 7, 10)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
 class RowValues:
     """Wall seconds → values for the database (fast UTC text on SQLite) and for Python."""
 
     def __init__(self, g: Generator, writer: BulkWriter) -> None:
         self.g, self.writer = g, writer
-        self.offset: int | None = None
-        if writer.vendor == "sqlite":
-            tz = calendar.local_tz()
-            # An aware datetime: utcoffset() is never None.
-            offsets = {int(cast(dt.timedelta, dt.datetime(y, m, 1, 12, tzinfo=tz).utcoffset())
-                           .total_seconds())
-                       for y in range(g.date_from.year, g.date_to.year + 5) for m in (1, 4, 7, 10)}
-            if len(offsets) == 1:  # no DST (Asia/Ho_Chi_Minh since 1975): plain arithmetic
-                self.offset = offsets.pop()
+        self.offset = fixed_offset(g) if writer.vendor == "sqlite" else None
         self._days: dict[int, str] = {}
         self.templates = {m: writer.template(m) for m in (Dossier, DossierEvent, DossierStep,
                                                           Payment)}
