@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_dossiers import setup_database  # noqa: E402
+from generate_dossiers import cpu_seconds, setup_database  # noqa: E402
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 NAMES = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Nam", "Phạm Thu Hà", "Điểu Thị Hoa"]
@@ -143,24 +143,6 @@ def baseline(path: Path, batch_size: int) -> float:
     qs = Dossier.objects.filter(code__startswith="BASELINE-")
     qs._raw_delete(qs.db)
     return elapsed
-
-
-def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds so far of this process and of its PostgreSQL backend (same machine): on a
-    shared machine, where wall time depends on the others' load, they show where work goes."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return time.process_time(), 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:  # PostgreSQL on another machine
-        backend = float("nan")
-    return time.process_time(), backend
 
 
 OFFSET = 10**12  # ids of the COPY baseline's rows, far above the import's
