@@ -74,6 +74,13 @@ def test_citizen_is_told_by_the_worker_on_every_channel(env, tmp_path):  # noqa:
                      "the worker to send the reception's SMS and e-mail", proc)
             # The rest of the journey, the worker running: supplement, then the decision.
             act("specialist", "request_supplement", {"reason": "Bản sao giấy chứng nhận kết hôn"})
+            # The worker sends with several threads, so two messages queued together may reach
+            # the sandbox in either order; the supplement's is awaited before the journey goes
+            # on (in life the citizen answers hours later), which keeps the order below exact.
+            wait_for(lambda: Delivery.objects.filter(state=DeliveryState.SENT,
+                                                     notification__recipient=citizen,
+                                                     channel="sms").count() == 2,
+                     "the worker to tell the citizen of the supplement request", proc)
             response = httpx.post(f"{base}/api/v1/dossiers/{code}/supplement",
                                   headers=auth("citizen"), timeout=30,
                                   files={"to-khai": ("to-khai.pdf", PDF_BYTES, "application/pdf")})
