@@ -9,7 +9,7 @@ from django.db.migrations import operations as ops
 from django.db.migrations.loader import MigrationLoader
 
 from tinhso.core import migration_safety as ms
-from tinhso.core.migration_ops import AddIndexConcurrently
+from tinhso.core.migration_ops import AddIndexConcurrently, DropFieldIndexConcurrently
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,40 @@ def test_operations_that_block_writes_are_caught(state):
 
 def test_the_projects_unreleased_migrations_pass():
     call_command("check_migrations")
+
+
+def test_dropping_a_covered_field_index_is_not_blocking(state):
+    field = models.ForeignKey("units.Agency", on_delete=models.PROTECT, related_name="dossiers",
+                              db_index=False)
+    assert judge(DropFieldIndexConcurrently("dossier", "agency", field), state) == ""
+
+
+COVERED = [("dossiers", "Dossier", "agency"), ("dossiers", "Dossier", "applicant"),
+           ("dossiers", "Dossier", "assignee"), ("dossiers", "DossierEvent", "dossier"),
+           ("dossiers", "DossierStep", "dossier"), ("payments", "Payment", "dossier"),
+           *[("ioc", model, field) for model in ("DailyFact", "MonthlyFact")
+             for field in ("agency", "unit", "procedure")],
+           ("ioc", "OpenMonthFact", "agency"), ("ioc", "OpenMonthFact", "unit")]
+
+
+@pytest.mark.parametrize(("app", "model_name", "field_name"), COVERED)
+@pytest.mark.django_db
+def test_fields_without_their_own_index_are_led_by_a_composite_one(app, model_name,
+                                                                   field_name):
+    """Decision 0031: a foreign key loses its one-column index only where a declared index
+    starts with it — and the database has no leftover index of that name."""
+    from django.apps import apps
+    from django.db import connection
+
+    model = apps.get_model(app, model_name)
+    field = model._meta.get_field(field_name)
+    assert field.db_index is False
+    assert any(index.fields[0] == field_name and len(index.fields) > 1
+               and index.condition is None for index in model._meta.indexes)
+    editor = connection.SchemaEditorClass(connection)  # naming only: no schema change
+    own = editor._create_index_name(model._meta.db_table, [field.column], suffix="")
+    with connection.cursor() as cursor:
+        names = set(connection.introspection.get_constraints(cursor, model._meta.db_table)) \
+            if connection.vendor == "postgresql" else {
+                row[1] for row in cursor.execute(f"PRAGMA index_list({model._meta.db_table})")}
+    assert own not in names

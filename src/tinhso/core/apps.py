@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
         from tinhso.core import lookupcache
 
         lookupcache.connect_signals()
+        # `check --deploy` reads PostgreSQL's sizing settings (warnings only).
+        from tinhso.core import dbsettings
+
+        dbsettings.register()

@@ -31,7 +31,7 @@ from django.db.migrations import operations as ops
 from django.db.migrations.loader import MigrationLoader
 from django.db.models.fields import NOT_PROVIDED
 
-from tinhso.core.migration_ops import AddIndexConcurrently
+from tinhso.core.migration_ops import AddIndexConcurrently, DropFieldIndexConcurrently
 
 # Field attributes that change no column (Django emits no SQL for them).
 NON_DB_ATTRS = {"verbose_name", "help_text", "choices", "validators", "blank", "default",
@@ -108,7 +108,7 @@ def _judge(app: str, operation: Any, state: Any, existing: set[tuple[str, str]])
     on_existing = model is not None and (app, str(model).lower()) in existing
     if not on_existing:
         return ""
-    if isinstance(operation, AddIndexConcurrently):
+    if isinstance(operation, AddIndexConcurrently | DropFieldIndexConcurrently):
         return ""
     if isinstance(operation, LOCKING):
         return "builds an index or validates a constraint while blocking writes"

@@ -72,8 +72,12 @@ class Dossier(models.Model):
     code = models.CharField("mã hồ sơ", max_length=60, unique=True)
     procedure = models.ForeignKey("catalog.Procedure", verbose_name="thủ tục",
                                   on_delete=models.PROTECT, related_name="dossiers")
+    # No one-column indexes on agency, applicant and assignee: the composite indexes in Meta
+    # start with them and answer the same lookups; each extra index is written on every
+    # intake and on every row of an import (decision 0031).
     agency = models.ForeignKey("units.Agency", verbose_name="cơ quan tiếp nhận",
-                               on_delete=models.PROTECT, related_name="dossiers")
+                               on_delete=models.PROTECT, related_name="dossiers",
+                               db_index=False)
     # Unit of the agency at reception: history keeps its unit after the 2025 reform.
     unit = models.ForeignKey("units.AdminUnit", verbose_name="đơn vị hành chính",
                              on_delete=models.PROTECT, related_name="dossiers")
@@ -82,7 +86,8 @@ class Dossier(models.Model):
                                               default=Status.NEW)
 
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="dossiers")
+                                  on_delete=models.PROTECT, related_name="dossiers",
+                                  db_index=False)
     applicant_kind = models.CharField("loại người nộp", max_length=20,
                                       choices=ApplicantKind.choices)
     applicant_id_number = models.CharField("số định danh / mã số thuế", max_length=14)
@@ -113,7 +118,8 @@ class Dossier(models.Model):
     # Role of the current step, kept beside the index so work queues filter without a join.
     current_role = models.CharField(max_length=20, blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="assigned_dossiers")
+                                 on_delete=models.SET_NULL, related_name="assigned_dossiers",
+                                 db_index=False)
 
     fee_amount = models.PositiveBigIntegerField("phí, lệ phí", default=0)
     paid_online = models.BooleanField("thanh toán trực tuyến", default=False)
@@ -156,7 +162,9 @@ class Dossier(models.Model):
 class DossierStep(models.Model):
     """One step of the procedure's process as run for this dossier."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="steps")
+    # Indexed by (dossier, index) in Meta, which answers the lookups by dossier too.
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="steps",
+                                db_index=False)
     index = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
@@ -180,10 +188,14 @@ class AppendOnlyError(RuntimeError):
 class DossierEvent(models.Model):
     """Append-only: who did what, when, from which status to which, under which deadline."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
+    # Indexed by (dossier, at) in Meta, which answers the lookups by dossier too.
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events",
+                                db_index=False)
     at = models.DateTimeField(db_index=True)
+    # Partial index in Meta: imported and system events have no actor, and a million
+    # NULL entries a year would serve no lookup.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+                              on_delete=models.PROTECT, related_name="+", db_index=False)
     action = models.CharField(max_length=40, choices=Action.choices)
     from_status = models.PositiveSmallIntegerField(null=True, blank=True,
                                                    choices=Status.choices)
@@ -197,7 +209,9 @@ class DossierEvent(models.Model):
         verbose_name = "sự kiện hồ sơ"
         verbose_name_plural = "sự kiện hồ sơ"
         ordering = ["dossier", "at", "id"]
-        indexes = [models.Index(fields=["dossier", "at"], name="event_dossier_at")]
+        indexes = [models.Index(fields=["dossier", "at"], name="event_dossier_at"),
+                   models.Index(fields=["actor"], name="event_actor",
+                                condition=models.Q(actor__isnull=False))]
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:

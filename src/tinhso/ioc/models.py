@@ -42,10 +42,14 @@ class FactCounters(models.Model):
     """The key columns and FACT_COLUMNS shared by the daily and the monthly facts (one
     definition, so the two tables can never drift apart)."""
 
-    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+")
+    # No one-column indexes: (agency, day), (unit, day), (procedure, day) and their monthly
+    # twins start with these columns and answer the same lookups (decision 0031).
+    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
+    unit = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+",
+                             db_index=False)
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.CASCADE,
-                                  related_name="+")
+                                  related_name="+", db_index=False)
 
     received = models.IntegerField(default=0)
     received_online = models.IntegerField(default=0)
@@ -119,8 +123,11 @@ class OpenMonthFact(models.Model):
     rows per agency and month at any volume. Procedure and field scopes use MonthlyFact."""
 
     month = models.DateField("tháng")
-    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+")
+    # Covered by the (agency, month) and (unit, month) indexes below (decision 0031).
+    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
+    unit = models.ForeignKey("units.AdminUnit", on_delete=models.CASCADE, related_name="+",
+                             db_index=False)
     received = models.IntegerField(default=0)
     finished = models.IntegerField(default=0)
     overdue_started = models.IntegerField(default=0)

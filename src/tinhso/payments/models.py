@@ -26,8 +26,9 @@ class PaymentStatus(models.TextChoices):
 
 
 class Payment(models.Model):
+    # Indexed by (dossier, status) in Meta, which answers the lookups by dossier too.
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT,
-                                related_name="payments")
+                                related_name="payments", db_index=False)
     amount = models.PositiveBigIntegerField("số tiền (VND)")
     description = models.CharField("nội dung", max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=PaymentStatus.choices,
