@@ -8,22 +8,62 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
-from tinhso.accounts.models import ApiToken, AuditLog, RoleAssignment, User
+from tinhso.accounts.models import AccountKind, ApiToken, AuditLog, RoleAssignment, User
+from tinhso.accounts.permissions import can_grant_role, can_manage_user, is_province_admin
 from tinhso.accounts.services import api_token_revoke, audit_log_write
 from tinhso.core.errors import DomainError
 
 
+def _unrestricted(request: HttpRequest) -> bool:
+    """Superusers and province admins see and manage every account in the admin; anyone else
+    with staff access (an agency admin) only the officials of their own agency, as in the API
+    (``permissions.can_manage_user``)."""
+    user = request.user
+    return bool(getattr(user, "is_superuser", False) and user.is_active) \
+        or is_province_admin(user)
+
+
+class RoleGrantFormSet(BaseInlineFormSet):
+    """Refuses a role the acting admin may not grant (``permissions.can_grant_role``)."""
+
+    request: HttpRequest
+
+    def clean(self) -> None:
+        super().clean()
+        if getattr(self.request.user, "is_superuser", False):
+            return
+        if self.instance.pk is None and not _unrestricted(self.request):
+            # A new account of an agency admin: save_model makes it an official of their agency.
+            self.instance.kind = AccountKind.OFFICIAL
+            self.instance.agency_id = getattr(self.request.user, "agency_id", None)
+        for form in self.forms:
+            if not form.has_changed() or form.cleaned_data.get("DELETE"):
+                continue
+            role = form.cleaned_data.get("role")
+            if role and not can_grant_role(self.request.user, self.instance, role):
+                raise ValidationError(
+                    f"Bạn không được cấp vai trò {role} cho tài khoản này / "
+                    f"you may not grant the role {role} to this account",
+                    code="ROLE_GRANT_FORBIDDEN")
+
+
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
+    formset = RoleGrantFormSet
     extra = 0
     fields = ("role", "granted_at")
     readonly_fields = ("granted_at",)
     verbose_name = "vai trò"
     verbose_name_plural = "vai trò"
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        return type("RoleGrantFormSetFor", (formset,), {"request": request})
 
 
 @admin.register(User)
@@ -48,6 +88,45 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     actions = ("mfa_reset",)
+    # Only a superuser changes who is staff or superuser; an agency admin's new accounts
+    # belong to their agency (save_model).
+    restricted_readonly = ("is_staff", "is_superuser", "agency", "kind")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        queryset = super().get_queryset(request)
+        if _unrestricted(request):
+            return queryset
+        agency_id = getattr(request.user, "agency_id", None)
+        if agency_id is None or not can_manage_user(request.user, request.user):
+            return queryset.none()
+        return queryset.filter(kind=AccountKind.OFFICIAL, agency_id=agency_id)
+
+    def _may_manage(self, request: HttpRequest, obj: User | None) -> bool:
+        return obj is None or _unrestricted(request) or can_manage_user(request.user, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if getattr(request.user, "is_superuser", False):
+            return fields
+        if _unrestricted(request):  # a province admin: every agency, but no staff flags
+            return (*fields, "is_staff", "is_superuser")
+        return (*fields, *self.restricted_readonly)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None and not _unrestricted(request):
+            # The agency and kind are set by save_model: ask only for the account itself.
+            return ((None, {"classes": ("wide",),
+                            "fields": ("username", "full_name", "password1", "password2")}),)
+        return super().get_fieldsets(request, obj)
 
     @admin.action(description="Đặt lại xác thực hai lớp (cán bộ phải đăng ký lại khi đăng nhập)")
     def mfa_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -63,6 +142,9 @@ class UserAdmin(DjangoUserAdmin):
                                   "cán bộ sẽ đăng ký lại ở lần đăng nhập tới.", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        if not change and not _unrestricted(request):
+            obj.kind = AccountKind.OFFICIAL
+            obj.agency_id = getattr(request.user, "agency_id", None)
         super().save_model(request, obj, form, change)
         # Never log the password, even hashed.
         fields = sorted(f for f in form.changed_data if "password" not in f)
