@@ -90,7 +90,7 @@ def test_a_province_wide_role_is_refused(staff_client, receiver):
     response = staff_client.post(f"/admin/accounts/user/{receiver.pk}/change/", data)
     assert response.status_code == 200
     assert "ROLE_GRANT_FORBIDDEN" not in response.content.decode()  # the code is not shown
-    assert "không được cấp vai trò" in response.content.decode()
+    assert "không được cấp hoặc bỏ vai trò" in response.content.decode()
     assert not RoleAssignment.objects.filter(user=receiver, role=Role.PROVINCE_ADMIN).exists()
 
 
@@ -103,3 +103,40 @@ def test_a_province_admin_sees_every_official(client, agency, other_receiver):
     client.force_login(admin)
     page = client.get("/admin/accounts/user/")
     assert other_receiver.username in {u.username for u in page.context["cl"].result_list}
+
+
+def test_a_province_admin_of_the_same_agency_is_out_of_reach(staff_client, agency):
+    """Else an agency admin could set a province admin's password and sign in as them."""
+    chief = factories.make_official(agency, Role.PROVINCE_ADMIN)
+    page = staff_client.get("/admin/accounts/user/")
+    assert chief.username not in {u.username for u in page.context["cl"].result_list}
+    for url in (f"/admin/accounts/user/{chief.pk}/change/",
+                f"/admin/accounts/user/{chief.pk}/password/"):
+        assert staff_client.get(url).status_code in (302, 403, 404)
+    new = "mat-khau-chiem-quyen-1"
+    staff_client.post(f"/admin/accounts/user/{chief.pk}/password/",
+                      {"password1": new, "password2": new})
+    chief.refresh_from_db()
+    assert not chief.check_password(new)
+
+
+def test_roles_are_removed_only_within_reach(staff_client, receiver, agency):
+    """A role row deleted in the inline is a revocation: allowed for a working role of the
+    agency; an official holding a province-wide role is out of reach, roles and all."""
+    kept = RoleAssignment.objects.get(user=receiver, role=Role.RECEIVER)
+    data = change_data(receiver, **{
+        "role_assignments-TOTAL_FORMS": "1", "role_assignments-INITIAL_FORMS": "1",
+        "role_assignments-0-id": str(kept.pk), "role_assignments-0-user": str(receiver.pk),
+        "role_assignments-0-role": Role.RECEIVER, "role_assignments-0-DELETE": "on"})
+    response = staff_client.post(f"/admin/accounts/user/{receiver.pk}/change/", data)
+    assert response.status_code == 302
+    assert not RoleAssignment.objects.filter(pk=kept.pk).exists()
+    viewer = factories.make_official(agency, Role.IOC_VIEWER)
+    held = RoleAssignment.objects.get(user=viewer)
+    data = change_data(viewer, **{
+        "role_assignments-TOTAL_FORMS": "1", "role_assignments-INITIAL_FORMS": "1",
+        "role_assignments-0-id": str(held.pk), "role_assignments-0-user": str(viewer.pk),
+        "role_assignments-0-role": Role.IOC_VIEWER, "role_assignments-0-DELETE": "on"})
+    response = staff_client.post(f"/admin/accounts/user/{viewer.pk}/change/", data)
+    assert response.status_code in (302, 403, 404)
+    assert RoleAssignment.objects.filter(pk=held.pk).exists()

@@ -13,10 +13,19 @@ from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
-from tinhso.accounts.models import AccountKind, ApiToken, AuditLog, RoleAssignment, User
+from tinhso.accounts.models import AccountKind, ApiToken, AuditLog, Role, RoleAssignment, User
 from tinhso.accounts.permissions import can_grant_role, can_manage_user, is_province_admin
 from tinhso.accounts.services import api_token_revoke, audit_log_write
 from tinhso.core.errors import DomainError
+
+# Accounts an agency admin may not touch even in their own agency: one who holds them could
+# otherwise set a province admin's password and sign in as them (as in ``mfa.can_reset``).
+PROVINCE_WIDE_ROLES = (Role.PROVINCE_ADMIN, Role.IOC_VIEWER)
+
+
+def _agency_admin_may_manage(acting_user: Any, user: User) -> bool:
+    return (not user.is_superuser and not user.has_role(*PROVINCE_WIDE_ROLES)
+            and can_manage_user(acting_user, user))
 
 
 def _unrestricted(request: HttpRequest) -> bool:
@@ -42,13 +51,17 @@ class RoleGrantFormSet(BaseInlineFormSet):
             self.instance.kind = AccountKind.OFFICIAL
             self.instance.agency_id = getattr(self.request.user, "agency_id", None)
         for form in self.forms:
-            if not form.has_changed() or form.cleaned_data.get("DELETE"):
+            if not form.has_changed() and not form.cleaned_data.get("DELETE"):
                 continue
-            role = form.cleaned_data.get("role")
-            if role and not can_grant_role(self.request.user, self.instance, role):
+            # A role taken away needs the same right as one given (as ``role_revoke``).
+            touched = {str(r) for r in (form.initial.get("role"), form.cleaned_data.get("role"))
+                       if r}
+            for role in sorted(touched):
+                if can_grant_role(self.request.user, self.instance, role):
+                    continue
                 raise ValidationError(
-                    f"Bạn không được cấp vai trò {role} cho tài khoản này / "
-                    f"you may not grant the role {role} to this account",
+                    f"Bạn không được cấp hoặc bỏ vai trò {role} của tài khoản này / "
+                    f"you may not grant or revoke the role {role} of this account",
                     code="ROLE_GRANT_FORBIDDEN")
 
 
@@ -99,10 +112,13 @@ class UserAdmin(DjangoUserAdmin):
         agency_id = getattr(request.user, "agency_id", None)
         if agency_id is None or not can_manage_user(request.user, request.user):
             return queryset.none()
-        return queryset.filter(kind=AccountKind.OFFICIAL, agency_id=agency_id)
+        return (queryset.filter(kind=AccountKind.OFFICIAL, agency_id=agency_id,
+                                is_superuser=False)
+                .exclude(role_assignments__role__in=PROVINCE_WIDE_ROLES))
 
     def _may_manage(self, request: HttpRequest, obj: User | None) -> bool:
-        return obj is None or _unrestricted(request) or can_manage_user(request.user, obj)
+        return (obj is None or _unrestricted(request)
+                or _agency_admin_may_manage(request.user, obj))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._may_manage(request, obj)
