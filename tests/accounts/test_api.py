@@ -152,3 +152,17 @@ def test_register_organisation(client: Client) -> None:
                      {"name": "Công ty TNHH Phước An", "tax_code": "3800123455",
                       "password": "Mat-khau-rat-manh-2026", "email": "a@b.vn"})
     assert response.status_code == 422 and response.json()["code"] == "INVALID_TAX_CODE"
+
+
+def test_agency_admin_cannot_mint_a_token_for_a_province_wide_official(
+        client: Client, province_admin: User, agency_admin: User, agency) -> None:
+    """A token for the province admin of one's own agency would carry the province's rights."""
+    from tests import factories
+    from tinhso.accounts.models import Role
+
+    viewer = factories.make_official(agency, Role.IOC_VIEWER)
+    client.force_login(agency_admin)
+    for target in (province_admin, viewer):
+        response = _post(client, TOKENS, {"name": "x", "user_id": target.pk})
+        assert response.status_code in (403, 404), response.content
+    assert not ApiToken.objects.exists()

@@ -14,18 +14,15 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from tinhso.accounts.models import AccountKind, ApiToken, AuditLog, Role, RoleAssignment, User
-from tinhso.accounts.permissions import can_grant_role, can_manage_user, is_province_admin
+from tinhso.accounts.permissions import (
+    PROVINCE_WIDE_ROLES,
+    can_grant_role,
+    can_manage_user,
+    is_active_official,
+    is_province_admin,
+)
 from tinhso.accounts.services import api_token_revoke, audit_log_write
 from tinhso.core.errors import DomainError
-
-# Accounts an agency admin may not touch even in their own agency: one who holds them could
-# otherwise set a province admin's password and sign in as them (as in ``mfa.can_reset``).
-PROVINCE_WIDE_ROLES = (Role.PROVINCE_ADMIN, Role.IOC_VIEWER)
-
-
-def _agency_admin_may_manage(acting_user: Any, user: User) -> bool:
-    return (not user.is_superuser and not user.has_role(*PROVINCE_WIDE_ROLES)
-            and can_manage_user(acting_user, user))
 
 
 def _unrestricted(request: HttpRequest) -> bool:
@@ -110,15 +107,16 @@ class UserAdmin(DjangoUserAdmin):
         if _unrestricted(request):
             return queryset
         agency_id = getattr(request.user, "agency_id", None)
-        if agency_id is None or not can_manage_user(request.user, request.user):
+        acting = request.user
+        if agency_id is None or not (isinstance(acting, User) and is_active_official(acting)
+                                     and acting.has_role(Role.AGENCY_ADMIN)):
             return queryset.none()
         return (queryset.filter(kind=AccountKind.OFFICIAL, agency_id=agency_id,
                                 is_superuser=False)
                 .exclude(role_assignments__role__in=PROVINCE_WIDE_ROLES))
 
     def _may_manage(self, request: HttpRequest, obj: User | None) -> bool:
-        return (obj is None or _unrestricted(request)
-                or _agency_admin_may_manage(request.user, obj))
+        return obj is None or _unrestricted(request) or can_manage_user(request.user, obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._may_manage(request, obj)

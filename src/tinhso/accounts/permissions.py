@@ -88,8 +88,15 @@ def require_agency(user: Any, agency_id: int | None) -> None:
         raise PermissionDenied({"agency_id": agency_id})
 
 
+# Roles that reach beyond one agency: only a province admin grants them or manages their holders.
+PROVINCE_WIDE_ROLES = (Role.PROVINCE_ADMIN, Role.IOC_VIEWER)
+
+
 def can_manage_user(acting_user: Any, user: Any) -> bool:
-    """Province admins manage everyone; an agency admin manages the officials of their agency."""
+    """Province admins manage everyone; an agency admin manages the officials of their agency
+    who are neither superusers nor holders of a province-wide role — else an agency admin could
+    mint an API token for (or set the password of) a province admin of their agency and act
+    with the province's rights."""
     if is_province_admin(acting_user):
         return True
     return bool(
@@ -98,6 +105,8 @@ def can_manage_user(acting_user: Any, user: Any) -> bool:
         and acting_user.agency_id is not None
         and getattr(user, "kind", None) == AccountKind.OFFICIAL
         and user.agency_id == acting_user.agency_id
+        and not user.is_superuser
+        and (user.pk is None or not user.has_role(*PROVINCE_WIDE_ROLES))  # unsaved: no roles yet
     )
 
 
@@ -108,6 +117,6 @@ def can_grant_role(acting_user: Any, user: Any, role: str) -> bool:
         return False
     if is_province_admin(acting_user):
         return True
-    if role in (Role.PROVINCE_ADMIN, Role.IOC_VIEWER):
+    if role in PROVINCE_WIDE_ROLES:
         return False
     return can_manage_user(acting_user, user)
