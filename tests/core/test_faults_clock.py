@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import time
 from contextlib import ExitStack
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests import factories
@@ -34,6 +36,22 @@ from tinhso.ioc.facts import verify
 
 pytestmark = pytest.mark.slow
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+def wait_server_clock(base: str, hours: int) -> None:
+    """Wait until the server's clock (its ``Date`` header) is ``hours`` ahead of the test's.
+
+    libfaketime re-reads its control file only when its cache has expired, and it counts that
+    in whole seconds: a fixed pause of 1.5 s was sometimes too short on a loaded machine (a
+    submission meant for "+1h" was still stamped "+3h").
+    """
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        served = parsedate_to_datetime(httpx.get(f"{base}/healthz", timeout=5).headers["Date"])
+        if abs(served.timestamp() - time.time() - hours * 3600) < 600:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the server's clock did not move to +{hours} h within 30 s")
 
 
 def test_clock_jumps_lose_and_double_nothing(transactional_db, tmp_path):
@@ -61,11 +79,11 @@ def test_clock_jumps_lose_and_double_nothing(transactional_db, tmp_path):
         submit_and_receive(base, tokens, procedure, agency, 2)
         wait_long(lambda: delivered() == 4 and forms_signed() == 2, "the first wave", proc)
         offset.write_text("+3h\n")  # forward
-        time.sleep(1.5)  # libfaketime re-reads the file every second
+        wait_server_clock(base, hours=3)
         submit_and_receive(base, tokens, procedure, agency, 2)
         wait_long(lambda: delivered() == 8 and forms_signed() == 4, "after the jump ahead", proc)
         offset.write_text("+1h\n")  # two hours back
-        time.sleep(1.5)
+        wait_server_clock(base, hours=1)
         submit_and_receive(base, tokens, procedure, agency, 2)
         wait_long(lambda: delivered() == 12 and forms_signed() == 6, "after the jump back", proc)
     assert dossier_events() == 12
