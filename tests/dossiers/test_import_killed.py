@@ -48,7 +48,26 @@ def _until(check, what: str) -> None:
         time.sleep(0.02)
 
 
-def test_killed_import_leaves_nothing_and_a_rerun_imports_all(transactional_db, tmp_path):
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(child) for child in listing.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_killed_import_leaves_nothing_and_a_rerun_imports_all(transactional_db, tmp_path,
+                                                               workers):
+    """With parser processes (``--workers 2``) they exit too when the importer is killed."""
     if connection.vendor != "postgresql":
         pytest.skip("the COPY path is PostgreSQL's (CI's PostgreSQL pass runs this test)")
     agency = factories.make_agency(unit=factories.make_province())
@@ -60,7 +79,8 @@ def test_killed_import_leaves_nothing_and_a_rerun_imports_all(transactional_db, 
                                  ensure_ascii=False) + "\n")
     env = {**os.environ, "DATABASE_URL": database_url(), "TINHSO_VAR_DIR": str(tmp_path),
            "DJANGO_SETTINGS_MODULE": "tinhso.settings"}
-    command = [TINHSO, "import-dossiers", str(path), "--no-progress", "--batch-size", "200"]
+    command = [TINHSO, "import-dossiers", str(path), "--no-progress", "--batch-size", "200",
+               "--workers", workers]
     start = _events_sequence()
     log = (tmp_path / "import.log").open("wb")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -69,8 +89,11 @@ def test_killed_import_leaves_nothing_and_a_rerun_imports_all(transactional_db, 
         _until(lambda: _events_sequence() >= start + 4000 or proc.poll() is not None,
                "the import to write its first batches")
         assert proc.poll() is None, "the import ended before it could be killed: use more lines"
+        parsers = _children(proc.pid)  # and multiprocessing's resource tracker
+        assert len(parsers) >= int(workers), parsers
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(WAIT)
+        _until(lambda: not any(_alive(pid) for pid in parsers), "the parser processes to exit")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -39,8 +39,8 @@ from tinhso.dossiers.generator_clock import DAY
 from tinhso.dossiers.generator_life import Plan
 from tinhso.dossiers.generator_plans import Generator
 from tinhso.dossiers.generator_rows import RowValues, fixed_offset, plan_rows
-from tinhso.dossiers.import_copy import IdBlocks
 from tinhso.dossiers.import_copy_sql import STAGE, allocate_codes_and_move, create_stage
+from tinhso.dossiers.import_workers import IdBlocks
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStep
 from tinhso.payments.models import Payment
 
@@ -137,12 +137,9 @@ class CopyGeneration:
                     loader.prepare()
             connection.ensure_connection()
             self.pipeline = CopyPipeline(connection.connection)
-            self.ids = {
-                Dossier: IdBlocks(self.pipeline, Dossier._meta.db_table),
-                Payment: IdBlocks(self.pipeline, Payment._meta.db_table),
-                DossierEvent: IdBlocks(self.pipeline, DossierEvent._meta.db_table, per_item=8),
-                DossierStep: IdBlocks(self.pipeline, DossierStep._meta.db_table, per_item=4),
-            }
+            self.ids = {model: IdBlocks.on_pipeline(self.pipeline, model._meta.db_table, per_item)
+                        for model, per_item in ((Dossier, 1), (Payment, 1), (DossierEvent, 8),
+                                                (DossierStep, 4))}
             try:
                 with tqdm(total=n, unit=" hồ sơ", desc="Sinh hồ sơ / generating",
                           disable=not self.progress) as bar:

@@ -6,7 +6,9 @@ Everything happens in ONE transaction, so nothing of a failed, refused or killed
 
 1. each line is read and parsed ONCE (:class:`~tinhso.dossiers.import_parse.LineParser`, the
    same rules and messages as the row path; duplicates inside the file are caught as it is
-   read). Python formats each batch as COPY text — the dossiers for a temporary staging table
+   read) — for a big file by parser processes on every core
+   (:mod:`~tinhso.dossiers.import_workers`). Each batch is formatted as COPY text
+   (:mod:`~tinhso.dossiers.import_batch`) — the dossiers for a temporary staging table
    (their codes may still be missing), their events and payments for their tables (ids taken
    from the sequences up front, in growing blocks; the foreign keys are deferred to the
    commit), the IOC fact state of each new dossier (:mod:`tinhso.ioc.facts_bulk`) — and a
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
@@ -37,8 +39,18 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tinhso.core import hooks
-from tinhso.core.copytext import NULL, CopyPipeline, RowFormat, escape, moment, value
+from tinhso.core.copytext import CopyPipeline, RowFormat
 from tinhso.dossiers.codes import parse_dossier_code
+from tinhso.dossiers.import_batch import (
+    DOSSIER_COLUMNS,
+    EVENT_COLUMNS,
+    PAYMENT_COLUMNS,
+    STAGE_EXTRA,
+    Batch,
+    BatchFormatter,
+    Entry,
+    Lines,
+)
 from tinhso.dossiers.import_copy_sql import (
     STAGE,
     allocate_codes_and_move,
@@ -49,94 +61,33 @@ from tinhso.dossiers.import_copy_sql import (
 )
 from tinhso.dossiers.import_parse import (
     MAX_REPORTED_ERRORS,
-    BadLine,
     ImportResult,
     LineParser,
-    ParsedDossier,
     numbered_lines,
-    parse_json_line,
     progress_disabled,
 )
-from tinhso.dossiers.import_rows import PAYMENT_DESCRIPTION, dossier_values, event_moves
+from tinhso.dossiers.import_workers import IdBlocks, parallel_batches
 from tinhso.dossiers.importer import _Collector
-from tinhso.dossiers.models import Action, Dossier, DossierEvent
-from tinhso.payments.models import Payment, PaymentStatus
+from tinhso.dossiers.models import Dossier, DossierEvent
+from tinhso.payments.models import Payment
 
-# Columns each COPY fills, in the order the text is built; the others take their defaults.
-DOSSIER_COLUMNS = (
-    "id", "code", "procedure_id", "agency_id", "unit_id", "channel", "status", "applicant_kind",
-    "applicant_id_number", "applicant_name", "submitted_at", "received_at", "due_at",
-    "original_due_at", "finished_at", "returned_at", "paused_at", "remaining_office_seconds",
-    "supplement_count", "fee_amount", "paid_online", "result_electronic",
-    "components_digitized", "rating", "is_imported", "version")
-STAGE_EXTRA = ("line", "agency_code", "local_day")
-EVENT_COLUMNS = ("id", "dossier_id", "at", "action", "from_status", "to_status", "due_at",
-                 "data")
-PAYMENT_COLUMNS = ("dossier_id", "amount", "status", "online", "method", "description",
-                   "requested_at", "paid_at")
-FIRST_ID_BLOCK, LAST_ID_BLOCK = 2_000, 1 << 17  # ids reserved at once grow between these
+# Files from this size on are parsed by processes on every core (import_workers.py).
+PARALLEL_FROM_BYTES = 32 << 20
 
 
-class IdBlocks:
-    """Ids of one table's sequence, reserved in blocks that double up to LAST_ID_BLOCK (few
-    round trips, and a small import wastes no more ids than it uses)."""
-
-    def __init__(self, pipeline: CopyPipeline, table: str, per_item: int = 1) -> None:
-        self.pipeline = pipeline
-        with connection.cursor() as cursor:  # once: per value it costs more than nextval
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            self.sequence = cursor.fetchone()[0]
-        self.ranges: list[range] = []
-        self.block = FIRST_ID_BLOCK * per_item
-        self.cap = LAST_ID_BLOCK * per_item
-        self.pending: tuple[list[Any], Any] | None = None
-
-    def take(self, count: int) -> list[int]:
-        out: list[int] = []
-        while len(out) < count:
-            if not self.ranges:
-                self._collect(count - len(out))
-            head = self.ranges[0]
-            need = count - len(out)
-            out.extend(head[:need])
-            if len(head) > need:
-                self.ranges[0] = head[need:]
-            else:
-                self.ranges.pop(0)
-        if self.pending is None and sum(map(len, self.ranges)) < self.block // 2:
-            # Ask for the next block now: the worker draws it after the queued COPYs,
-            # so Python need not wait for it later.
-            self.pending = self.pipeline.submit(self._draw(self.block))
-            self.block = min(self.block * 2, self.cap)
-        return out
-
-    def _collect(self, need: int) -> None:
-        if self.pending is None:
-            self.pending = self.pipeline.submit(self._draw(max(need, self.block)))
-            self.block = min(self.block * 2, self.cap)
-        self.ranges.extend(self.pipeline.result(self.pending))
-        self.pending = None
-
-    def _draw(self, count: int) -> Callable[[Any], list[range]]:
-        sequence = self.sequence
-
-        def run(cursor: Any) -> list[range]:
-            # Usually consecutive (no concurrent writer took one meanwhile): send the range.
-            cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v "
-                           "FROM generate_series(1, %s)) AS ids", [sequence, count])
-            low, high = cursor.fetchone()
-            if high - low + 1 == count:
-                return [range(low, high + 1)]
-            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                           [sequence, count])
-            return [range(v, v + 1) for (v,) in cursor.fetchall()]
-        return run
+def default_workers(path: str) -> int:
+    """Parser processes for ``path``: none for a small file (starting them costs ~2 s), one
+    per core for a big one."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 and os.path.getsize(path) >= PARALLEL_FROM_BYTES else 0
 
 
 class CopyImport:
     def __init__(self, path: str, *, skip_bad: bool, batch_size: int, progress: bool | None,
-                 on_validated: Callable[[ImportResult], None] | None) -> None:
+                 on_validated: Callable[[ImportResult], None] | None,
+                 workers: int | None = None) -> None:
         self.path = path
+        self.workers = default_workers(path) if workers is None else workers
         self.skip_bad = skip_bad
         self.batch_size = batch_size
         self.progress = progress
@@ -145,10 +96,11 @@ class CopyImport:
         self.parser = LineParser()
         self.state = _Collector(self.result)
         self.first_line: dict[str, int] = {}
-        now = timezone.now()
-        self.stage = RowFormat(Dossier, DOSSIER_COLUMNS, now=now, extra=STAGE_EXTRA)
-        self.events = RowFormat(DossierEvent, EVENT_COLUMNS, now=now)
-        self.payments = RowFormat(Payment, PAYMENT_COLUMNS, now=now)
+        self.now = now = timezone.now()
+        self.columns = (
+            RowFormat(Dossier, DOSSIER_COLUMNS, now=now, extra=STAGE_EXTRA).columns,
+            RowFormat(DossierEvent, EVENT_COLUMNS, now=now).columns,
+            RowFormat(Payment, PAYMENT_COLUMNS, now=now).columns)
         self.loaders, self.plain = hooks.bulk_loaders()
         self.batches: list[list[int]] = []  # dossier ids per batch, for plain subscribers
         self.unchecked: list[tuple[str, int]] = []  # (code, line) read but not staged
@@ -168,8 +120,6 @@ class CopyImport:
                     loader.prepare()
             connection.ensure_connection()
             self.pipeline = CopyPipeline(connection.connection)
-            self.dossier_ids = IdBlocks(self.pipeline, Dossier._meta.db_table)
-            self.event_ids = IdBlocks(self.pipeline, DossierEvent._meta.db_table, per_item=8)
             try:
                 self._read()
             finally:
@@ -203,114 +153,101 @@ class CopyImport:
     # -- one pass over the file --------------------------------------------------------------
 
     def _read(self) -> None:
-        result, state, parser = self.result, self.state, self.parser
-        buffer: list[ParsedDossier] = []
         with open(self.path, "rb") as handle, tqdm(
             total=os.path.getsize(self.path), unit="B", unit_scale=True,
             desc="Nhập / importing", disable=progress_disabled(self.progress), leave=False,
         ) as bar:
-            unreported = 0
-            for number, raw in numbered_lines(handle):
-                result.lines += 1
-                unreported += len(raw)
-                if unreported >= 1 << 20:
-                    bar.update(unreported)
-                    unreported = 0
-                try:
-                    parsed = parser.parse(parse_json_line(raw), number)
-                except BadLine as exc:
-                    state.error(number, exc.vi, exc.en)
-                    continue
-                if parsed.code is not None and not self._first_code(parsed):
-                    continue
-                if not self.writing:  # a bad line and no --skip-bad: only check the rest
-                    if parsed.code is not None:
-                        self.unchecked.append((parsed.code, number))
-                    continue
-                buffer.append(parsed)
-                if len(buffer) >= self.batch_size:
-                    self._write(buffer)
-                    buffer = []
-            if buffer and self.writing:
-                self._write(buffer)
+            batches = self._batches(handle, bar)
+            if self.workers:
+                database = dict(connection.settings_dict)
+                formatted = parallel_batches(batches, workers=self.workers, database=database,
+                                             now=self.now)
             else:
-                self.unchecked += [(p.code, p.line) for p in buffer if p.code is not None]
-            bar.update(unreported)
+                formatted = map(self._formatter().run, batches)
+            for batch in formatted:
+                self._take(batch)
 
-    def _first_code(self, parsed: ParsedDossier) -> bool:
-        code = parsed.code
+    def _batches(self, handle: Any, bar: Any) -> Iterator[Lines]:
+        lines: Lines = []
+        unreported = 0
+        for number, raw in numbered_lines(handle):
+            lines.append((number, raw))
+            unreported += len(raw)
+            if len(lines) >= self.batch_size:
+                self.result.lines += len(lines)
+                yield lines
+                lines = []
+                bar.update(unreported)
+                unreported = 0
+        if lines:
+            self.result.lines += len(lines)
+            yield lines
+        bar.update(unreported)
+
+    def _formatter(self) -> BatchFormatter:
+        """In this process: ids from the pipeline's connection, asked for ahead."""
+        pipeline = self.pipeline
+        return BatchFormatter(
+            self.parser, now=self.now, loaders=self.loaders,
+            dossier_ids=IdBlocks.on_pipeline(pipeline, Dossier._meta.db_table).take,
+            event_ids=IdBlocks.on_pipeline(pipeline, DossierEvent._meta.db_table, 8).take)
+
+    def _take(self, batch: Batch) -> None:
+        """A formatted batch, in line order: the bad lines and duplicate codes reported, the
+        rest sent — until the first bad line without --skip-bad (then only checked)."""
+        state = self.state
+        errors = iter(batch.errors)
+        error = next(errors, None)
+        kept: list[Entry] = []
+        for entry in batch.entries:
+            while error is not None and error[0] < entry.line:
+                state.error(*error)
+                error = next(errors, None)
+            if entry.code is not None and not self._first_code(entry):
+                continue
+            if not self.writing:
+                if entry.code is not None:
+                    self.unchecked.append((entry.code, entry.line))
+                continue
+            kept.append(entry)
+        while error is not None:
+            state.error(*error)
+            error = next(errors, None)
+        if kept:
+            self._send(kept)
+
+    def _first_code(self, entry: Entry) -> bool:
+        code = entry.code
         assert code is not None
         first = self.first_line.get(code)
         if first is not None:
-            self.state.error(parsed.line, f"mã hồ sơ {code} trùng với dòng {first}",
+            self.state.error(entry.line, f"mã hồ sơ {code} trùng với dòng {first}",
                              f"duplicate dossier code {code} (first on line {first})")
             return False
-        self.first_line[code] = parsed.line
+        self.first_line[code] = entry.line
         ours = parse_dossier_code(code)
-        if ours is not None and ours[0] == parsed.agency.code:
-            key = (parsed.agency.pk, ours[1])
+        if ours is not None and ours[0] == entry.agency_code:
+            key = (entry.agency_id, ours[1])
             if ours[2] > self.state.sequences.get(key, 0):
                 self.state.sequences[key] = ours[2]
         return True
 
-    def _write(self, batch: list[ParsedDossier]) -> None:
-        ids = self.dossier_ids.take(len(batch))
-        event_ids = iter(self.event_ids.take(sum(len(p.events) for p in batch)))
-        local_day = self.parser.local_day
-        stage, events_line, payments_line = self.stage.line, self.events.line, self.payments.line
-        action = Action.IMPORT.value
-        paid = PaymentStatus.PAID.value
-        description = escape(PAYMENT_DESCRIPTION)
-        stage_text: list[str] = []
-        event_text: list[str] = []
-        payment_text: list[str] = []
-        loaders = self.loaders
-        n_events = n_payments = 0
-        for p, dossier_id in zip(batch, ids, strict=True):
-            moves, due = event_moves(p)
-            d = dossier_values(p, p.code, dossier_id, due)
-            did = str(dossier_id)
-            last = 0
-            for at, before, after, due_at, data in moves:
-                last = next(event_ids)
-                event_text.append(events_line(
-                    str(last), did, at.isoformat(), action,
-                    NULL if before is None else str(before), str(after), moment(due_at),
-                    f'{{"status": {after}}}' if len(data) == 1 else value(data)))
-            n_events += len(moves)
-            for at, amount, online in p.payments:
-                stamp = at.isoformat()
-                payment_text.append(payments_line(
-                    did, str(amount), paid, "t" if online else "f",
-                    "online" if online else "counter", description, stamp, stamp))
-            n_payments += len(p.payments)
-            if loaders:
-                steps = [(action, m[0], m[2]) for m in moves]
-                for loader in loaders:
-                    loader.add(d, steps, last)
-            stage_text.append(stage(
-                did, NULL if p.code is None else escape(p.code), str(d["procedure_id"]),
-                str(d["agency_id"]), value(d["unit_id"]), str(d["channel"]), str(d["status"]),
-                escape(d["applicant_kind"]), escape(d["applicant_id_number"]),
-                escape(d["applicant_name"]), moment(d["submitted_at"]), moment(d["received_at"]),
-                moment(due), moment(due), moment(d["finished_at"]), moment(d["returned_at"]),
-                moment(d["paused_at"]), value(d["remaining_office_seconds"]),
-                str(d["supplement_count"]), str(d["fee_amount"]), "t" if d["paid_online"] else "f",
-                "t" if d["result_electronic"] else "f",
-                "t" if d["components_digitized"] else "f", value(d["rating"]), "t",
-                str(d["version"]), str(p.line), escape(p.agency.code),
-                local_day(p.received_at).isoformat()))
+    def _send(self, kept: list[Entry]) -> None:
         send = self.pipeline.copy
-        send(STAGE, self.stage.columns, "".join(stage_text))
-        send(DossierEvent._meta.db_table, self.events.columns, "".join(event_text))
-        send(Payment._meta.db_table, self.payments.columns, "".join(payment_text))
-        for loader in loaders:
+        stage, events, payments = self.columns
+        send(STAGE, stage, "".join([e.stage for e in kept]))
+        send(DossierEvent._meta.db_table, events, "".join([e.event_text for e in kept]))
+        send(Payment._meta.db_table, payments, "".join([e.payment_text for e in kept]))
+        for i, loader in enumerate(self.loaders):
+            for entry in kept:
+                loader.add_line(entry.loader_lines[i])
             loader.flush(send)
         if self.plain:
-            self.batches.append(ids)
-        self.result.imported += len(batch)
-        self.result.events += n_events
-        self.result.payments += n_payments
+            self.batches.append([e.dossier_id for e in kept])
+        result = self.result
+        result.imported += len(kept)
+        result.events += sum(e.events for e in kept)
+        result.payments += sum(e.payments for e in kept)
 
     # -- set-based part ----------------------------------------------------------------------
 
@@ -359,9 +296,10 @@ class CopyImport:
 
 
 def import_dossiers_copy(path: str, *, skip_bad: bool, batch_size: int, progress: bool | None,
-                         on_validated: Callable[[ImportResult], None] | None) -> ImportResult:
+                         on_validated: Callable[[ImportResult], None] | None,
+                         workers: int | None = None) -> ImportResult:
     return CopyImport(path, skip_bad=skip_bad, batch_size=batch_size, progress=progress,
-                      on_validated=on_validated).run()
+                      on_validated=on_validated, workers=workers).run()
 
 
 __all__ = ["import_dossiers_copy"]

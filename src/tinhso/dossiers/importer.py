@@ -219,6 +219,7 @@ def import_dossiers(
     progress: bool | None = None,
     on_validated: Callable[[ImportResult], None] | None = None,
     method: str = "auto",
+    workers: int | None = None,
 ) -> ImportResult:
     """Validate then import a JSON Lines file of historical dossiers.
 
@@ -227,6 +228,8 @@ def import_dossiers(
     ``on_validated`` is called between the passes (the command prints the errors early).
     ``method``: ``copy`` (PostgreSQL: one parse, COPY, set-based SQL — import_copy.py),
     ``rows`` (the two passes below, any database), ``auto``: copy on PostgreSQL.
+    ``workers``: parser processes of the copy path (0: none; ``None``: one per core for a
+    file of 32 MB or more — import_workers.py); the row path ignores it.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -237,7 +240,8 @@ def import_dossiers(
         from tinhso.dossiers.import_copy import import_dossiers_copy
 
         return import_dossiers_copy(path, skip_bad=skip_bad, batch_size=batch_size,
-                                    progress=progress, on_validated=on_validated)
+                                    progress=progress, on_validated=on_validated,
+                                    workers=workers)
     result = ImportResult()
     parser = LineParser()
     state = _validate(path, parser, result, progress)

@@ -112,6 +112,7 @@ class FactLoader:
 
     def __init__(self) -> None:
         self.states: list[tuple[Any, ...]] = []
+        self.lines: list[str] = []  # states already as COPY text (add_line)
         self.dossiers = 0
         self.staged = False
 
@@ -119,17 +120,18 @@ class FactLoader:
             last_event_id: int) -> None:
         """One new dossier: ``row`` holds (at least) ``DOSSIER_FIELDS`` as Python values,
         ``events`` its (action, at, to_status) in (at, id) order."""
-        memory = Memory()
-        for action, at, to_status in events:
-            memory.advance(action, at, to_status)
-        profile = compute_profile(row, memory)
-        self.states.append((
-            row["id"], profile.agency_id, profile.unit_id, profile.procedure_id,
-            profile.received_day, profile.finished_day, profile.overdue_day,
-            profile.refused_day, profile.flags, profile.fee_amount, memory.request_count,
-            memory.second_request_at, memory.pause_started_at, memory.end_seen,
-            memory.end_pause_started_at, memory.complained, last_event_id,
-        ))
+        self.states.append(state_of(row, events, last_event_id))
+        self.dossiers += 1
+
+    @staticmethod
+    def line(row: dict[str, Any], events: Iterable[tuple[str, dt.datetime, int]],
+             last_event_id: int) -> str:
+        """``add``'s state as one COPY text line (no newline) — what a parser process of the
+        import computes and sends back, to be handed to ``add_line`` in the importing one."""
+        return "\t".join([value(v) for v in state_of(row, events, last_event_id)])
+
+    def add_line(self, line: str) -> None:
+        self.lines.append(line)
         self.dossiers += 1
 
     def prepare(self) -> None:
@@ -152,19 +154,23 @@ class FactLoader:
 
         ``send(table, columns, text)`` copies COPY text for a caller that owns the connection
         (see tinhso.core.copytext.CopyPipeline); without it the COPYs run here."""
-        if not self.states:
+        if not self.states and not self.lines:
             return
         self.prepare()
         counted = STATE_COLUMNS[:COUNTED]
         if send is None:
-            copy_rows(DossierFactState._meta.db_table, STATE_COLUMNS, self.states)
-            copy_rows(STAGE, counted, [row[:COUNTED] for row in self.states])
-        else:
-            lines = ["\t".join([value(v) for v in row]) for row in self.states]
-            send(DossierFactState._meta.db_table, STATE_COLUMNS, "\n".join(lines) + "\n")
-            send(STAGE, counted, "".join(
-                line[:_nth_tab(line, COUNTED)] + "\n" for line in lines))
+            if self.lines:
+                send = _copy_text
+            else:
+                copy_rows(DossierFactState._meta.db_table, STATE_COLUMNS, self.states)
+                copy_rows(STAGE, counted, [row[:COUNTED] for row in self.states])
+                self.states = []
+                return
+        lines = self.lines + ["\t".join([value(v) for v in row]) for row in self.states]
+        send(DossierFactState._meta.db_table, STATE_COLUMNS, "\n".join(lines) + "\n")
+        send(STAGE, counted, "".join(line[:_nth_tab(line, COUNTED)] + "\n" for line in lines))
         self.states = []
+        self.lines = []
 
     def discard(self, dossier_ids: Sequence[int]) -> None:
         """Forget dossiers that the load refused after writing them."""
@@ -184,6 +190,29 @@ class FactLoader:
                          _contribution_sql())
             cursor.execute(f"DROP TABLE {STAGE}")
         self.staged = False
+
+
+def state_of(row: dict[str, Any], events: Iterable[tuple[str, dt.datetime, int]],
+             last_event_id: int) -> tuple[Any, ...]:
+    """The ``DossierFactState`` values (``STATE_COLUMNS``) of a new dossier."""
+    memory = Memory()
+    for action, at, to_status in events:
+        memory.advance(action, at, to_status)
+    profile = compute_profile(row, memory)
+    return (
+        row["id"], profile.agency_id, profile.unit_id, profile.procedure_id,
+        profile.received_day, profile.finished_day, profile.overdue_day,
+        profile.refused_day, profile.flags, profile.fee_amount, memory.request_count,
+        memory.second_request_at, memory.pause_started_at, memory.end_seen,
+        memory.end_pause_started_at, memory.complained, last_event_id,
+    )
+
+
+def _copy_text(table: str, columns: Sequence[str], text: str) -> None:
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        copy.write(text.encode())
 
 
 def _nth_tab(line: str, n: int) -> int:

@@ -24,16 +24,22 @@ class Command(BaseCommand):
                             help="nhập các dòng hợp lệ, bỏ qua dòng lỗi / import the good lines")
         parser.add_argument("--batch-size", type=int, default=2000,
                             help="số hồ sơ mỗi lô ghi / dossiers per bulk insert (default 2000)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="số tiến trình phân tích dòng (PostgreSQL; 0 = trong tiến trình "
+                                 "này) / parser processes on PostgreSQL (0 = in this process; "
+                                 "default: one per core for files of 32 MB or more)")
         parser.add_argument("--no-progress", action="store_true",
                             help="không hiện thanh tiến trình / no progress bar")
 
     def handle(self, *args: Any, file: str, skip_bad: bool, batch_size: int,
-               no_progress: bool, **options: Any) -> None:
+               no_progress: bool, workers: int | None = None, **options: Any) -> None:
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"Không tìm thấy tệp / file not found: {file}")
         if batch_size < 1:
             raise CommandError("--batch-size phải ≥ 1 / must be at least 1")
+        if workers is not None and not 0 <= workers <= 64:
+            raise CommandError("--workers phải từ 0 đến 64 / must be 0 to 64")
         started = time.perf_counter()
 
         def report_errors(result: ImportResult) -> None:
@@ -47,7 +53,7 @@ class Command(BaseCommand):
 
         result = import_dossiers(path, skip_bad=skip_bad, batch_size=batch_size,
                                  progress=False if no_progress else None,
-                                 on_validated=report_errors)
+                                 on_validated=report_errors, workers=workers)
         from tinhso.payments.ledger import ledger_backfill
 
         ledger_backfill()  # imported fees in the money ledger (set-based, idempotent)
