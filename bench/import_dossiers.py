@@ -210,6 +210,9 @@ def main() -> int:
                         help="import the --file as it is when it exists (same n and seed!)")
     parser.add_argument("--method", choices=["auto", "copy", "rows"], default="auto",
                         help="import path (auto: copy on PostgreSQL, rows on SQLite)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parser processes of the copy path (default: one per core for a "
+                             "file of 32 MB or more; 0: none)")
     args = parser.parse_args()
 
     where = setup_database()
@@ -269,7 +272,7 @@ def main() -> int:
     cpu_start = cpu_seconds()
     t0 = time.perf_counter()
     result = import_dossiers(path, batch_size=args.batch_size, progress=sys.stderr.isatty(),
-                             method=args.method)
+                             method=args.method, workers=args.workers)
     elapsed = time.perf_counter() - t0
     cpu_end = cpu_seconds()
     CPU["import"] = (cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1])
@@ -291,12 +294,17 @@ def main() -> int:
     method = args.method if args.method != "auto" else (
         "copy" if connection.vendor == "postgresql" else "rows")
     load_end = os.getloadavg()
+    from tinhso.dossiers.import_copy import default_workers
+
+    workers = args.workers if args.workers is not None else default_workers(str(path))
+    if method == "copy":
+        method += f", {workers} parser process(es)"
     print(f"database: {where}; import path: {method}; {os.cpu_count()} cores, load average "
           f"{load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end (1 min)")
     print(f"file: {args.n:,} lines, {size / 1e6:,.0f} MB (written in {written:.1f} s)")
     print(f"import: {result.imported:,} dossiers, {result.events:,} events, "
           f"{result.payments:,} payments in {elapsed:.1f} s: {rate:,.0f} dossiers/s "
-          f"(IOC bulk hook {hook_time[0]:.1f} s of it)")
+          f"(IOC bulk hook {hook_time[0]:.1f} s of it in this process)")
     print(f"  peak RSS {rss_before / 1024:,.0f} MB before, {rss_after / 1024:,.0f} MB after")
     for phase, seconds in result.timings.items():
         print(f"  {phase}: {seconds:.1f} s")

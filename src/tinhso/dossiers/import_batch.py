@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tinhso.core.copytext import NULL, RowFormat, escape, moment, value
@@ -39,26 +39,23 @@ IdSource = Callable[[int], list[int]]  # n → n fresh ids of one table's sequen
 
 
 @dataclass(slots=True)
-class Entry:
-    """One good line, formatted."""
-
-    line: int
-    code: str | None
-    agency_id: int
-    agency_code: str
-    dossier_id: int
-    events: int
-    payments: int
-    stage: str  # one line
-    event_text: str  # its events' lines
-    payment_text: str  # its payments' lines ("" without payments)
-    loader_lines: tuple[str, ...]  # one state line per bulk loader (no newline)
-
-
-@dataclass(slots=True)
 class Batch:
-    errors: list[tuple[int, str, str]]  # (line, vi, en) of the bad lines
-    entries: list[Entry]
+    """A formatted batch, by column (lists of plain values cross the process boundary ~10×
+    faster than an object per line: unpickling objects was 17 µs a line). Index ``i`` of each
+    list is the ``i``-th good line, in line order."""
+
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, vi, en)
+    lines: list[int] = field(default_factory=list)
+    codes: list[str | None] = field(default_factory=list)
+    agency_ids: list[int] = field(default_factory=list)
+    agency_codes: list[str] = field(default_factory=list)
+    dossier_ids: list[int] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)  # how many events each line has
+    payments: list[int] = field(default_factory=list)
+    stage: list[str] = field(default_factory=list)  # one staging line each
+    event_text: list[str] = field(default_factory=list)  # its events' lines
+    payment_text: list[str] = field(default_factory=list)  # its payments' lines, maybe ""
+    loader_lines: list[list[str]] = field(default_factory=list)  # per loader: a line each
 
 
 class BatchFormatter:
@@ -76,22 +73,24 @@ class BatchFormatter:
         self.event_ids = event_ids
 
     def run(self, lines: Lines) -> Batch:
-        errors: list[tuple[int, str, str]] = []
+        batch = Batch()
         parsed: list[ParsedDossier] = []
         parse = self.parser.parse
         for number, raw in lines:
             try:
                 parsed.append(parse(parse_json_line(raw), number))
             except BadLine as exc:
-                errors.append((number, exc.vi, exc.en))
+                batch.errors.append((number, exc.vi, exc.en))
         if not parsed:
-            return Batch(errors, [])
+            return batch
         ids = self.dossier_ids(len(parsed))
         event_ids = iter(self.event_ids(sum(len(p.events) for p in parsed)))
-        return Batch(errors, [self._entry(p, dossier_id, event_ids)
-                              for p, dossier_id in zip(parsed, ids, strict=True)])
+        batch.loader_lines = [[] for _ in self.loaders]
+        for p, dossier_id in zip(parsed, ids, strict=True):
+            self._add(batch, p, dossier_id, event_ids)
+        return batch
 
-    def _entry(self, p: ParsedDossier, dossier_id: int, event_ids: Any) -> Entry:
+    def _add(self, batch: Batch, p: ParsedDossier, dossier_id: int, event_ids: Any) -> None:
         action = Action.IMPORT.value
         events_line, payments_line = self.events.line, self.payments.line
         moves, due = event_moves(p)
@@ -113,11 +112,11 @@ class BatchFormatter:
                 payment_text.append(payments_line(
                     did, str(amount), paid, "t" if online else "f",
                     "online" if online else "counter", description, stamp, stamp))
-        loader_lines: tuple[str, ...] = ()
         if self.loaders:
             steps = [(action, m[0], m[2]) for m in moves]
-            loader_lines = tuple(loader.line(d, steps, last) for loader in self.loaders)
-        stage = self.stage.line(
+            for loader, out in zip(self.loaders, batch.loader_lines, strict=True):
+                out.append(loader.line(d, steps, last))
+        batch.stage.append(self.stage.line(
             did, NULL if p.code is None else escape(p.code), str(d["procedure_id"]),
             str(d["agency_id"]), value(d["unit_id"]), str(d["channel"]), str(d["status"]),
             escape(d["applicant_kind"]), escape(d["applicant_id_number"]),
@@ -128,11 +127,17 @@ class BatchFormatter:
             "t" if d["result_electronic"] else "f",
             "t" if d["components_digitized"] else "f", value(d["rating"]), "t",
             str(d["version"]), str(p.line), escape(p.agency.code),
-            self.parser.local_day(p.received_at).isoformat())
-        return Entry(p.line, p.code, p.agency.pk, p.agency.code, dossier_id, len(moves),
-                     len(p.payments), stage, "".join(event_text), "".join(payment_text),
-                     loader_lines)
+            self.parser.local_day(p.received_at).isoformat()))
+        batch.lines.append(p.line)
+        batch.codes.append(p.code)
+        batch.agency_ids.append(p.agency.pk)
+        batch.agency_codes.append(p.agency.code)
+        batch.dossier_ids.append(dossier_id)
+        batch.events.append(len(moves))
+        batch.payments.append(len(p.payments))
+        batch.event_text.append("".join(event_text))
+        batch.payment_text.append("".join(payment_text))
 
 
 __all__ = ["DOSSIER_COLUMNS", "EVENT_COLUMNS", "PAYMENT_COLUMNS", "STAGE_EXTRA", "Batch",
-           "BatchFormatter", "Entry", "Lines"]
+           "BatchFormatter", "Lines"]

@@ -48,7 +48,6 @@ from tinhso.dossiers.import_batch import (
     STAGE_EXTRA,
     Batch,
     BatchFormatter,
-    Entry,
     Lines,
 )
 from tinhso.dossiers.import_copy_sql import (
@@ -198,56 +197,61 @@ class CopyImport:
         state = self.state
         errors = iter(batch.errors)
         error = next(errors, None)
-        kept: list[Entry] = []
-        for entry in batch.entries:
-            while error is not None and error[0] < entry.line:
+        kept: list[int] = []
+        for i, line in enumerate(batch.lines):
+            while error is not None and error[0] < line:
                 state.error(*error)
                 error = next(errors, None)
-            if entry.code is not None and not self._first_code(entry):
+            code = batch.codes[i]
+            if code is not None and not self._first_code(batch, i):
                 continue
             if not self.writing:
-                if entry.code is not None:
-                    self.unchecked.append((entry.code, entry.line))
+                if code is not None:
+                    self.unchecked.append((code, line))
                 continue
-            kept.append(entry)
+            kept.append(i)
         while error is not None:
             state.error(*error)
             error = next(errors, None)
         if kept:
-            self._send(kept)
+            self._send(batch, kept)
 
-    def _first_code(self, entry: Entry) -> bool:
-        code = entry.code
+    def _first_code(self, batch: Batch, i: int) -> bool:
+        code, line = batch.codes[i], batch.lines[i]
         assert code is not None
         first = self.first_line.get(code)
         if first is not None:
-            self.state.error(entry.line, f"mã hồ sơ {code} trùng với dòng {first}",
+            self.state.error(line, f"mã hồ sơ {code} trùng với dòng {first}",
                              f"duplicate dossier code {code} (first on line {first})")
             return False
-        self.first_line[code] = entry.line
+        self.first_line[code] = line
         ours = parse_dossier_code(code)
-        if ours is not None and ours[0] == entry.agency_code:
-            key = (entry.agency_id, ours[1])
+        if ours is not None and ours[0] == batch.agency_codes[i]:
+            key = (batch.agency_ids[i], ours[1])
             if ours[2] > self.state.sequences.get(key, 0):
                 self.state.sequences[key] = ours[2]
         return True
 
-    def _send(self, kept: list[Entry]) -> None:
+    def _send(self, batch: Batch, kept: list[int]) -> None:
+        every = len(kept) == len(batch.lines)  # the usual case: no list to filter
+
+        def picked(values: list[Any]) -> list[Any]:
+            return values if every else [values[i] for i in kept]
+
         send = self.pipeline.copy
         stage, events, payments = self.columns
-        send(STAGE, stage, "".join([e.stage for e in kept]))
-        send(DossierEvent._meta.db_table, events, "".join([e.event_text for e in kept]))
-        send(Payment._meta.db_table, payments, "".join([e.payment_text for e in kept]))
-        for i, loader in enumerate(self.loaders):
-            for entry in kept:
-                loader.add_line(entry.loader_lines[i])
+        send(STAGE, stage, "".join(picked(batch.stage)))
+        send(DossierEvent._meta.db_table, events, "".join(picked(batch.event_text)))
+        send(Payment._meta.db_table, payments, "".join(picked(batch.payment_text)))
+        for loader, lines in zip(self.loaders, batch.loader_lines, strict=True):
+            loader.add_lines(picked(lines))
             loader.flush(send)
         if self.plain:
-            self.batches.append([e.dossier_id for e in kept])
+            self.batches.append(picked(batch.dossier_ids))
         result = self.result
         result.imported += len(kept)
-        result.events += sum(e.events for e in kept)
-        result.payments += sum(e.payments for e in kept)
+        result.events += sum(picked(batch.events))
+        result.payments += sum(picked(batch.payments))
 
     # -- set-based part ----------------------------------------------------------------------
 

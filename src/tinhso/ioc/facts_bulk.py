@@ -112,7 +112,7 @@ class FactLoader:
 
     def __init__(self) -> None:
         self.states: list[tuple[Any, ...]] = []
-        self.lines: list[str] = []  # states already as COPY text (add_line)
+        self.lines: list[str] = []  # states already as COPY text (add_lines)
         self.dossiers = 0
         self.staged = False
 
@@ -127,12 +127,12 @@ class FactLoader:
     def line(row: dict[str, Any], events: Iterable[tuple[str, dt.datetime, int]],
              last_event_id: int) -> str:
         """``add``'s state as one COPY text line (no newline) — what a parser process of the
-        import computes and sends back, to be handed to ``add_line`` in the importing one."""
+        import computes and sends back, to be handed to ``add_lines`` in the importing one."""
         return "\t".join([value(v) for v in state_of(row, events, last_event_id)])
 
-    def add_line(self, line: str) -> None:
-        self.lines.append(line)
-        self.dossiers += 1
+    def add_lines(self, lines: Sequence[str]) -> None:
+        self.lines.extend(lines)
+        self.dossiers += len(lines)
 
     def prepare(self) -> None:
         """Create the staging table now (a load that sends its COPYs from another thread
