@@ -3,6 +3,7 @@ all-or-nothing of the import in one process (import_workers.py)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 from tests import factories
 from tests.dossiers.test_import import write
 from tests.dossiers.test_import_copy import end_state, varied_rows
-from tinhso.dossiers.import_workers import parallel_batches
+from tinhso.dossiers.import_workers import draw_ids, parallel_batches, runs
 from tinhso.dossiers.importer import import_dossiers
 from tinhso.dossiers.models import DailySequence, Dossier, DossierEvent
 from tinhso.ioc.models import DailyFact, DossierFactState, MonthlyFact, OpenMonthFact
@@ -79,3 +80,35 @@ def test_a_parser_process_that_cannot_start_fails_the_import(setting):
 
     with pytest.raises(RuntimeError, match="parser process could not start"):
         list(batches)
+
+
+def test_runs_of_consecutive_values():
+    assert runs([1, 2, 3, 7, 8, 10]) == [range(1, 4), range(7, 9), range(10, 11)]
+    assert runs([5]) == [range(5, 6)] and runs([]) == []
+
+
+def test_parallel_draws_take_turns(setting):
+    """Two sessions drawing ids at once got interleaved values (a million one-value ranges);
+    the draws now take turns, so each block is one range and none is shared."""
+    sequence = "dossiers_dossierevent_id_seq"
+    drawn: list[list[range]] = []
+    start = threading.Barrier(2)
+
+    def draw() -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                with connection.cursor() as cursor:
+                    drawn.append(draw_ids(cursor, sequence, 50_000))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=draw) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [len(block) for block in drawn] == [1] * 6
+    values = [v for block in drawn for r in block for v in r]
+    assert len(values) == len(set(values)) == 300_000
