@@ -211,8 +211,8 @@ def main() -> int:
     parser.add_argument("--method", choices=["auto", "copy", "rows"], default="auto",
                         help="import path (auto: copy on PostgreSQL, rows on SQLite)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="parser processes of the copy path (default: one per core for a "
-                             "file of 32 MB or more; 0: none)")
+                        help="parser processes of the copy path (default: one per core, at "
+                             "most 4, for a file of 32 MB or more; 0: none)")
     args = parser.parse_args()
 
     where = setup_database()

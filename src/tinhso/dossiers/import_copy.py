@@ -74,11 +74,17 @@ from tinhso.payments.models import Payment
 PARALLEL_FROM_BYTES = 32 << 20
 
 
+MAX_DEFAULT_WORKERS = 4
+
+
 def default_workers(path: str) -> int:
     """Parser processes for ``path``: none for a small file (starting them costs ~2 s), one
-    per core for a big one."""
+    per core for a big one — at most four: then the import's one PostgreSQL session is the
+    bound (two were enough for it on two cores, docs/benchmarks.md)."""
     cores = os.cpu_count() or 1
-    return cores if cores > 1 and os.path.getsize(path) >= PARALLEL_FROM_BYTES else 0
+    if cores < 2 or os.path.getsize(path) < PARALLEL_FROM_BYTES:
+        return 0
+    return min(cores, MAX_DEFAULT_WORKERS)
 
 
 class CopyImport:

@@ -228,8 +228,8 @@ def import_dossiers(
     ``on_validated`` is called between the passes (the command prints the errors early).
     ``method``: ``copy`` (PostgreSQL: one parse, COPY, set-based SQL — import_copy.py),
     ``rows`` (the two passes below, any database), ``auto``: copy on PostgreSQL.
-    ``workers``: parser processes of the copy path (0: none; ``None``: one per core for a
-    file of 32 MB or more — import_workers.py); the row path ignores it.
+    ``workers``: parser processes of the copy path (0: none; ``None``: one per core, at most
+    4, for a file of 32 MB or more — import_workers.py); the row path ignores it.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")

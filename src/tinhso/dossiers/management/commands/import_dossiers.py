@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None,
                             help="số tiến trình phân tích dòng (PostgreSQL; 0 = trong tiến trình "
                                  "này) / parser processes on PostgreSQL (0 = in this process; "
-                                 "default: one per core for files of 32 MB or more)")
+                                 "default: one per core, at most 4, for files of 32 MB or more)")
         parser.add_argument("--no-progress", action="store_true",
                             help="không hiện thanh tiến trình / no progress bar")
 
